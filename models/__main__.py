@@ -1,0 +1,27 @@
+"""python -m models {phantom,train,export,evaluate} [options]"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+# Each command is a module with main(argv) -> exit code; imported only when chosen, so that
+# `evaluate` never pulls in torch.
+COMMANDS = {
+    "phantom": "models.phantom.cli",
+    "train": "models.train",
+    "export": "models.export",
+    "evaluate": "models.evaluate",
+}
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS:
+        print(f"usage: python -m models {{{','.join(COMMANDS)}}} [options]", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[argv[0]])
+    return module.main(argv[1:]) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Read a dataset folder (phantom or real, same code) and make training samples.
+
+Layout (docs/ARCHITECTURE.md, models/MODEL_CARD.md):
+
+    DIR/images/<id>.jpg|png   photos
+    DIR/masks/<id>.png        uint8 per pixel: 0 background, 1 skin, 2 lesion (optional per image)
+    DIR/labels.csv            id,label[,distance][,tone]   label in AD|IM|HI|MF
+
+numpy and Pillow only (no torch), so evaluation can use it too.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageEnhance, ImageOps
+
+LABELS = ("AD", "IM", "HI", "MF")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+BACKGROUND, SKIN, LESION = 0, 1, 2
+MEAN = np.array([0.485, 0.456, 0.406], np.float32)
+STD = np.array([0.229, 0.224, 0.225], np.float32)
+CROP_CONTEXT = 1.35   # cached crop regions are this much larger than the window, room for jitter
+
+
+class DatasetError(ValueError):
+    """The dataset folder does not follow the documented layout."""
+
+
+@dataclass
+class Item:
+    id: str
+    label: str
+    image: Path
+    mask: Path | None
+    distance: str = ""
+    tone: str = ""
+
+
+def read_items(data_dir: Path) -> list[Item]:
+    """Every row of labels.csv with its image (required) and mask (if present)."""
+    data_dir = Path(data_dir)
+    labels = data_dir / "labels.csv"
+    if not labels.is_file():
+        raise DatasetError(f"{labels} is missing")
+    with open(labels, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or not {"id", "label"} <= set(rows[0]):
+        raise DatasetError(f"{labels}: needs a header with at least id,label")
+    items = []
+    for row in rows:
+        if row["label"] not in LABELS:
+            raise DatasetError(f"{labels}: id {row['id']}: label {row['label']!r} not in {LABELS}")
+        mask = data_dir / "masks" / f"{row['id']}.png"
+        items.append(Item(row["id"], row["label"], find_image(data_dir, row["id"]),
+                          mask if mask.is_file() else None,
+                          row.get("distance") or "", row.get("tone") or ""))
+    return items
+
+
+def find_image(data_dir: Path, item_id: str) -> Path:
+    for suffix in IMAGE_SUFFIXES:
+        path = Path(data_dir) / "images" / f"{item_id}{suffix}"
+        if path.is_file():
+            return path
+    raise DatasetError(f"no image for id {item_id} under {data_dir}/images")
+
+
+def split(items: list[Item], val_fraction: float, seed: int) -> tuple[list[Item], list[Item]]:
+    """A fixed, seeded train/validation split."""
+    order = np.random.default_rng(seed).permutation(len(items))
+    n_val = int(round(len(items) * val_fraction))
+    return [items[i] for i in order[n_val:]], [items[i] for i in order[:n_val]]
+
+
+def open_rgb(path: Path, max_side: int | None = None) -> Image.Image:
+    """Decode upright RGB; JPEG draft mode makes large photos cheap to shrink."""
+    image = Image.open(path)
+    if max_side and image.format == "JPEG":
+        image.draft("RGB", (max_side, max_side))
+    image = ImageOps.exif_transpose(image).convert("RGB")
+    if max_side and max(image.size) > max_side:
+        scale = max_side / max(image.size)
+        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                             Image.BILINEAR)
+    return image
+
+
+def open_mask(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
+    mask = Image.open(path)
+    if size and mask.size != size:
+        mask = mask.resize(size, Image.NEAREST)
+    return np.asarray(mask, dtype=np.uint8)
+
+
+def normalise(rgb: np.ndarray) -> np.ndarray:
+    """HWC uint8 -> CHW float32, ImageNet mean/std (the manifest's pre-processing)."""
+    return ((rgb.astype(np.float32) / 255.0 - MEAN) / STD).transpose(2, 0, 1)
+
+
+# --- segmentation -----------------------------------------------------------------------
+
+def seg_record(item: Item, cache_side: int) -> tuple[np.ndarray, np.ndarray]:
+    """Photo and mask shrunk to `cache_side` (long side), kept in memory for training."""
+    image = open_rgb(item.image, cache_side)
+    return np.asarray(image), open_mask(item.mask, image.size)
+
+
+def random_view(rng: np.random.Generator, width: int, height: int, min_area: float = 0.45):
+    """A random sub-rectangle (area 45–100%, aspect jitter) — photos come framed every which way."""
+    area = rng.uniform(min_area, 1.0) * width * height
+    aspect = np.exp(rng.uniform(np.log(0.75), np.log(1.33)))
+    w = int(min(width, round(np.sqrt(area * aspect))))
+    h = int(min(height, round(np.sqrt(area / aspect))))
+    x0 = int(rng.integers(0, width - w + 1))
+    y0 = int(rng.integers(0, height - h + 1))
+    return x0, y0, x0 + w, y0 + h
+
+
+def photometric(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    image = ImageEnhance.Brightness(image).enhance(rng.uniform(0.8, 1.2))
+    image = ImageEnhance.Contrast(image).enhance(rng.uniform(0.8, 1.2))
+    return ImageEnhance.Color(image).enhance(rng.uniform(0.85, 1.15))
+
+
+def flips(rgb: np.ndarray, mask: np.ndarray | None, rng: np.random.Generator):
+    if rng.random() < 0.5:
+        rgb, mask = rgb[:, ::-1], None if mask is None else mask[:, ::-1]
+    turns = int(rng.integers(0, 4))
+    rgb = np.rot90(rgb, turns)
+    mask = None if mask is None else np.rot90(mask, turns)
+    return np.ascontiguousarray(rgb), None if mask is None else np.ascontiguousarray(mask)
+
+
+def seg_sample(record, size: int, rng: np.random.Generator, augment: bool = True):
+    """(CHW float32 image, HW int64 mask) at size x size."""
+    rgb, mask = record
+    image = Image.fromarray(rgb)
+    box = random_view(rng, image.width, image.height) if augment else (0, 0, image.width, image.height)
+    image = image.resize((size, size), Image.BILINEAR, box=box)
+    label = Image.fromarray(mask).resize((size, size), Image.NEAREST, box=box)
+    if augment:
+        image = photometric(image, rng)
+    rgb_out, mask_out = np.asarray(image), np.asarray(label)
+    if augment:
+        rgb_out, mask_out = flips(rgb_out, mask_out, rng)
+    return normalise(rgb_out), mask_out.astype(np.int64)
+
+
+# --- classification crops -----------------------------------------------------------------
+
+def crop_boxes(mask: np.ndarray, k: int = 3) -> list[tuple[int, int, int, int]]:
+    """Windows by the paper's 80/10 rule (the shipped inference.crops), in mask pixels.
+
+    When no window passes (a tiny or a huge lesion), fall back to a square around the lesion so
+    every labelled photo still gives the classifier a crop."""
+    from inference.crops import select_windows
+    skin, lesion = mask == SKIN, mask == LESION
+    boxes = list(select_windows(skin | lesion, lesion, k=k))
+    if boxes or not lesion.any():
+        return [tuple(int(v) for v in b) for b in boxes]
+    ys, xs = np.nonzero(lesion)
+    side = max(xs.max() - xs.min(), ys.max() - ys.min(), 16)
+    cx, cy = (xs.max() + xs.min()) / 2, (ys.max() + ys.min()) / 2
+    return [square(cx, cy, side, mask.shape[1], mask.shape[0])]
+
+
+def square(cx: float, cy: float, side: float, width: int, height: int) -> tuple[int, int, int, int]:
+    side = min(side, width, height)
+    x0 = int(np.clip(round(cx - side / 2), 0, width - side))
+    y0 = int(np.clip(round(cy - side / 2), 0, height - side))
+    return x0, y0, x0 + int(side), y0 + int(side)
+
+
+def cls_records(item: Item, size: int, mask_side: int = 256, k: int = 3) -> list[np.ndarray]:
+    """The crops of one photo (window plus context margin), cached at size * CROP_CONTEXT."""
+    image = open_rgb(item.image)
+    mask = open_mask(item.mask)
+    scale = mask_side / max(mask.shape)
+    small = np.asarray(Image.fromarray(mask).resize(
+        (max(1, round(mask.shape[1] * scale)), max(1, round(mask.shape[0] * scale))), Image.NEAREST))
+    fx, fy = image.width / small.shape[1], image.height / small.shape[0]
+    out = []
+    for x0, y0, x1, y1 in crop_boxes(small, k) or [(0, 0, small.shape[1], small.shape[0])]:
+        cx, cy = (x0 + x1) / 2 * fx, (y0 + y1) / 2 * fy
+        side = max((x1 - x0) * fx, (y1 - y0) * fy) * CROP_CONTEXT
+        box = (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+        context = round(size * CROP_CONTEXT)
+        out.append(np.asarray(image.resize((context, context), Image.BILINEAR, box=box)))
+    return out
+
+
+def cls_sample(crop: np.ndarray, size: int, rng: np.random.Generator, augment: bool = True):
+    """Jittered window (shift and scale around the rule's box) -> CHW float32 at size x size."""
+    full = crop.shape[0]
+    if augment:
+        side = full / CROP_CONTEXT * rng.uniform(0.85, 1.2)
+        side = min(side, full)
+        slack = (full - side) / 2
+        cx = full / 2 + rng.uniform(-slack, slack)
+        cy = full / 2 + rng.uniform(-slack, slack)
+    else:
+        side, cx, cy = full / CROP_CONTEXT, full / 2, full / 2
+    box = (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+    image = Image.fromarray(crop).resize((size, size), Image.BILINEAR, box=box)
+    if augment:
+        image = photometric(image, rng)
+    rgb = np.asarray(image)
+    if augment:
+        rgb, _ = flips(rgb, None, rng)
+    return normalise(rgb)

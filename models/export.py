@@ -1,0 +1,125 @@
+"""Export trained checkpoints to single-file ONNX and check them against PyTorch.
+
+    python -m models export [--checkpoints models/checkpoints] [--out models]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+
+from models import manifest
+
+OPSET = 17
+DYNAMIC_AXES = {"segmenter": {"image": {2: "height", 3: "width"}, "logits": {2: "height", 3: "width"}},
+                "classifier": {"image": {0: "batch"}, "logits": {0: "batch"}}}
+TOLERANCE = 1e-3
+
+
+class ExportMismatch(RuntimeError):
+    """onnxruntime's output differs from PyTorch's beyond the tolerance."""
+
+
+def onnx_bytes(net, kind: str, input_size) -> bytes:
+    import torch
+    net.eval()
+    dummy = torch.zeros(1, 3, *input_size)
+    buffer = io.BytesIO()
+    # TorchScript exporter: one self-contained file, no external data, no onnxscript needed.
+    torch.onnx.export(net, dummy, buffer, input_names=["image"], output_names=["logits"],
+                      dynamic_axes=DYNAMIC_AXES[kind], opset_version=OPSET, dynamo=False)
+    return buffer.getvalue()
+
+
+def session(model: bytes | str | Path, threads: int = 2):
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    source = model if isinstance(model, bytes) else str(model)
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+
+
+def check_shapes(kind: str, input_size) -> list[tuple[int, ...]]:
+    """Shapes that compare ONNX with torch: the segmenter at a second, odd size too (dynamic H, W),
+    the classifier with a batch of five (dynamic batch)."""
+    h, w = input_size
+    second = (1, 3, h - 56, w + 56) if kind == "segmenter" else (5, 3, h, w)
+    return [(1, 3, h, w), second]
+
+
+def verify(net, kind: str, model: bytes, input_size) -> float:
+    """Largest absolute difference between torch and onnxruntime logits."""
+    import torch
+    sess = session(model)
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for shape in check_shapes(kind, input_size):
+        x = rng.standard_normal(shape).astype(np.float32)
+        with torch.no_grad():
+            expected = net(torch.from_numpy(x)).numpy()
+        got = sess.run(None, {"image": x})[0]
+        if got.shape != expected.shape:
+            raise ExportMismatch(f"{kind}: shape {got.shape} != {expected.shape}")
+        worst = max(worst, float(np.abs(got - expected).max()))
+    if worst > TOLERANCE:
+        raise ExportMismatch(f"{kind}: onnxruntime differs from torch by {worst:.2e}")
+    return worst
+
+
+def latency_ms(model: bytes | str | Path, shape, threads: int = 2, repeats: int = 50) -> float:
+    """Median wall time of one onnxruntime run on `threads` threads."""
+    sess = session(model, threads)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    for _ in range(5):
+        sess.run(None, {"image": x})
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        sess.run(None, {"image": x})
+        times.append((time.perf_counter() - start) * 1000)
+    return float(np.median(times))
+
+
+def describe_training(infos: dict) -> str:
+    """One sentence per model: which data, how many images, how many steps, where."""
+    parts = []
+    for kind, info in infos.items():
+        source = Path(info["data"])
+        what = ("synthetic phantom images (no real patient photos)"
+                if (source / "meta.jsonl").is_file() else "photos")
+        recipe = info["recipe"]
+        parts.append(f"{kind}: {info['n_train']} {what} from {source.name} "
+                     f"({info['n_val']} held out for validation), {recipe['steps']} steps of "
+                     f"batch {recipe['batch']}, seed {recipe['seed']}, on {info['device']}")
+    return "; ".join(parts) + "."
+
+
+def export_all(checkpoints: Path, out: Path, training_data: str | None = None) -> dict:
+    from models import train
+    files = {}
+    for kind in ("segmenter", "classifier"):
+        net, info = train.load_trained(kind, checkpoints)
+        model = onnx_bytes(net, kind, info["input_size"])
+        diff = verify(net, kind, model, info["input_size"])
+        path = out / manifest.FILES[kind]
+        path.write_bytes(model)
+        files[kind] = {"path": path, "input_size": info["input_size"], "info": info}
+        print(f"{kind}: {path} {len(model) / 1e6:.2f} MB, max |onnx - torch| = {diff:.1e}", flush=True)
+    infos = {kind: entry["info"] for kind, entry in files.items()}
+    manifest.write_manifest(out, files, training_data=training_data or describe_training(infos))
+    print(f"manifest: {out / manifest.MANIFEST}", flush=True)
+    return files
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m models export", description=__doc__)
+    parser.add_argument("--checkpoints", type=Path, default=Path("models/checkpoints"))
+    parser.add_argument("--out", type=Path, default=Path("models"))
+    parser.add_argument("--training-data", help="describe the training data in the manifest")
+    args = parser.parse_args(argv)
+    export_all(args.checkpoints, args.out, args.training_data)
+    return 0

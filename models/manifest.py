@@ -1,0 +1,80 @@
+"""models/manifest.json: what each ONNX file is, its hash, and what it may be used for.
+
+No torch here: the manifest helpers run wherever the ONNX files are read.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+SCHEMA = 1
+VERSION = "0.1.0"
+FILES = {"segmenter": "segmenter.onnx", "classifier": "classifier.onnx"}
+NAMES = {"segmenter": "adai-seg-deeplabv3plus-mobilenetv2",
+         "classifier": "adai-cls-mobilenetv2"}
+CLASSES = {"segmenter": ["background", "skin", "lesion"], "classifier": ["AD", "IM", "HI", "MF"]}
+OUTPUTS = {"segmenter": "logits, shape [N, 3, H, W], same H and W as the input",
+           "classifier": "logits, shape [N, 4]"}
+IMAGENET_MEAN = [0.485, 0.456, 0.406]
+IMAGENET_STD = [0.229, 0.224, 0.225]
+INTENDED_USE = (
+    "Research and engineering test bench for the AD-AI LINE bot pipeline (segment skin and lesion, "
+    "crop by the 80/10 rule, classify AD / impetigo / herpes (eczema herpeticum, Kaposi "
+    "varicelliform eruption) / mycosis fungoides). Trained and tested on synthetic (phantom) "
+    "images only; NOT clinically validated; not for diagnosis. A clinic must retrain on its own "
+    "labelled photos and validate before any clinical use.")
+PHANTOM_TRAINING_DATA = (
+    "Synthetic phone-photo phantoms from models/phantom (python -m models phantom), "
+    "no real patient photos; see models/MODEL_CARD.md for the exact sets, seeds and steps.")
+
+
+class ManifestError(ValueError):
+    """The manifest is missing, malformed, or disagrees with the ONNX files beside it."""
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_entry(models_dir: Path, kind: str, input_size, version: str = VERSION) -> dict:
+    path = Path(models_dir) / FILES[kind]
+    return {"file": FILES[kind], "name": NAMES[kind], "version": version, "sha256": sha256(path),
+            "input_name": "image", "input_size": [int(v) for v in input_size],
+            "mean": IMAGENET_MEAN, "std": IMAGENET_STD, "classes": CLASSES[kind],
+            "output": OUTPUTS[kind]}
+
+
+def write_manifest(models_dir: Path, files: dict, training_data: str | None = None,
+                   intended_use: str = INTENDED_USE) -> dict:
+    """Write manifest.json for the ONNX files in `models_dir`; `files[kind]["input_size"]` = [h, w]."""
+    models_dir = Path(models_dir)
+    data = {"schema": SCHEMA, "validated": False, "intended_use": intended_use,
+            "training_data": training_data or PHANTOM_TRAINING_DATA,
+            "models": {kind: model_entry(models_dir, kind, files[kind]["input_size"])
+                       for kind in FILES}}
+    (models_dir / MANIFEST).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return data
+
+
+def load_manifest(models_dir: Path, check_hashes: bool = True) -> dict:
+    """Read manifest.json and check each model's hash and class list."""
+    path = Path(models_dir) / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ManifestError(f"cannot read {path}: {exc}") from exc
+    if data.get("schema") != SCHEMA or set(data.get("models", {})) != set(FILES):
+        raise ManifestError(f"{path}: expected schema {SCHEMA} with models {sorted(FILES)}")
+    for kind, entry in data["models"].items():
+        if entry.get("classes") != CLASSES[kind]:
+            raise ManifestError(f"{kind}: classes {entry.get('classes')} != {CLASSES[kind]}")
+        onnx_path = Path(models_dir) / entry["file"]
+        if check_hashes and sha256(onnx_path) != entry["sha256"]:
+            raise ManifestError(f"{kind}: sha256 of {onnx_path} disagrees with the manifest")
+    return data

@@ -1,0 +1,88 @@
+"""The result of one assessment, and its JSON form (DESIGN.md, fixed).
+
+When the quality gate stops a photo before the models, the fractions are None (null in JSON),
+and crops, probabilities, top and p_not_ad are empty/None: only `quality` is meaningful.
+After segmentation (no_skin, no_lesion, lesion_too_small) the fractions are filled in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from inference.quality import OK
+from inference.segment import Masks
+
+BASELINE = "AD"
+# The keys of timings_ms in to_dict(); Assessment.stages_ms keeps every stage for benchmarks.
+REPORTED_TIMINGS = ("decode", "segment", "classify", "total")
+
+
+@dataclass(frozen=True)
+class Crop:
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels of the upright full-size photo
+    probabilities: dict[str, float]
+
+    @property
+    def top(self) -> str:
+        return max(self.probabilities, key=self.probabilities.get)
+
+    def to_dict(self) -> dict:
+        return {"box": [int(v) for v in self.box], "probabilities": _rounded(self.probabilities)}
+
+
+@dataclass
+class Assessment:
+    quality: str
+    skin_fraction: float | None
+    lesion_fraction: float | None
+    crops: list[Crop]
+    probabilities: dict[str, float]
+    models: dict
+    stages_ms: dict[str, float] = field(default_factory=dict)
+    full_size: tuple[int, int] | None = None
+    # Kept for the overlay picture; never part of the JSON.
+    masks: Masks | None = field(default=None, repr=False, compare=False)
+    image: Image.Image | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.quality == OK
+
+    @property
+    def top(self) -> str | None:
+        return max(self.probabilities, key=self.probabilities.get) if self.probabilities else None
+
+    @property
+    def p_not_ad(self) -> float | None:
+        return 1.0 - self.probabilities[BASELINE] if self.probabilities else None
+
+    @property
+    def timings_ms(self) -> dict[str, float]:
+        return {key: round(self.stages_ms.get(key, 0.0), 1) for key in REPORTED_TIMINGS}
+
+    def to_dict(self) -> dict:
+        return {
+            "quality": self.quality,
+            "skin_fraction": _round(self.skin_fraction),
+            "lesion_fraction": _round(self.lesion_fraction),
+            "crops": [crop.to_dict() for crop in self.crops],
+            "probabilities": _rounded(self.probabilities),
+            "top": self.top,
+            "p_not_ad": _round(self.p_not_ad),
+            "models": dict(self.models),
+            "timings_ms": self.timings_ms,
+        }
+
+    def overlay_png(self) -> bytes:
+        """The overlay picture drawn on the reduced photo this assessment was made from."""
+        from inference.overlay import render_png
+        return render_png(self.image, self)
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _rounded(probs: dict[str, float]) -> dict[str, float]:
+    return {name: _round(p) for name, p in probs.items()}

@@ -1,0 +1,127 @@
+"""The overlay picture: what the extraction did, readable on a phone.
+
+Skin is tinted blue, lesion magenta with a white outline; each chosen crop is a thick yellow
+box labelled with its rank, top class and probability; a footer says the verdict, the
+photo-level result and which (unvalidated) models made it.
+"""
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
+
+LONG_SIDE = 1080
+SKIN_TINT = (40, 150, 255)
+LESION_TINT = (255, 0, 150)
+SKIN_ALPHA, LESION_ALPHA = 0.30, 0.45
+BOX_COLOUR = (255, 220, 0)
+INK, PAPER = (255, 255, 255), (20, 20, 20)
+FONT_FILES = ("DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+
+@lru_cache(maxsize=8)
+def font(size: int) -> ImageFont.ImageFont:
+    for name in FONT_FILES:
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size)
+
+
+def render_png(image: Image.Image, assessment) -> bytes:
+    picture = render(image, assessment)
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG", compress_level=3)
+    return buffer.getvalue()
+
+
+def render(image: Image.Image, assessment) -> Image.Image:
+    base = _fit(image.convert("RGB"))
+    if assessment.masks is not None:
+        base = _tint(base, assessment.masks)
+    draw = ImageDraw.Draw(base)
+    full_w = (assessment.full_size or image.size)[0]
+    for rank, crop in enumerate(assessment.crops, start=1):
+        _draw_crop(draw, base, rank, crop, base.width / full_w)
+    return _with_footer(base, assessment)
+
+
+def _fit(image: Image.Image) -> Image.Image:
+    ratio = LONG_SIDE / max(image.size)
+    size = (round(image.width * ratio), round(image.height * ratio))
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def _mask_image(mask: np.ndarray, size) -> Image.Image:
+    """Bool grid → smooth L mask at picture size (bilinear, then cut at half)."""
+    grey = Image.fromarray(mask.astype(np.uint8) * 255).resize(size, Image.Resampling.BILINEAR)
+    return grey.point(lambda v: 255 if v >= 128 else 0)
+
+
+def _tint(base: Image.Image, masks) -> Image.Image:
+    for mask, colour, alpha in ((masks.skin, SKIN_TINT, SKIN_ALPHA),
+                                (masks.lesion, LESION_TINT, LESION_ALPHA)):
+        shape = _mask_image(mask, base.size)
+        layer = Image.blend(base, Image.new("RGB", base.size, colour), alpha)
+        base = Image.composite(layer, base, shape)
+    lesion = _mask_image(masks.lesion, base.size)
+    outline = ImageChops.subtract(lesion.filter(ImageFilter.MaxFilter(5)), lesion)
+    base.paste(INK, mask=outline)
+    return base
+
+
+def _draw_crop(draw: ImageDraw.ImageDraw, base: Image.Image, rank: int, crop, scale: float):
+    x0, y0, x1, y1 = (v * scale for v in crop.box)
+    width = max(4, base.width // 180)
+    draw.rectangle((x0, y0, x1, y1), outline=PAPER, width=width + 4)
+    draw.rectangle((x0 + 2, y0 + 2, x1 - 2, y1 - 2), outline=BOX_COLOUR, width=width)
+    text = f"{rank} {crop.top}"
+    size = max(22, base.width // 32)
+    left, upper, right, lower = draw.textbbox((0, 0), text, font=font(size))
+    pad = size // 5
+    # Inside the box's top-left corner, so labels of neighbouring boxes rarely collide.
+    tx = min(max(0, x0 + width + 2), base.width - (right - left) - 2 * pad)
+    ty = min(max(0, y0 + width + 2), base.height - (lower - upper) - 2 * pad)
+    draw.rectangle((tx, ty, tx + right - left + 2 * pad, ty + lower - upper + 2 * pad), fill=BOX_COLOUR)
+    draw.text((tx + pad - left, ty + pad - upper), text, fill=PAPER, font=font(size))
+
+
+def _footer_lines(assessment) -> list[str]:
+    models = assessment.models
+    result = (f"{assessment.top} (not AD {assessment.p_not_ad:.0%})" if assessment.top
+              else "no result")
+    validated = "validated" if models.get("validated") else "NOT clinically validated"
+    crops = "  ".join(f"{i} {c.top} {c.probabilities[c.top]:.0%}"
+                      for i, c in enumerate(assessment.crops, start=1))
+    return [f"quality: {assessment.quality}   result: {result}",
+            f"crops: {crops or 'none'}",
+            "blue = skin   magenta = lesion   yellow = crops",
+            f"segmenter {models.get('segmenter')}",
+            f"classifier {models.get('classifier')} · {validated}"]
+
+
+def _with_footer(base: Image.Image, assessment) -> Image.Image:
+    size = max(16, base.width // 48)
+    lines = [part for line in _footer_lines(assessment) for part in _wrap(line, font(size), base.width - size)]
+    line_h = int(size * 1.4)
+    picture = Image.new("RGB", (base.width, base.height + line_h * len(lines) + size), PAPER)
+    picture.paste(base, (0, 0))
+    draw = ImageDraw.Draw(picture)
+    for i, line in enumerate(lines):
+        draw.text((size // 2, base.height + size // 2 + i * line_h), line, fill=INK, font=font(size))
+    return picture
+
+
+def _wrap(text: str, face, width: int) -> list[str]:
+    lines, current = [], ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and face.getlength(candidate) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    return lines + [current]

@@ -1,0 +1,120 @@
+"""Pipeline: photo bytes → Assessment (decode → quality → segment → crop → classify → combine).
+
+Both onnxruntime sessions are built once in `from_dir` with explicit thread counts and read
+their input names from the manifest (checked against the model itself). `assess` keeps no
+state between calls and `InferenceSession.run` is thread-safe, so one Pipeline may serve
+several worker threads at once.
+"""
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from PIL import Image
+
+from inference import classify
+from inference.assessment import Assessment, Crop
+from inference.combine import combine
+from inference.crops import select_windows, to_full_size
+from inference.decode import decode
+from inference.manifest import Manifest, check_session, load_manifest
+from inference.quality import OK, check_masks, check_photo
+from inference.segment import segment
+
+DEFAULT_THREADS = 2
+DEFAULT_K = 3
+OVERLAY_LONG_SIDE = 1280
+
+
+def build_session(path: Path, threads: int = DEFAULT_THREADS):
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+class Stopwatch:
+    """Wall-clock milliseconds per named stage."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+        self.ms: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str):
+        begin = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.ms[stage] = self.ms.get(stage, 0.0) + (time.perf_counter() - begin) * 1000
+
+    def stages(self) -> dict[str, float]:
+        return {**self.ms, "total": (time.perf_counter() - self.start) * 1000}
+
+
+class Pipeline:
+    def __init__(self, manifest: Manifest, segmenter, classifier, k: int = DEFAULT_K):
+        check_session(manifest.segmenter, segmenter)
+        check_session(manifest.classifier, classifier)
+        self.manifest = manifest
+        self.segmenter = segmenter
+        self.classifier = classifier
+        self.k = k
+
+    @classmethod
+    def from_dir(cls, path=None, threads: int = DEFAULT_THREADS, k: int = DEFAULT_K) -> "Pipeline":
+        """Load models/manifest.json and both ONNX models from `path` (default $ADAI_MODELS_DIR)."""
+        path = Path(path or os.environ.get("ADAI_MODELS_DIR", "models"))
+        manifest = load_manifest(path)
+        return cls(manifest, build_session(manifest.segmenter.path, threads),
+                   build_session(manifest.classifier.path, threads), k=k)
+
+    @property
+    def models(self) -> dict:
+        return {"segmenter": self.manifest.segmenter.label,
+                "classifier": self.manifest.classifier.label,
+                "validated": self.manifest.validated}
+
+    def assess(self, data: bytes) -> Assessment:
+        clock = Stopwatch()
+        with clock("decode"):
+            decoded = decode(data)
+        with clock("quality"):
+            verdict = check_photo(decoded.image, decoded.full_size)
+        result = Assessment(quality=verdict, skin_fraction=None, lesion_fraction=None, crops=[],
+                            probabilities={}, models=self.models, full_size=decoded.full_size,
+                            image=decoded.image)
+        if verdict != OK:
+            result.stages_ms = clock.stages()
+            return result
+        with clock("segment"):
+            masks = segment(self.segmenter, self.manifest.segmenter, decoded.image)
+        with clock("crops"):
+            windows = select_windows(masks.skin, masks.lesion, k=self.k)
+            boxes = [to_full_size(w, masks.shape, decoded.full_size) for w in windows]
+        result.masks = masks
+        result.skin_fraction, result.lesion_fraction = masks.skin_fraction, masks.lesion_fraction
+        result.quality = check_masks(masks.skin, masks.lesion, windows)
+        if result.quality == OK:
+            with clock("classify"):
+                probs = self.classify_regions(decoded.image, [decoded.to_image_box(b) for b in boxes])
+            result.crops = [Crop(box=b, probabilities=p) for b, p in zip(boxes, probs)]
+            result.probabilities = combine(probs)
+        result.stages_ms = clock.stages()
+        return result
+
+    def classify_regions(self, image: Image.Image, boxes) -> list[dict[str, float]]:
+        """Class probabilities for each box (x0, y0, x1, y1 in pixels of `image`, an RGB image)."""
+        return classify.probabilities(self.classifier, self.manifest.classifier,
+                                      image.convert("RGB"), list(boxes))
+
+    def overlay(self, data: bytes, assessment: Assessment | None = None) -> bytes:
+        """PNG bytes: the photo with skin and lesion tinted and the chosen crops boxed."""
+        from inference.overlay import render_png
+        assessment = assessment or self.assess(data)
+        return render_png(decode(data, long_side=OVERLAY_LONG_SIDE).image, assessment)

@@ -1,0 +1,53 @@
+"""AD-AI LINE bot: the Flask app factory.
+
+Features plug in through the two lists below (and the handler tables in bot.handlers):
+- BLUEPRINTS: (import spec, when) — "always" or "simulator" (simulator mode only).
+- BACKGROUND: import specs of function(services) -> stop function | None, started by
+  `python -m bot serve` (Services.start_background), e.g. the APScheduler tick.
+"""
+
+from flask import Flask
+
+BLUEPRINTS = [
+    ("bot.webhook:bp", "always"),
+    ("bot.health:bp", "always"),
+    # ("bot.simulator:bp", "simulator"),  (issue 5 adds this)
+    # ("bot.media:bp", "always"), ("bot.referral:bp", "always"),  (issue 6)
+]
+
+BACKGROUND = [
+    "bot.services:start_worker",
+    # "bot.scheduler:start",  (issue 6)
+]
+
+
+def create_app(test_config=None, clock=None):
+    """Build the app. test_config overrides environment settings (keys of bot.config.Config;
+    unknown keys land in config.extra). Raises bot.config.MissingCredential when only one
+    LINE credential is set."""
+    from bot import config as configuration
+    from bot.services import Services, load
+
+    config = configuration.load(test_config)
+    emulator = None
+    if config.simulator and config.api_base_url is None:
+        config, emulator = _with_emulator(config, clock)
+    services = Services(config, clock=clock, emulator=emulator)
+
+    app = Flask(__name__)
+    app.config.update(TESTING=bool(test_config), ADAI=config)
+    app.extensions["adai"] = services
+    for spec, when in BLUEPRINTS:
+        if when == "always" or (when == "simulator" and config.simulator):
+            app.register_blueprint(load(spec))
+    return app
+
+
+def _with_emulator(config, clock):
+    """Simulator mode: LINE is the in-process emulator on its own loopback port."""
+    from dataclasses import replace
+
+    from bot.emulator import Emulator
+
+    emulator = Emulator(config.access_token, clock=clock).start()
+    return replace(config, api_base_url=emulator.url), emulator

@@ -1,0 +1,105 @@
+"""What a handler gets: the event, the database, the LINE client, and `answer()`."""
+
+import logging
+from datetime import timedelta
+
+from bot import texts
+from bot.clock import from_millis
+from bot.line_api import LineRejected, as_messages, retry_key
+from bot.logs import user_ref
+from storage import sent, users
+
+log = logging.getLogger(__name__)
+MAX_PER_REQUEST = 5
+
+
+class EventContext:
+    def __init__(self, services, db, event: dict, event_id: str):
+        self.services = services
+        self.config = services.config
+        self.line = services.line
+        self.clock = services.clock
+        self.db = db
+        self.event = event
+        self.event_id = event_id
+        source = event.get("source") or {}
+        self.source_type = source.get("type")
+        self.user_id = source.get("userId")
+        # Where answers go: the group or room when there is one, else the user.
+        self.chat_id = source.get("groupId") or source.get("roomId") or self.user_id
+        self.lang = users.lang(db, self.user_id) if self.user_id else texts.DEFAULT_LANG
+        self._reply_token = event.get("replyToken")
+        self._seq = 0
+
+    # --- helpers -------------------------------------------------------------------
+    def now(self):
+        return self.clock.now()
+
+    def t(self, key, **values) -> str:
+        return texts.t(key, self.lang, **values)
+
+    def pipeline(self):
+        return self.services.pipeline()
+
+    @property
+    def user_ref(self) -> str:
+        return user_ref(self.services.log_key, self.user_id)
+
+    @property
+    def message(self) -> dict:
+        return self.event.get("message") or {}
+
+    def loading(self, seconds=20):
+        """The typing animation while something slow runs; cosmetic, so failures are ignored."""
+        if self.source_type != "user" or not self.user_id:
+            return
+        try:
+            self.line.loading(self.user_id, seconds)
+        except Exception as e:  # noqa: BLE001 — never let a cosmetic call fail the event
+            log.info("loading animation not shown: %s", type(e).__name__)
+
+    # --- answering -------------------------------------------------------------------
+    def reply_token_fresh(self) -> bool:
+        if not self._reply_token:
+            return False
+        sent_at = from_millis(self.event.get("timestamp", 0))
+        return self.now() - sent_at < timedelta(seconds=self.config.reply_token_ttl_s)
+
+    def answer(self, messages):
+        """Send messages to whoever wrote: reply while the token is fresh, else push with a
+        retry key derived from the event. Replaying an event after a crash skips batches
+        already recorded as sent, so every batch goes out exactly once."""
+        messages = as_messages(messages)
+        for start in range(0, len(messages), MAX_PER_REQUEST):
+            self._send_batch(messages[start:start + MAX_PER_REQUEST])
+
+    def _send_batch(self, batch):
+        key = retry_key(self.event_id, self._seq)
+        self._seq += 1
+        earlier = sent.get(self.db, key)
+        if earlier and earlier["state"] == sent.SENT:
+            return
+        if earlier:  # replaying a batch whose fate is unknown: resend it the same way
+            use_reply = earlier["kind"] == "reply" and bool(self._reply_token)
+        else:
+            use_reply = self.reply_token_fresh()
+        if use_reply:
+            token, self._reply_token = self._reply_token, None  # a token works once
+            sent.begin(self.db, key, self.user_id, "reply", len(batch), self.now())
+            try:
+                self.line.reply(token, batch)
+                sent.finish(self.db, key, self.now())
+                return
+            except LineRejected as e:
+                if e.status != 400:
+                    raise
+                if earlier and earlier["kind"] == "reply":
+                    # We crashed after sending this reply but before recording it; LINE now
+                    # refuses the used token. It went out once: do not push it again.
+                    sent.finish(self.db, key, self.now())
+                    return
+                log.info("reply token refused (expired?); pushing instead")
+        self._reply_token = None
+        sent.begin(self.db, key, self.user_id, "push", len(batch), self.now())
+        self.line.push(self.chat_id, batch, retry_key=key)
+        sent.finish(self.db, key, self.now(), kind="push")

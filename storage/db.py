@@ -1,0 +1,55 @@
+"""Open the SQLite database the way every part of the bot expects it."""
+
+from pathlib import Path
+
+import sqlite3
+
+import sqlite_utils
+
+from storage.migrations import migrate
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def open_db(path, migrate_schema=True) -> sqlite_utils.Database:
+    """One connection (use it from one thread only), WAL, secure_delete, migrations applied.
+
+    WAL lets the webhook write while the worker reads; secure_delete zeroes freed pages so
+    that deleted health data leaves no bytes behind; synchronous=FULL so an acknowledged
+    event survives a power cut as well as a crash.
+    """
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute("PRAGMA foreign_keys = ON")
+    db = sqlite_utils.Database(conn)
+    if migrate_schema:
+        migrate(db)
+    return db
+
+
+def now_iso(clock_now) -> str:
+    """Timestamps are stored as ISO 8601 UTC strings so that they sort as text."""
+    return clock_now.isoformat(timespec="milliseconds")
+
+
+class transaction:
+    """`with transaction(db):` — BEGIN IMMEDIATE … COMMIT (ROLLBACK on error).
+
+    The connection runs in autocommit mode, so multi-statement changes say so explicitly.
+    """
+
+    def __init__(self, db):
+        self.conn = db.conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False

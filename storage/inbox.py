@@ -1,0 +1,90 @@
+"""Webhook events between the 200 and their handling. Keyed by webhookEventId so a
+redelivered event is stored once; the body is dropped once handled (it holds user ids),
+the id is kept for RETENTION so later redeliveries are still recognised."""
+
+import json
+from datetime import timedelta
+
+from storage.db import now_iso, transaction
+
+PENDING, DONE, FAILED, STANDBY = "pending", "done", "failed", "standby"
+RETENTION = timedelta(hours=48)  # LINE redelivers for a while; we keep ids at least 24 h
+
+
+def store(db, events, now) -> int:
+    """Store every event not seen before in one transaction; returns how many were new."""
+    stamp = now_iso(now)
+    rows = [_row(event, stamp) for event in events]
+    with transaction(db) as conn:
+        before = conn.total_changes
+        conn.executemany(
+            "INSERT OR IGNORE INTO inbox (event_id, body, state, received_at, next_attempt_at, handled_at)"
+            " VALUES (:event_id, :body, :state, :received_at, :next_attempt_at, :handled_at)",
+            rows,
+        )
+        return conn.total_changes - before
+
+
+def _row(event, stamp):
+    standby = event.get("mode") == "standby"  # another channel answers; we only record it
+    return {
+        "event_id": event_id(event),
+        "body": None if standby else json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+        "state": STANDBY if standby else PENDING,
+        "received_at": stamp,
+        "next_attempt_at": stamp,
+        "handled_at": stamp if standby else None,
+    }
+
+
+def event_id(event) -> str:
+    """LINE always sends webhookEventId; a hand-made event without one gets a content hash."""
+    if event.get("webhookEventId"):
+        return str(event["webhookEventId"])
+    import hashlib
+
+    raw = json.dumps(event, sort_keys=True).encode()
+    return "sha256:" + hashlib.sha256(raw).hexdigest()[:32]
+
+
+def due(db, now, limit=50) -> list[dict]:
+    """Pending events whose next attempt is due, oldest first, body decoded."""
+    rows = db.execute(
+        "SELECT event_id, body, attempts FROM inbox WHERE state = ? AND next_attempt_at <= ?"
+        " ORDER BY rowid LIMIT ?",
+        [PENDING, now_iso(now), limit],
+    ).fetchall()
+    return [{"event_id": r[0], "event": json.loads(r[1]), "attempts": r[2]} for r in rows]
+
+
+def finish(db, event_id, now, state=DONE):
+    """Mark handled and drop the body."""
+    db.execute(
+        "UPDATE inbox SET state = ?, body = NULL, handled_at = ? WHERE event_id = ?",
+        [state, now_iso(now), event_id],
+    )
+
+
+def retry_later(db, event_id, now, delay: timedelta):
+    db.execute(
+        "UPDATE inbox SET attempts = attempts + 1, next_attempt_at = ? WHERE event_id = ?",
+        [now_iso(now + delay), event_id],
+    )
+
+
+def get(db, event_id) -> dict | None:
+    rows = list(db.query("SELECT * FROM inbox WHERE event_id = ?", [event_id]))
+    return rows[0] if rows else None
+
+
+def counts(db) -> dict:
+    return {r[0]: r[1] for r in db.execute("SELECT state, count(*) FROM inbox GROUP BY state")}
+
+
+def prune(db, now) -> int:
+    """Forget ids of events handled more than RETENTION ago."""
+    cursor = db.execute(
+        "DELETE FROM inbox WHERE state != ? AND handled_at < ?",
+        [PENDING, now_iso(now - RETENTION)],
+    )
+    return cursor.rowcount

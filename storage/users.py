@@ -1,0 +1,88 @@
+"""Users: language and whether they still follow the bot; `forget` erases a user everywhere."""
+
+from storage.db import now_iso
+from storage.files import remove_user_dir
+
+DEFAULT_LANG = "ja"
+
+
+def get(db, user_id) -> dict | None:
+    rows = list(db.query("SELECT * FROM users WHERE user_id = ?", [user_id]))
+    return rows[0] if rows else None
+
+
+def ensure(db, user_id, now, lang=None) -> dict:
+    stamp = now_iso(now)
+    db.execute(
+        "INSERT INTO users (user_id, lang, active, created_at, updated_at) VALUES (?, ?, 1, ?, ?)"
+        " ON CONFLICT (user_id) DO NOTHING",
+        [user_id, lang or DEFAULT_LANG, stamp, stamp],
+    )
+    return get(db, user_id)
+
+
+def follow(db, user_id, now, lang=None) -> dict:
+    ensure(db, user_id, now, lang)
+    db.execute(
+        "UPDATE users SET active = 1, updated_at = ? WHERE user_id = ?", [now_iso(now), user_id]
+    )
+    return get(db, user_id)
+
+
+def unfollow(db, user_id, now):
+    db.execute(
+        "UPDATE users SET active = 0, updated_at = ? WHERE user_id = ?", [now_iso(now), user_id]
+    )
+
+
+def set_lang(db, user_id, lang, now):
+    ensure(db, user_id, now, lang)
+    db.execute(
+        "UPDATE users SET lang = ?, updated_at = ? WHERE user_id = ?", [lang, now_iso(now), user_id]
+    )
+
+
+def lang(db, user_id) -> str:
+    row = db.execute("SELECT lang FROM users WHERE user_id = ?", [user_id]).fetchone()
+    return row[0] if row else DEFAULT_LANG
+
+
+def tables_with_user_id(db) -> list[str]:
+    return [
+        name
+        for name in db.table_names()
+        if "user_id" in {c.name for c in db[name].columns}
+    ]
+
+
+def forget(db, user_id, data_dir=None) -> dict:
+    """Delete the user's rows from every table with a user_id column (so later features'
+    tables are covered without edits), blank pending inbox bodies that mention the id,
+    remove their file folder, then checkpoint and VACUUM so no byte of the id stays in
+    the database or its WAL. Returns rows deleted per table."""
+    deleted = {}
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for name in tables_with_user_id(db):
+            deleted[name] = conn.execute(
+                f"DELETE FROM [{name}] WHERE user_id = ?", [user_id]
+            ).rowcount
+        deleted["inbox"] = conn.execute(
+            "UPDATE inbox SET body = NULL, state = 'done' WHERE instr(body, ?) > 0", [user_id]
+        ).rowcount
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    if data_dir is not None:
+        remove_user_dir(data_dir, user_id)
+    compact(db)
+    return deleted
+
+
+def compact(db):
+    """Rewrite the file and empty the WAL: freed pages and old page images go away."""
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.execute("VACUUM")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

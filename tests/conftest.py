@@ -1,0 +1,104 @@
+"""Shared fixtures: a real LINE emulator on loopback, the app on a real SQLite file in
+tmp_path, a test client, a database handle and a live waitress server."""
+
+import threading
+
+import pytest
+
+from bot import create_app
+from bot.emulator import Emulator
+from tests.support import SECRET, TOKEN, webhooks
+from tests.support.clock import FakeClock
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def emulator(clock):
+    emu = Emulator(TOKEN, clock=clock, hold_s=1.0).start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def app_config(tmp_path, emulator):
+    """Override or extend in a test module to change settings."""
+    return {
+        "channel_secret": SECRET,
+        "access_token": TOKEN,
+        "api_base_url": emulator.url,
+        "data_dir": tmp_path / "var",
+        "models_dir": tmp_path / "models",
+        "line_timeout_s": 0.5,
+        "line_backoff_s": 0.01,
+    }
+
+
+@pytest.fixture
+def app(app_config, clock):
+    app = create_app(app_config, clock=clock)
+    yield app
+    app.extensions["adai"].stop()
+
+
+@pytest.fixture
+def services(app):
+    return app.extensions["adai"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(services):
+    return services.db()
+
+
+@pytest.fixture
+def events(emulator, clock):
+    return webhooks.Events(emulator, clock)
+
+
+@pytest.fixture
+def post_events(client):
+    """post_events(*events) -> response; signs with the app's secret."""
+
+    def post(*evs, secret=SECRET):
+        raw, headers = webhooks.signed(secret, *evs)
+        return client.post("/callback", data=raw, headers=headers)
+
+    return post
+
+
+@pytest.fixture
+def deliver(post_events, services):
+    """Post events and let the worker handle them now (synchronously, deterministic)."""
+
+    def run(*evs):
+        response = post_events(*evs)
+        assert response.status_code == 200
+        services.worker.drain()
+        return response
+
+    return run
+
+
+@pytest.fixture
+def live_server(app):
+    """The app behind waitress on a free loopback port, with its worker thread running."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    services = app.extensions["adai"]
+    services.worker.start()
+    server.url = f"http://127.0.0.1:{server.effective_port}"
+    yield server
+    services.worker.stop()
+    server.close()

@@ -64,11 +64,84 @@ def image_sets_table(db):
     )
 
 
+# --- follow-up (issue 6): reminders, POEM check-ins, doctor-summary links -----------------
+
+def reminders_tables(db):
+    # One check-in and at most one follow-up per user; next_due_at is ISO UTC (now_iso), the
+    # wall clock lives in tz/weekday/local_time. reminder_sends records each (reminder, due
+    # time) once: the claim that keeps two dispatchers from sending the same reminder.
+    db.execute(
+        """CREATE TABLE reminders (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            state TEXT NOT NULL,
+            tz TEXT NOT NULL DEFAULT 'Asia/Tokyo',
+            weekday INTEGER,
+            local_time TEXT,
+            quiet_ok INTEGER NOT NULL DEFAULT 0,
+            next_due_at TEXT,
+            paused_until TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (user_id, kind)
+        )"""
+    )
+    db.execute("CREATE INDEX reminders_due ON reminders (state, next_due_at)")
+    db.execute(
+        """CREATE TABLE reminder_sends (
+            reminder_id INTEGER NOT NULL,
+            due_at TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            PRIMARY KEY (reminder_id, due_at)
+        )"""
+    )
+    db.execute("CREATE INDEX reminder_sends_pending ON reminder_sends (state, created_at)")
+
+
+def poem_table(db):
+    db.execute(
+        """CREATE TABLE poem_checkins (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id TEXT NOT NULL,
+            week TEXT NOT NULL,
+            answers TEXT NOT NULL,
+            score INTEGER,
+            band TEXT,
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            completed_at TEXT,
+            UNIQUE (user_id, week)
+        )"""
+    )
+
+
+def referrals_table(db):
+    db.execute(
+        """CREATE TABLE referrals (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            revoked_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX referrals_user ON referrals (user_id)")
+
+
 MIGRATIONS = [
     ("0001_users", users_table),
     ("0002_inbox", inbox_table),
     ("0003_sent", sent_table),
     ("0004_image_sets", image_sets_table),
+    ("0601_reminders", reminders_tables),
+    ("0602_poem", poem_table),
+    ("0603_referrals", referrals_table),
 ]
 
 

@@ -1,0 +1,218 @@
+"""Compose one phantom phone photo with its mask: body, skin, lesion, scene, camera."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from . import body, camera, lesions, scene, skin
+from .fields import F32, blur, erode, noise, resize, resize_rgb, shift, smoothstep
+
+LABELS = ("AD", "IM", "HI", "MF")
+DISTANCES = ("close", "medium", "long")
+# fractions of the whole frame that each stratum guarantees (skin counts lesion too)
+STRATA = {
+    "close": {"skin": (0.70, 1.00), "lesion": (0.30, 0.70)},
+    "medium": {"skin": (0.35, 0.85), "lesion": (0.05, 0.25)},
+    "long": {"skin": (0.20, 0.50), "lesion": (0.01, 0.05)},
+}
+# what we aim for inside those ranges (margins absorb rounding at full resolution)
+TARGETS = {
+    "close": {"skin": (0.84, 0.98), "lesion": (0.34, 0.64)},
+    "medium": {"skin": (0.45, 0.78), "lesion": (0.07, 0.20)},
+    "long": {"skin": (0.24, 0.46), "lesion": (0.013, 0.042)},
+}
+NOMINAL_RADIUS = {"forearm": 0.42, "leg": 0.55, "trunk": 1.25, "neck": 0.55}
+
+
+class PhantomRenderError(RuntimeError):
+    """A sample could not be made to honour its distance stratum."""
+
+
+@dataclass
+class Sample:
+    image: np.ndarray          # (H, W, 3) uint8, decoded from `jpeg`
+    mask: np.ndarray           # (H, W) uint8: 0 background, 1 skin, 2 lesion
+    label: str
+    meta: dict = field(default_factory=dict)
+    jpeg: bytes = b""          # the bytes a phone would send
+
+
+def default_label(seed: int) -> str:
+    return LABELS[seed % len(LABELS)]
+
+
+def default_distance(seed: int) -> str:
+    return DISTANCES[(seed // len(LABELS)) % len(DISTANCES)]
+
+
+def render(seed: int, label: str | None = None, distance: str | None = None, *,
+           tone: int | None = None) -> Sample:
+    """Deterministic phantom photo for `seed`; label/distance default to a balanced
+    cycle over seeds, tone (Monk 1-10) to a draw from the seed."""
+    label = label or default_label(seed)
+    distance = distance or default_distance(seed)
+    if label not in LABELS or distance not in DISTANCES:
+        raise ValueError(f"unknown label {label!r} or distance {distance!r}")
+    rng = np.random.default_rng([seed, 7919])
+    tone = int(tone) if tone is not None else _draw_tone(seed)
+    for attempt in range(6):
+        sample = _attempt(rng, seed, label, distance, tone, allow_cloth=attempt < 3)
+        if sample is not None:
+            return sample
+    raise PhantomRenderError(f"seed {seed}: could not honour the {distance} stratum")
+
+
+def _draw_tone(seed: int) -> int:
+    """Monk tone 1-10 drawn uniformly from the seed."""
+    return int(np.random.default_rng([seed, 104729]).integers(1, 11))
+
+
+def _size(rng):
+    short = int(rng.integers(256, 385)) * 2
+    long = min(1024, int(round(short * rng.choice([1.0, 4 / 3, 4 / 3, 1.5]) / 2)) * 2)
+    return (long, short) if rng.random() < 0.6 else (short, long)
+
+
+def _in(x, lo_hi):
+    return lo_hi[0] <= x <= lo_hi[1]
+
+
+def _attempt(rng, seed, label, distance, tone, allow_cloth):
+    H, W = _size(rng)
+    h, w = H // 2, W // 2
+    roll = float(rng.uniform(-0.5, 0.5))
+    part = body.PARTS[int(rng.integers(len(body.PARTS)))]
+    bp = body.plan(rng, part, allow_cloth and distance != "close" or rng.random() < 0.3)
+    t = TARGETS[distance]
+    skin_target = float(rng.uniform(*t["skin"]))
+    k = body.calibrate(bp, skin_target, roll, max(24, H // 8), max(24, W // 8))
+    hh, cloth = body.heights(bp, h, w, k, roll)
+    if not _in(float(((hh > 0) & (cloth < 0.5)).mean()), STRATA[distance]["skin"]):
+        return None
+    r_full = 2 * NOMINAL_RADIUS[part] * 0.5 * min(h, w) * k
+    ppm = float(r_full / bp.radius_mm)
+
+    # ---- geometry at work resolution
+    allowed = erode((hh > 0) & (cloth < 0.02), 3)
+    lesion_target = float(rng.uniform(*t["lesion"]))
+    lesion_target = min(lesion_target, 0.92 * float(allowed.mean()))
+    if lesion_target < STRATA[distance]["lesion"][0] * 1.1:
+        return None
+    field_w, pid_w = lesions.shape_field(rng, label, allowed, lesion_target, bp.angle + roll)
+    thr = lesions.threshold_for(field_w, lesion_target)
+
+    # ---- full resolution masks
+    edge = max(0.6, 0.004 * r_full)
+    body_a = resize(smoothstep(0.0, edge * 4, hh), W, H)
+    cloth_a = resize(cloth, W, H)
+    field_f = resize(field_w, W, H)
+    allowed_f = np.asarray(Image.fromarray(allowed).resize((W, H), Image.NEAREST))
+    skin_m = (body_a > 0.5) & (cloth_a < 0.5)
+    lesion_m = (field_f >= thr) & allowed_f & erode(skin_m, 2)
+    mask = np.zeros((H, W), np.uint8)
+    mask[skin_m] = 1
+    mask[lesion_m] = 2
+    skin_frac, lesion_frac = float(skin_m.mean()), float(lesion_m.mean())
+    if not (_in(skin_frac, STRATA[distance]["skin"]) and _in(lesion_frac, STRATA[distance]["lesion"])):
+        return None
+
+    # ---- light and shading
+    az = rng.uniform(0, 2 * np.pi)
+    el = rng.uniform(0.35, 1.2)
+    light = np.array([np.cos(az) * np.cos(el), np.sin(az) * np.cos(el), np.sin(el)], F32)
+    shade_w, spec_w = _shade(hh, light, rng)
+    shade = resize(shade_w, W, H)
+    spec = resize(spec_w, W, H)
+
+    # ---- skin surfaces and lesion painting
+    alb, bump, _ = skin.albedo(rng, tone, H, W, ppm)
+    gloss = np.full((H, W), F32(rng.uniform(0.05, 0.2)), F32)
+    canvas = lesions.Canvas(alb, bump, gloss, lesion_m, field_f, thr, ppm, tone)
+    lesions.PAINTERS[label](canvas, rng)
+    clear = skin_m & (field_f < thr - 0.25)
+    spots = skin.draw_spots(rng, H, W, ppm, tone, clear & erode(skin_m, 3))
+    for name, a, factor in spots:
+        canvas.albedo *= 1 - a[..., None] * (1 - factor)
+        if name == "mole":
+            canvas.bump += a * F32(1.5)
+    relief = _relief(canvas.bump, light, strength=0.18)
+    skin_rgb = canvas.albedo * (shade * relief)[..., None] + (spec * canvas.gloss)[..., None] * F32(0.5)
+    hair_density = {"forearm": 1.0, "leg": 1.3, "trunk": 0.4, "neck": 0.3}[part] * rng.uniform(0, 1.2)
+    hair = skin.draw_hair(rng, H, W, ppm, bp.angle + roll, hair_density, skin_m)
+    if hair is not None:
+        hc = np.array([0.03, 0.02, 0.015], F32) if tone > 3 or rng.random() < 0.6 else np.array([0.25, 0.17, 0.08], F32)
+        skin_rgb += (hair * F32(0.8))[..., None] * (hc - skin_rgb)
+
+    # ---- clothing, background, shadows
+    bg_w, objects = scene.background(rng, h, w, ppm / 2, tone)
+    sdx, sdy = -light[0] / max(light[2], 0.3), -light[1] / max(light[2], 0.3)
+    body_w = smoothstep(0.0, 1.0, hh)
+    off = 0.04 * min(h, w)
+    cast = blur(shift(body_w, int(sdy * off), int(sdx * off)), 0.02 * min(h, w) + 1)
+    bg_w = bg_w * (1 - F32(0.45) * cast)[..., None]
+    if distance == "close":
+        bg_w = np.dstack([blur(bg_w[..., c], 3.0) for c in range(3)])
+    bg = resize_rgb(bg_w, W, H)
+    img = bg + body_a[..., None] * (skin_rgb - bg)
+    if cloth.max() > 0:
+        cl_w = scene.fabric(rng, h, w, ppm / 2) * (F32(0.55) + F32(0.45) * shade_w)[..., None]
+        cl_cast = blur(shift(cloth, int(sdy * off * 0.5), int(sdx * off * 0.5)), 0.01 * min(h, w) + 1)
+        cl_shadow = resize(cl_cast * (1 - cloth), W, H)
+        img *= (1 - F32(0.4) * cl_shadow)[..., None]
+        cl = resize_rgb(cl_w, W, H)
+        img += cloth_a[..., None] * (cl - img)
+
+    # ---- camera
+    cam = camera.plan(rng)
+    rgb = camera.expose(img, cam)
+    data = camera.jpeg(camera.develop(rgb, cam, rng), cam.quality)
+    image = camera.decode(data)
+    boxes = _boxes(lesion_m, np.asarray(Image.fromarray(pid_w.astype(np.uint8)).resize((W, H), Image.NEAREST)))
+    meta = {
+        "seed": int(seed), "label": label, "distance": distance, "tone": tone,
+        "fitzpatrick": skin.FITZPATRICK[tone - 1], "body_part": part,
+        "clothing": bp.cloth, "background": objects, "boxes": boxes,
+        "jpeg_quality": cam.quality, "width": W, "height": H,
+        "rotation_deg": round(float(np.degrees(roll)), 1),
+        "skin_fraction": round(skin_frac, 4), "lesion_fraction": round(lesion_frac, 4),
+        "px_per_mm": round(ppm, 3), "defocus_px": round(cam.defocus, 2), "motion_px": cam.motion,
+    }
+    return Sample(image=image, mask=mask, label=label, meta=meta, jpeg=data)
+
+
+def _shade(hh, light, rng):
+    """Wrapped-Lambert diffuse and Blinn specular from the height field's normals."""
+    gy, gx = np.gradient(hh)
+    gx, gy = np.clip(gx, -6, 6), np.clip(gy, -6, 6)
+    inv = 1 / np.sqrt(gx * gx + gy * gy + 1)
+    nx, ny, nz = -gx * inv, -gy * inv, inv
+    ndl = nx * light[0] + ny * light[1] + nz * light[2]
+    wrap = F32(0.35)
+    diffuse = np.clip((ndl + wrap) / (1 + wrap), 0, 1)
+    ambient = F32(rng.uniform(0.25, 0.45))
+    shade = ambient + (1 - ambient) * diffuse
+    half = light + np.array([0, 0, 1], F32)
+    half /= np.linalg.norm(half)
+    ndh = np.clip(nx * half[0] + ny * half[1] + nz * half[2], 0, 1)
+    spec = ndh ** F32(rng.uniform(12, 40))
+    return shade.astype(F32), spec.astype(F32)
+
+
+def _relief(bump, light, strength):
+    """Fine relief lighting from the bump map (pores, lines, crusts, vesicles)."""
+    gx = np.zeros_like(bump)
+    gy = np.zeros_like(bump)
+    gx[:, 1:-1] = bump[:, 2:] - bump[:, :-2]
+    gy[1:-1] = bump[2:] - bump[:-2]
+    return np.clip(1 + F32(strength) * (gx * light[0] + gy * light[1]) / max(light[2], 0.3), 0.5, 1.5)
+
+
+def _boxes(lesion, pid):
+    out = []
+    for i in np.unique(pid[lesion]):
+        ys, xs = np.nonzero(lesion & (pid == i))
+        if len(xs):
+            out.append([int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1])
+    return out

@@ -6,6 +6,9 @@ Enforces: Bearer token; reply tokens issued by the emulator, single use, ~1 min 
 accepted send. Fault injection: `fail_next(n, status=500 | 429 (+retry_after) |
 "timeout" | "reset" | "hang")`. Used by tests (real SDK over real HTTP) and, in simulator
 mode, by `make run` in-process.
+
+Side door for the simulator page and tests (no token): GET /_emulator/sent?to=&since=,
+POST /_emulator/content/<message_id> (raw bytes), POST /_emulator/reply-token {"to": id}.
 """
 
 import json
@@ -81,7 +84,9 @@ class Emulator:
         return f"http://{host}:{port}"
 
     def start(self):
-        self._thread = threading.Thread(target=self._server.serve_forever, name="line-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="line-emulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -155,6 +160,8 @@ class Emulator:
 
     def handle(self, method, path, headers, body: bytes):
         """Returns (status, headers, payload bytes|dict)."""
+        if path.startswith("/_emulator/"):  # the simulator's and tests' side door, no token
+            return self._control(method, path, headers, body)
         if headers.get("Authorization") != f"Bearer {self.access_token}":
             return 401, {}, {"message": "Authentication failed. Confirm that the access token in the authorization header is valid."}
         for (verb, pattern), fn in ROUTES.items():
@@ -164,6 +171,22 @@ class Emulator:
                     return fn(self, headers, body, **match.groupdict())
                 except Invalid as e:
                     return e.status, {}, e.body
+        return 404, {}, {"message": "Not found"}
+
+
+    def _control(self, method, path, headers, body):
+        from urllib.parse import parse_qs, urlsplit
+
+        parts = urlsplit(path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if method == "GET" and parts.path == "/_emulator/sent":
+            return 200, {}, {"sent": self.sent_json(query.get("to"), int(query.get("since", 0)))}
+        if method == "POST" and parts.path.startswith("/_emulator/content/"):
+            message_id = parts.path.rsplit("/", 1)[1]
+            self.add_content(message_id, body, headers.get("Content-Type") or "image/jpeg")
+            return 200, {}, {"messageId": message_id}
+        if method == "POST" and parts.path == "/_emulator/reply-token":
+            return 200, {}, {"replyToken": self.issue_reply_token(_json(body)["to"])}
         return 404, {}, {"message": "Not found"}
 
 

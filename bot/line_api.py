@@ -123,7 +123,7 @@ class LineClient:
             self._blob.set_rich_menu_image_with_http_info,
             rich_menu_id,
             bytes(data),
-            _content_type=content_type,
+            _headers={"Content-Type": content_type},  # the SDK ignores _content_type
         )
 
     def set_default_rich_menu(self, rich_menu_id):

@@ -1,0 +1,129 @@
+"""LineClient: the real line-bot-sdk over real HTTP against the emulator, with faults."""
+
+import pytest
+
+from bot.line_api import LineClient, LineRejected, LineUnavailable, retry_key
+from tests.support import TOKEN
+
+TEXT = {"type": "text", "text": "こんにちは"}
+
+
+@pytest.fixture
+def delays():
+    return []
+
+
+@pytest.fixture
+def line(emulator, delays):
+    client = LineClient(TOKEN, base_url=emulator.url, timeout_s=0.3, attempts=4, backoff_s=0.25, sleep=delays.append)
+    yield client
+    client.close()
+
+
+def test_reply_uses_the_token_once(line, emulator):
+    token = emulator.issue_reply_token("U1")
+    line.reply(token, [TEXT])
+    with pytest.raises(LineRejected) as error:
+        line.reply(token, [TEXT])
+    assert error.value.status == 400
+    assert [s["to"] for s in emulator.sent] == ["U1"]
+
+
+def test_reply_token_expires_after_a_minute(line, emulator, clock):
+    token = emulator.issue_reply_token("U1")
+    clock.advance(61)
+    with pytest.raises(LineRejected):
+        line.reply(token, [TEXT])
+    assert emulator.sent == []
+
+
+def test_push_with_the_same_retry_key_is_delivered_once(line, emulator):
+    key = retry_key("event-1", 0)
+    first = line.push("U1", TEXT, retry_key=key)
+    second = line.push("U1", TEXT, retry_key=key)  # LINE: 409, already accepted
+    assert "sentMessages" in first and second["accepted"] == "earlier"
+    assert len(emulator.sent) == 1 and emulator.sent[0]["retry_key"] == key
+
+
+@pytest.mark.parametrize(
+    "fault, expected_delays",
+    [
+        ({"status": 500}, [0.25]),
+        ({"status": 503, "n": 2}, [0.25, 0.5]),
+        ({"status": 429, "retry_after": 7}, [7.0]),
+        ({"status": "reset"}, [0.25]),
+        ({"status": "timeout"}, [0.25]),
+    ],
+)
+def test_push_is_retried_through_transient_failures_without_duplicates(line, emulator, delays, fault, expected_delays):
+    emulator.fail_next(fault.pop("n", 1), **fault)
+    line.push("U1", TEXT, retry_key=retry_key("event-2", 0))
+    assert delays == expected_delays  # back-off doubles; Retry-After wins when given
+    assert len(emulator.sent) == 1
+
+
+def test_gives_up_after_every_attempt_failed(line, emulator, delays):
+    emulator.fail_next(4, status=500)
+    with pytest.raises(LineUnavailable):
+        line.push("U1", TEXT, retry_key=retry_key("event-3", 0))
+    assert len(delays) == 3 and emulator.sent == []
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+def test_other_4xx_are_not_retried(line, emulator, delays, status):
+    emulator.fail_next(1, status=status)
+    with pytest.raises(LineRejected) as error:
+        line.push("U1", TEXT)
+    assert error.value.status == status and delays == []
+
+
+def test_wrong_access_token_is_rejected(emulator):
+    client = LineClient("wrong-token", base_url=emulator.url, timeout_s=0.3, sleep=lambda s: None)
+    with pytest.raises(LineRejected) as error:
+        client.push("U1", TEXT)
+    assert error.value.status == 401
+
+
+def test_content_comes_from_the_data_host_path(line, emulator):
+    emulator.add_content("m1", b"\xff\xd8jpeg bytes")
+    assert line.content("m1") == b"\xff\xd8jpeg bytes"
+
+
+def test_loading_profile_and_rich_menu(line, emulator):
+    line.loading("U1", 12)
+    assert emulator.loading_calls == [{"chatId": "U1", "loadingSeconds": 10}]
+    emulator.set_profile("U1", "Aki", "en")
+    assert line.profile("U1")["language"] == "en"
+    menu = {
+        "size": {"width": 2500, "height": 843}, "selected": True, "name": "main", "chatBarText": "メニュー",
+        "areas": [{"bounds": {"x": 0, "y": 0, "width": 2500, "height": 843},
+                   "action": {"type": "postback", "data": "action=help"}}],
+    }
+    menu_id = line.create_rich_menu(menu)
+    line.set_rich_menu_image(menu_id, b"\x89PNG fake", "image/png")
+    line.set_default_rich_menu(menu_id)
+    assert emulator.default_rich_menu == menu_id
+    assert [m["richMenuId"] for m in line.rich_menus()] == [menu_id]
+    line.delete_rich_menu(menu_id)
+    assert line.rich_menus() == []
+
+
+def test_flex_and_quick_reply_dicts_pass_through_unchanged(line, emulator):
+    flex = {
+        "type": "flex", "altText": "結果",
+        "contents": {"type": "bubble", "body": {"type": "box", "layout": "vertical",
+                                                  "contents": [{"type": "text", "text": "AD", "wrap": True}]}},
+    }
+    quick = {
+        "type": "text", "text": "はい／いいえ",
+        "quickReply": {"items": [{"type": "action", "action": {"type": "postback", "label": "はい", "data": "action=yes", "displayText": "はい"}}]},
+    }
+    line.push("U1", [flex, quick])
+    sent = emulator.sent[0]["messages"]
+    assert sent[0]["altText"] == "結果" and sent[0]["contents"]["body"]["contents"][0]["text"] == "AD"
+    assert sent[1]["quickReply"]["items"][0]["action"]["data"] == "action=yes"
+
+
+def test_retry_keys_are_stable_uuids():
+    assert retry_key("e", 1) == retry_key("e", 1) != retry_key("e", 2)
+    assert len(retry_key("e", 1)) == 36

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import struct
 import warnings
 from dataclasses import dataclass
 
@@ -26,7 +27,8 @@ MIN_SIDE = 64
 # Long side of the decoded (reduced) image: crops for the classifier are cut from it, so it is
 # kept well above the classifier's input size; 960 makes 4000×3000 and 4032×3024 decode at 1/4.
 DECODE_LONG_SIDE = 960
-FORMATS = ["JPEG", "MPO", "PNG", "WEBP", "GIF"]
+DRAFTABLE = ("JPEG", "MPO")
+FORMATS = ["JPEG", "PNG", "WEBP", "GIF"]  # JPEG also yields MPO (multi-picture phone JPEGs)
 # Neutral grey behind transparent pixels, so the exposure gate judges only the photo.
 MATTE = (128, 128, 128)
 ORIENTATION_TAG = 0x0112
@@ -34,8 +36,8 @@ TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
              4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
              6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
              8: Image.Transpose.ROTATE_90}
-# Errors Pillow raises on broken data (struct.error is a subclass of Exception only).
-BROKEN = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError)
+# Errors Pillow raises on broken data (struct.error derives from Exception only).
+BROKEN = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError, struct.error)
 
 
 @functools.cache
@@ -73,15 +75,18 @@ def decode(data: bytes, long_side: int = DECODE_LONG_SIDE) -> Decoded:
     """Decode `data` into an upright RGB image whose long side is about `long_side`."""
     _check_bytes(data)
     image = _open(data)
-    orientation = _orientation(image)
-    full_size = _upright_size(image.size, orientation)
-    _check_size(image.size)
+    stored_size = image.size
+    _check_size(stored_size)
     try:
-        _draft(image, orientation, long_side)
+        if image.format not in DRAFTABLE:
+            image.load()  # PNG/WebP may keep EXIF after the pixels; read them first, strictly
+        orientation = _orientation(image)
+        _draft(image, long_side)
         image.load()
         rgb = _to_rgb(image)
     except BROKEN as exc:
         raise CorruptImage(f"the image data is broken or truncated ({exc})") from exc
+    full_size = _upright_size(stored_size, orientation)
     rgb = _shrink(rgb, long_side)
     if orientation in TRANSPOSE:
         rgb = rgb.transpose(TRANSPOSE[orientation])
@@ -119,9 +124,10 @@ def _check_size(size: tuple[int, int]) -> None:
 
 
 def _orientation(image: Image.Image) -> int:
+    """EXIF orientation; for JPEG read from the APP1 header without touching pixels."""
     try:
         return int(image.getexif().get(ORIENTATION_TAG, 1))
-    except BROKEN:
+    except (SyntaxError, ValueError, TypeError, KeyError, IndexError, struct.error):
         return 1  # a broken EXIF block must not lose the photo
 
 
@@ -129,12 +135,12 @@ def _upright_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
     return (size[1], size[0]) if orientation in (5, 6, 7, 8) else size
 
 
-def _draft(image: Image.Image, orientation: int, long_side: int) -> None:
+def _draft(image: Image.Image, long_side: int) -> None:
     """Ask JPEG for the coarsest DCT scale that keeps the long side ≥ `long_side`.
 
     The request is in stored (pre-transpose) pixels; the ratio is the same either way.
     """
-    if image.format not in ("JPEG", "MPO"):
+    if image.format not in DRAFTABLE:
         return
     width, height = image.size
     ratio = long_side / max(width, height)

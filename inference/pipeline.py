@@ -7,6 +7,7 @@ several worker threads at once.
 """
 from __future__ import annotations
 
+import math
 import os
 import time
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from PIL import Image
 from inference import classify
 from inference.assessment import Assessment, Crop
 from inference.combine import combine
-from inference.crops import select_windows, to_full_size
+from inference.crops import default_min_size, select_windows, to_full_size
 from inference.decode import decode
 from inference.manifest import Manifest, check_session, load_manifest
 from inference.quality import OK, check_masks, check_photo
@@ -26,6 +27,9 @@ from inference.segment import segment
 DEFAULT_THREADS = 2
 DEFAULT_K = 3
 OVERLAY_LONG_SIDE = 1280
+# Smallest crop side in full-size pixels: a smaller window would be upsampled too far for the
+# classifier to judge, so a lesion that only fits smaller windows gets "lesion_too_small".
+MIN_CROP_SIDE = 96
 
 
 def build_session(path: Path, threads: int = DEFAULT_THREADS):
@@ -36,6 +40,12 @@ def build_session(path: Path, threads: int = DEFAULT_THREADS):
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _min_window(mask_shape, full_size) -> int:
+    """Smallest window side in mask pixels: the default, or MIN_CROP_SIDE full-size pixels."""
+    full_px_per_mask_px = full_size[0] / mask_shape[1]
+    return max(default_min_size(mask_shape), math.ceil(MIN_CROP_SIDE / full_px_per_mask_px))
 
 
 class Stopwatch:
@@ -95,7 +105,8 @@ class Pipeline:
         with clock("segment"):
             masks = segment(self.segmenter, self.manifest.segmenter, decoded.image)
         with clock("crops"):
-            windows = select_windows(masks.skin, masks.lesion, k=self.k)
+            windows = select_windows(masks.skin, masks.lesion, k=self.k,
+                                     min_size=_min_window(masks.shape, decoded.full_size))
             boxes = [to_full_size(w, masks.shape, decoded.full_size) for w in windows]
         result.masks = masks
         result.skin_fraction, result.lesion_fraction = masks.skin_fraction, masks.lesion_fraction

@@ -16,7 +16,8 @@ DARK_MEAN = 40.0          # mean luminance 0..255
 BRIGHT_MEAN = 225.0
 BRIGHT_CLIPPED = 0.5      # or this share of pixels at ≥ 250 (blown-out flash)
 BLUR_SIDE = 512           # the Laplacian is measured at this long side, so the threshold is scale-free
-BLUR_VARIANCE = 12.0      # variance of the 4-neighbour Laplacian on 0..255 grey below which it is blurry
+BLUR_VARIANCE = 6.0       # variance of the 4-neighbour Laplacian (0..255 grey) below which it is blurry;
+                          # low on purpose: smooth skin close-ups must not read as blurry
 MIN_SKIN_FRACTION = 0.05
 MIN_LESION_PIXELS = 8     # mask pixels; fewer is segmentation noise, not a rash
 

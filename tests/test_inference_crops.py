@@ -1,0 +1,156 @@
+"""The 80/10 crop rule on hand-made masks: thresholds at the edge, window sizes, NMS, top K."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inference.crops import MAX_OVERLAP, select_windows, to_full_size, window_sizes
+
+
+def flat_masks(skin_px: int, lesion_px: int, side: int = 10):
+    """side×side masks: the first skin_px pixels are skin, the first lesion_px are lesion."""
+    skin = np.zeros(side * side, bool)
+    lesion = np.zeros(side * side, bool)
+    skin[:skin_px] = True
+    lesion[:lesion_px] = True
+    return skin.reshape(side, side), lesion.reshape(side, side)
+
+
+@pytest.mark.parametrize("skin_px, lesion_px, chosen", [
+    (80, 10, True),    # exactly 80 % skin and exactly 10 % lesion: in
+    (79, 10, False),   # one skin pixel short
+    (80, 9, False),    # one lesion pixel short
+    (100, 100, True),  # all lesion
+    (100, 0, False),   # no lesion at all
+])
+def test_thresholds_are_inclusive_at_the_edge(skin_px, lesion_px, chosen):
+    skin, lesion = flat_masks(skin_px, lesion_px)
+    expected = [(0, 0, 10, 10)] if chosen else []
+    assert select_windows(skin, lesion, sizes=[10]) == expected
+
+
+def test_lesion_pixels_count_as_skin():
+    skin, _ = flat_masks(70, 0)
+    lesion = np.zeros((10, 10), bool)
+    lesion[9, :] = True  # 10 lesion pixels outside the 70 skin pixels: 80 % skin in all
+    assert select_windows(skin, lesion, sizes=[10]) == [(0, 0, 10, 10)]
+
+
+@pytest.mark.parametrize("min_skin, min_lesion, chosen", [
+    (0.5, 0.3, True), (0.5, 0.31, False), (0.51, 0.3, False)])
+def test_thresholds_are_parameters(min_skin, min_lesion, chosen):
+    skin, lesion = flat_masks(50, 30)
+    result = select_windows(skin, lesion, min_skin=min_skin, min_lesion=min_lesion, sizes=[10])
+    assert bool(result) is chosen
+
+
+def body(shape=(192, 256), lesions=()):
+    """A skin ellipse filling most of the frame, with square lesions (x, y, side)."""
+    height, width = shape
+    yy, xx = np.mgrid[0:height, 0:width]
+    skin = ((xx - width / 2) / (0.45 * width)) ** 2 + ((yy - height / 2) / (0.45 * height)) ** 2 <= 1
+    lesion = np.zeros(shape, bool)
+    for x, y, side in lesions:
+        lesion[y:y + side, x:x + side] = True
+    return skin, lesion
+
+
+def test_window_sizes_follow_the_lesion():
+    _, small = body(lesions=[(120, 90, 8)])
+    _, large = body(lesions=[(60, 40, 80)])
+    small_sizes, large_sizes = window_sizes(small, min_size=1), window_sizes(large, min_size=1)
+    assert len(small_sizes) >= 4
+    assert small_sizes == [6, 8, 12, 16, 24]
+    assert large_sizes == [60, 80, 120, 160, 192]  # 240 clipped to the mask's short side
+
+
+def test_window_sizes_never_go_below_the_minimum():
+    _, tiny = body(lesions=[(120, 90, 2)])
+    assert min(window_sizes(tiny)) == 12  # 192 // 16
+
+
+@pytest.mark.parametrize("lesion_box", [(120, 90, 10), (40, 30, 100)])
+def test_long_shot_and_close_up_both_get_a_window_holding_the_whole_lesion(lesion_box):
+    skin, lesion = body(lesions=[lesion_box])
+    boxes = select_windows(skin, lesion)
+    assert boxes
+    x0, y0, x1, y1 = boxes[0]
+    assert x1 - x0 == y1 - y0  # square
+    assert lesion[y0:y1, x0:x1].sum() == lesion.sum()
+
+
+def test_ties_on_lesion_content_go_to_the_denser_window():
+    skin = np.ones((40, 40), bool)
+    lesion = np.zeros((40, 40), bool)
+    lesion[10:20, 10:20] = True
+    assert select_windows(skin, lesion, k=1, sizes=[10, 20]) == [(10, 10, 20, 20)]
+
+
+def lesion_count(lesion, box):
+    x0, y0, x1, y1 = box
+    return int(lesion[y0:y1, x0:x1].sum())
+
+
+def overlap_of_smaller(a, b):
+    iw = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return iw * ih / smaller
+
+
+def test_separate_lesions_get_separate_boxes_ordered_by_lesion_content():
+    lesions = [(60, 60, 20), (280, 180, 12), (180, 40, 8)]
+    skin, lesion = body((300, 400), lesions)
+    boxes = select_windows(skin, lesion, k=10)
+    counts = [lesion_count(lesion, b) for b in boxes]
+    assert counts == sorted(counts, reverse=True)
+    assert counts[0] == 400  # the largest lesion whole, first
+    for x, y, side in lesions:
+        assert any(b[0] <= x + side // 2 < b[2] and b[1] <= y + side // 2 < b[3] for b in boxes)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert overlap_of_smaller(a, b) <= MAX_OVERLAP
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_top_k_keeps_the_best_k(k):
+    skin, lesion = body((300, 400), [(60, 60, 20), (280, 180, 12), (180, 40, 8)])
+    everything = select_windows(skin, lesion, k=10)
+    assert select_windows(skin, lesion, k=k) == everything[:k]
+
+
+def test_nms_drops_shifted_copies_of_the_chosen_window():
+    skin = np.ones((64, 64), bool)
+    lesion = np.zeros((64, 64), bool)
+    lesion[24:40, 24:40] = True
+    boxes = select_windows(skin, lesion, k=5, sizes=[32])
+    assert lesion_count(lesion, boxes[0]) == 256  # the whole lesion first
+    for other in boxes[1:]:
+        assert overlap_of_smaller(boxes[0], other) <= MAX_OVERLAP
+
+
+def test_lesion_on_the_edge_of_the_body_keeps_80_percent_skin():
+    skin, lesion = body(lesions=[])
+    lesion[90:100, 20:30] = True  # near the ellipse's left edge
+    for box in select_windows(skin, lesion):
+        x0, y0, x1, y1 = box
+        window = (skin | lesion)[y0:y1, x0:x1]
+        assert window.mean() >= 0.8
+
+
+def test_boxes_map_to_full_size_pixels():
+    assert to_full_size((10, 20, 30, 40), (192, 256), (4000, 3000)) == (156, 312, 469, 625)
+    assert to_full_size((0, 0, 256, 192), (192, 256), (4000, 3000)) == (0, 0, 4000, 3000)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0.3, 1.0), st.floats(0.01, 0.4))
+def test_every_chosen_window_passes_the_rule(seed, skin_share, lesion_share):
+    rng = np.random.default_rng(seed)
+    skin = rng.random((48, 64)) < skin_share
+    lesion = skin & (rng.random((48, 64)) < lesion_share)
+    for x0, y0, x1, y1 in select_windows(skin, lesion, k=3):
+        assert x1 - x0 == y1 - y0 and 0 <= x0 < x1 <= 64 and 0 <= y0 < y1 <= 48
+        area = (x1 - x0) * (y1 - y0)
+        assert (skin | lesion)[y0:y1, x0:x1].sum() >= 0.8 * area - 1e-9
+        assert lesion[y0:y1, x0:x1].sum() >= 0.1 * area - 1e-9

@@ -1,5 +1,6 @@
 """Open the SQLite database the way every part of the bot expects it."""
 
+from datetime import timezone
 from pathlib import Path
 
 import sqlite3
@@ -33,8 +34,9 @@ def open_db(path, migrate_schema=True) -> sqlite_utils.Database:
 
 
 def now_iso(clock_now) -> str:
-    """Timestamps are stored as ISO 8601 UTC strings so that they sort as text."""
-    return clock_now.isoformat(timespec="milliseconds")
+    """Timestamps are stored as ISO 8601 UTC strings so that they sort as text (an aware
+    datetime in another zone is converted first, or its text would sort wrongly)."""
+    return clock_now.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 class transaction:

@@ -1,0 +1,345 @@
+"""Reminders: local-time arithmetic (pure), then a simulated month through the real dispatcher,
+the real LINE SDK and the LINE emulator on loopback, with a controllable clock (never sleeping)."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import reminders
+
+UTC = dt.timezone.utc
+
+
+def utc(*args):
+    return dt.datetime(*args, tzinfo=UTC)
+
+
+def local(tz, *args):
+    return dt.datetime(*args, tzinfo=ZoneInfo(tz))
+
+
+# --- pure time arithmetic ------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "tz, after, weekday, hhmm, expected_local",
+    [
+        # Tokyo (UTC+9, no DST): Sunday 19:00 local is Sunday 10:00 UTC
+        ("Asia/Tokyo", utc(2026, 11, 26, 0, 0), 6, "19:00", (2026, 11, 29, 19, 0)),
+        # exactly at the due instant: the next one is a week later (strictly after)
+        ("Asia/Tokyo", local("Asia/Tokyo", 2026, 11, 29, 19, 0), 6, "19:00", (2026, 12, 6, 19, 0)),
+        # Kolkata has a half-hour offset
+        ("Asia/Kolkata", utc(2026, 11, 26, 0, 0), 0, "09:30", (2026, 11, 30, 9, 30)),
+        # Monday 08:00 in Auckland is still Sunday in UTC
+        ("Pacific/Auckland", utc(2026, 11, 26, 0, 0), 0, "08:00", (2026, 11, 30, 8, 0)),
+        # New York: the Sunday after DST ends (1 Nov 2026) keeps 09:00 on the wall clock
+        ("America/New_York", utc(2026, 10, 26, 0, 0), 6, "09:00", (2026, 11, 1, 9, 0)),
+        # the same day, later than now
+        ("Europe/London", local("Europe/London", 2026, 7, 1, 8, 0), 2, "18:00", (2026, 7, 1, 18, 0)),
+    ],
+)
+def test_next_weekly_is_on_the_local_wall_clock(tz, after, weekday, hhmm, expected_local):
+    due = reminders.next_weekly(after, tz, weekday, hhmm)
+    assert due.tzinfo is not None and due > after
+    assert due == local(tz, *expected_local)
+    assert due.astimezone(ZoneInfo(tz)).weekday() == weekday
+
+
+def test_weekly_stays_at_nine_local_across_both_dst_changes():
+    tz = "America/New_York"
+    due, seen = utc(2026, 2, 1), []
+    for _ in range(60):
+        due = reminders.next_weekly(due, tz, 6, "09:00")
+        seen.append(due)
+    assert {d.astimezone(ZoneInfo(tz)).strftime("%a %H:%M") for d in seen} == {"Sun 09:00"}
+    assert {d.hour for d in seen} == {13, 14}  # the UTC hour moves with DST; local does not
+
+
+def test_tokyo_never_moves_in_utc():
+    due, hours = utc(2026, 1, 1), set()
+    for _ in range(60):
+        due = reminders.next_weekly(due, "Asia/Tokyo", 6, "19:00")
+        hours.add(due.strftime("%H:%M"))
+    assert hours == {"10:00"}
+
+
+@pytest.mark.parametrize(
+    "local_args, expected",
+    [
+        ((2026, 11, 26, 21, 59), (2026, 11, 26, 21, 59)),
+        ((2026, 11, 26, 22, 0), (2026, 11, 27, 8, 0)),
+        ((2026, 11, 26, 23, 30), (2026, 11, 27, 8, 0)),
+        ((2026, 11, 27, 0, 10), (2026, 11, 27, 8, 0)),
+        ((2026, 11, 27, 7, 59), (2026, 11, 27, 8, 0)),
+        ((2026, 11, 27, 8, 0), (2026, 11, 27, 8, 0)),
+    ],
+)
+def test_quiet_hours_move_to_eight_in_the_morning(local_args, expected):
+    tz = ZoneInfo("Asia/Tokyo")
+    moved = reminders.out_of_quiet_hours(dt.datetime(*local_args, tzinfo=tz))
+    assert moved == dt.datetime(*expected, tzinfo=tz)
+
+
+def test_followup_is_48_hours_later_unless_that_is_night():
+    day_result = local("Asia/Tokyo", 2026, 11, 26, 14, 0)
+    assert reminders.followup_due(day_result, "Asia/Tokyo") == local("Asia/Tokyo", 2026, 11, 28, 14, 0)
+    night_result = local("Asia/Tokyo", 2026, 11, 26, 23, 15)
+    assert reminders.followup_due(night_result, "Asia/Tokyo") == local("Asia/Tokyo", 2026, 11, 29, 8, 0)
+
+
+def test_quiet_now_depends_on_the_users_clock_and_choice():
+    instant = utc(2026, 11, 26, 14, 0)  # 23:00 in Tokyo, 09:00 in New York
+    assert reminders.quiet_now(instant, "Asia/Tokyo", quiet_ok=0)
+    assert not reminders.quiet_now(instant, "Asia/Tokyo", quiet_ok=1)
+    assert not reminders.quiet_now(instant, "America/New_York", quiet_ok=0)
+
+
+def test_week_of_uses_the_local_date():
+    # Sunday 23:30 in Tokyo is still ISO week 48; 00:30 Monday is week 49
+    assert reminders.week_of(local("Asia/Tokyo", 2026, 11, 29, 23, 30), "Asia/Tokyo") == "2026-W48"
+    assert reminders.week_of(local("Asia/Tokyo", 2026, 11, 30, 0, 30), "Asia/Tokyo") == "2026-W49"
+    assert reminders.week_of(local("Asia/Tokyo", 2026, 11, 30, 0, 30), "Europe/London") == "2026-W48"
+
+
+def test_retry_key_is_a_uuid_fixed_by_reminder_and_due_time():
+    import uuid
+
+    key = reminders.retry_key(7, utc(2026, 11, 29, 10))
+    assert uuid.UUID(key)
+    assert key == reminders.retry_key(7, utc(2026, 11, 29, 10))
+    assert key != reminders.retry_key(8, utc(2026, 11, 29, 10))
+    assert key != reminders.retry_key(7, utc(2026, 12, 6, 10))
+
+
+def test_unknown_time_zone_is_refused():
+    with pytest.raises(reminders.UnknownTimeZone):
+        reminders.zone("Mars/Olympus_Mons")
+
+
+# --- the dispatcher over the real SDK and the LINE emulator ----------------------------------
+
+from storage import open_db  # noqa: E402
+from storage import reminders as reminder_rows  # noqa: E402
+from storage import users  # noqa: E402
+
+START = utc(2026, 10, 20, 0, 0)  # a Tuesday; New York leaves DST on Sunday 1 November
+
+
+def month(dispatch, clock, start=START, days=30, step=dt.timedelta(minutes=10), until=None):
+    """Move the clock step by step (no sleeping) and dispatch at every step."""
+    clock.set(start.astimezone(UTC))
+    end = until or start + dt.timedelta(days=days)
+    while clock.now() <= end:
+        dispatch(clock.now())
+        clock.advance(step.total_seconds())
+
+
+def pushes_to(emulator, user):
+    return [s for s in emulator.sent if s["to"] == user and s["kind"] == "push"]
+
+
+def local_times(emulator, user, tz):
+    return [dt.datetime.fromisoformat(s["at"]).astimezone(ZoneInfo(tz)).strftime("%a %m-%d %H:%M")
+            for s in pushes_to(emulator, user)]
+
+
+def follower(db, clock, name):
+    user = "U" + name.encode().hex().ljust(32, "0")[:32]
+    users.follow(db, user, clock.now())
+    return user
+
+
+def test_a_month_of_weekly_checkins_across_time_zones(db, services, emulator, clock):
+    clock.set(START)
+    tokyo = follower(db, clock, "tokyo")
+    reminders.enable_checkin(db, tokyo, clock.now())                      # Sunday 19:00 default
+    new_york = follower(db, clock, "newyork")
+    reminders.set_timezone(db, new_york, "America/New_York", clock.now())
+    reminders.set_day(db, new_york, 0, clock.now())
+    reminders.set_time(db, new_york, "09:00", clock.now())               # Monday 09:00
+    kolkata = follower(db, clock, "kolkata")
+    reminders.set_timezone(db, kolkata, "Asia/Kolkata", clock.now())
+    reminders.set_day(db, kolkata, 2, clock.now())
+    reminders.set_time(db, kolkata, "23:30", clock.now())                # chosen inside quiet hours
+
+    month(lambda now: reminders.send_due(db, services.line, now), clock)
+
+    assert local_times(emulator, tokyo, "Asia/Tokyo") == [
+        "Sun 10-25 19:00", "Sun 11-01 19:00", "Sun 11-08 19:00", "Sun 11-15 19:00"]
+    # 09:00 on the wall clock before and after the DST change (13:00 then 14:00 UTC)
+    assert local_times(emulator, new_york, "America/New_York") == [
+        "Mon 10-26 09:00", "Mon 11-02 09:00", "Mon 11-09 09:00", "Mon 11-16 09:00"]
+    assert local_times(emulator, kolkata, "Asia/Kolkata") == [
+        "Wed 10-21 23:30", "Wed 10-28 23:30", "Wed 11-04 23:30", "Wed 11-11 23:30", "Wed 11-18 23:30"]
+    for push in emulator.sent:
+        assert push["messages"][0]["quickReply"]["items"][0]["action"]["data"] == "action=poem_start"
+        assert push["retry_key"]
+
+
+def test_quiet_hours_hold_a_reminder_until_eight(db, services, emulator, clock):
+    """Due 21:00, the service is down from 20:00 to 22:30: it waits for 08:00, then goes."""
+    clock.set(local("Asia/Tokyo", 2026, 10, 20, 12, 0))
+    user = follower(db, clock, "quiet")
+    reminders.enable_checkin(db, user, clock.now())
+    reminders.set_day(db, user, 1, clock.now())          # Tuesday
+    reminders.set_time(db, user, "21:00", clock.now())   # not a night time: quiet_ok stays 0
+    month(lambda now: reminders.send_due(db, services.line, now), clock,
+          start=local("Asia/Tokyo", 2026, 10, 20, 22, 30), days=1)
+    assert local_times(emulator, user, "Asia/Tokyo") == ["Wed 10-21 08:00"]
+
+
+def test_followup_48_hours_after_soon_never_after_urgent(db, services, emulator, clock):
+    clock.set(local("Asia/Tokyo", 2026, 10, 20, 23, 15))
+    soon = follower(db, clock, "soon")
+    urgent = follower(db, clock, "urgent")
+    reminders.after_result(db, soon, "soon", clock.now(), clock.now())
+    reminders.after_result(db, urgent, "soon", clock.now(), clock.now())
+    reminders.after_result(db, urgent, "urgent", clock.now() + dt.timedelta(hours=1), clock.now())
+    reminders.after_result(db, follower(db, clock, "routine"), "routine", clock.now(), clock.now())
+    month(lambda now: reminders.send_due(db, services.line, now), clock,
+          start=local("Asia/Tokyo", 2026, 10, 20, 23, 20), days=7)
+    # 48 h after 23:15 is 23:15, inside quiet hours: 08:00 the next morning
+    assert local_times(emulator, soon, "Asia/Tokyo") == ["Fri 10-23 08:00"]
+    assert "action=followup&answer=seen" in str(pushes_to(emulator, soon)[0]["messages"])
+    assert pushes_to(emulator, urgent) == []
+    assert len(emulator.sent) == 1
+    assert reminder_rows.get(db, soon, reminder_rows.FOLLOWUP)["state"] == reminder_rows.DONE
+
+
+def test_unfollowed_and_deleted_users_get_nothing(db, services, emulator, clock, deliver, events):
+    clock.set(START)
+    stays, leaves, deleted = (follower(db, clock, n) for n in ("stays", "leaves", "deleted"))
+    for user in (stays, leaves, deleted):
+        reminders.enable_checkin(db, user, clock.now())
+    reminders.after_result(db, deleted, "soon", clock.now(), clock.now())
+    deliver(events.unfollow(user=leaves))           # a real signed unfollow webhook
+    users.forget(db, deleted, services.config.data_dir)
+    month(lambda now: reminders.send_due(db, services.line, now), clock)
+    assert len(pushes_to(emulator, stays)) == 4
+    assert pushes_to(emulator, leaves) == [] and pushes_to(emulator, deleted) == []
+    assert {s["reason"] for s in reminder_rows.sends(db, leaves)} == {"unreachable"}
+    assert reminder_rows.sends(db, deleted) == [] and reminder_rows.get(db, deleted, "checkin") is None
+
+
+def test_refollowing_brings_reminders_back(db, services, emulator, clock):
+    clock.set(START)
+    user = follower(db, clock, "back")
+    reminders.enable_checkin(db, user, clock.now())
+    users.unfollow(db, user, clock.now())
+    month(lambda now: reminders.send_due(db, services.line, now), clock, days=14)
+    users.follow(db, user, clock.now())
+    month(lambda now: reminders.send_due(db, services.line, now), clock, start=clock.now(), days=14)
+    assert len(pushes_to(emulator, user)) == 2
+
+
+def test_two_dispatchers_at_once_send_each_reminder_once(services, emulator, clock):
+    """Two processes' worth of dispatchers: each its own thread, connection and LINE client,
+    dispatching for the same instants at the same time."""
+    import threading
+
+    from bot.line_api import LineClient
+
+    config = services.config
+    db = open_db(config.db_path)
+    clock.set(START)
+    people = [follower(db, clock, f"p{i}") for i in range(12)]
+    for user in people:
+        reminders.enable_checkin(db, user, clock.now())
+    step = threading.Barrier(3)
+    instants, outcomes, stop = [None], [], threading.Event()
+
+    def dispatcher():
+        own_db = open_db(config.db_path)
+        line = LineClient(config.access_token, base_url=config.api_base_url, timeout_s=2, backoff_s=0.01)
+        while True:
+            step.wait()
+            if stop.is_set():
+                break
+            outcomes.append(reminders.send_due(own_db, line, instants[0]))
+            step.wait()
+        line.close()
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+
+    def both(now):
+        instants[0] = now
+        step.wait()  # go
+        step.wait()  # both done
+
+    month(both, clock, days=21, step=dt.timedelta(hours=1))
+    stop.set()
+    step.wait()
+    for thread in threads:
+        thread.join()
+    assert sorted(len(pushes_to(emulator, u)) for u in people) == [3] * 12
+    keys = [s["retry_key"] for s in emulator.sent]
+    assert len(keys) == len(set(keys)) == 36
+    assert sum(o["sent"] for o in outcomes) == 36
+
+
+def test_a_crash_between_claim_and_push_is_sent_once_after_restart(db, services, emulator, clock):
+    clock.set(START)
+    user = follower(db, clock, "crash")
+    row = reminders.enable_checkin(db, user, clock.now())
+    due = reminders.parse_instant(row["next_due_at"])
+    # The dispatcher claimed the reminder and died before its push.
+    assert reminder_rows.claim(db, row, reminders.next_due_after(row, due), due)
+    # Restart a few minutes later: the pending send goes out, with the (reminder, due) key.
+    restarted = open_db(services.config.db_path)
+    counts = reminders.send_due(restarted, services.line, due + dt.timedelta(minutes=3))
+    assert counts["retried"] == 1
+    assert [s["retry_key"] for s in pushes_to(emulator, user)] == [reminders.retry_key(row["id"], due)]
+    assert reminders.send_due(restarted, services.line, due + dt.timedelta(minutes=10))["retried"] == 0
+    assert len(pushes_to(emulator, user)) == 1
+
+
+def test_a_crash_after_push_before_recording_is_not_sent_twice(db, services, emulator, clock):
+    clock.set(START)
+    user = follower(db, clock, "crash2")
+    row = reminders.enable_checkin(db, user, clock.now())
+    due = reminders.parse_instant(row["next_due_at"])
+    assert reminder_rows.claim(db, row, reminders.next_due_after(row, due), due)
+    services.line.push(user, reminders.checkin_message("ja"), retry_key=reminders.retry_key(row["id"], due))
+    # ... and died before finish_send. After the restart LINE answers 409 for the same key.
+    counts = reminders.send_due(open_db(services.config.db_path), services.line, due + dt.timedelta(minutes=5))
+    assert counts["retried"] == 1
+    assert len(pushes_to(emulator, user)) == 1
+    assert [c.status for c in emulator.calls if c.path.endswith("/push")] == [200, 409]
+    assert [s["state"] for s in reminder_rows.sends(db, user)] == ["sent"]
+
+
+def test_line_outage_leaves_it_pending_and_a_later_tick_sends_it(db, services, emulator, clock):
+    clock.set(START)
+    user = follower(db, clock, "outage")
+    row = reminders.enable_checkin(db, user, clock.now())
+    due = reminders.parse_instant(row["next_due_at"])
+    emulator.fail_next(services.config.line_attempts, status=500)
+    assert reminders.send_due(db, services.line, due)["failed"] == 1
+    assert pushes_to(emulator, user) == []
+    assert reminders.send_due(db, services.line, due + dt.timedelta(minutes=1))["retried"] == 0  # too soon
+    assert reminders.send_due(db, services.line, due + dt.timedelta(minutes=3))["retried"] == 1
+    assert len(pushes_to(emulator, user)) == 1
+
+
+@pytest.mark.parametrize(
+    "down_for, sent_at",
+    [
+        (dt.timedelta(hours=1), ["Sun 10-25 20:00", "Sun 11-01 19:00"]),     # within grace: once, at start-up
+        (dt.timedelta(hours=2, minutes=30), ["Sun 10-25 21:30", "Sun 11-01 19:00"]),
+        # back at 06:50: night, so it waits for 08:00, which is past 12 h: skipped to next week
+        (dt.timedelta(hours=11, minutes=50), ["Sun 11-01 19:00"]),
+        (dt.timedelta(hours=13), ["Sun 11-01 19:00"]),                       # past grace: skipped to next week
+    ],
+)
+def test_missed_while_down_grace_period(db, services, emulator, clock, down_for, sent_at):
+    clock.set(START)
+    user = follower(db, clock, "grace")
+    reminders.enable_checkin(db, user, clock.now())              # Sunday 25 Oct 19:00 Tokyo
+    due = local("Asia/Tokyo", 2026, 10, 25, 19, 0)
+    back = due + down_for
+    month(lambda now: reminders.send_due(db, services.line, now), clock, start=back,
+          until=local("Asia/Tokyo", 2026, 11, 1, 20, 0), step=dt.timedelta(minutes=10))
+    assert local_times(emulator, user, "Asia/Tokyo") == sent_at
+    assert len(emulator.sent) == len(sent_at)

@@ -73,6 +73,7 @@ class Emulator:
         self.sent: list[dict] = []
         self.calls: list[Call] = []
         self.loading_calls: list[dict] = []
+        self.held = 0  # calls currently or ever held by a "hang"/"timeout" fault
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = None
@@ -128,8 +129,13 @@ class Emulator:
 
     def wait_for(self, predicate, timeout=5.0):
         """Wait (bounded) until predicate(self) holds; returns its last value."""
+        import time
+
+        deadline = time.monotonic() + timeout
         with self._lock:
-            self._lock.wait_for(lambda: predicate(self), timeout=timeout)
+            # Re-check every 50 ms too: predicates may also look at things outside the emulator.
+            while not predicate(self) and time.monotonic() < deadline:
+                self._lock.wait(min(0.05, max(0.0, deadline - time.monotonic())))
             return predicate(self)
 
     def wait_sent(self, count, timeout=5.0) -> list[dict]:
@@ -413,6 +419,9 @@ def _handler_for(emu: Emulator):
             """Returns True when the request was consumed by the fault."""
             if fault.status in ("timeout", "hang"):
                 # Hold the client past its timeout; then drop the connection unprocessed.
+                with emu._lock:
+                    emu.held += 1
+                    emu._lock.notify_all()
                 emu._release.wait(emu.hold_s if fault.status == "timeout" else 600)
                 self._reset()
                 return True

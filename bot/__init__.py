@@ -12,12 +12,18 @@ BLUEPRINTS = [
     ("bot.webhook:bp", "always"),
     ("bot.health:bp", "always"),
     # ("bot.simulator:bp", "simulator"),  (issue 5 adds this)
-    # ("bot.media:bp", "always"), ("bot.referral:bp", "always"),  (issue 6)
+    ("bot.media:bp", "always"),
+]
+
+# Import specs of function() -> None that put a feature's functions into the handler,
+# postback and command tables; called by every create_app, so they must be idempotent.
+FEATURES = [
+    "bot.conversation:register",  # issue 5: consent, photos, red flags, commands, abuse limits
 ]
 
 BACKGROUND = [
     "bot.services:start_worker",
-    # "bot.scheduler:start",  (issue 6)
+    "bot.scheduler:start",  # the reminder tick, in one process only (see bot/scheduler.py)
 ]
 
 
@@ -33,6 +39,8 @@ def create_app(test_config=None, clock=None):
     if config.simulator and config.api_base_url is None:
         config, emulator = _with_emulator(config, clock)
     services = Services(config, clock=clock, emulator=emulator)
+    for spec in FEATURES:
+        load(spec)()
 
     app = Flask(__name__)
     app.config.update(TESTING=bool(test_config), ADAI=config)

@@ -8,8 +8,8 @@ import sys
 
 CLI = {
     ("serve",): ("bot.serve:add_arguments", "bot.serve:run"),
-    # ("reminders", "run-due"): ("bot.reminders:add_cli_arguments", "bot.reminders:cli_run_due"),  (issue 6)
-    # ("richmenu", "install"): (None, "bot.richmenu:cli_install"),  (issue 5)
+    ("reminders", "run-due"): ("bot.reminders:add_cli_arguments", "bot.reminders:cli_run_due"),
+    ("richmenu", "install"): (None, "bot.richmenu:cli_install"),
 }
 
 

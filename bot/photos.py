@@ -1,10 +1,135 @@
-"""The photo seam: `on_photo(ctx, images)` gets the bytes of one photo or of an image set.
+"""The photo seam: `on_photo(ctx, images)` gets the bytes of one photo or of a whole image set.
 
-PLACEHOLDER from the spine (issue 2). The conversation engineer (issue 5) owns this module
-and replaces this body with consent, inference, triage and result cards. Until then it
-only acknowledges the photo and keeps nothing.
+Assess every photo, answer once: retake guidance when none passes the quality gate, else
+the result card of the most worrying photo. With consent the assessment, the photo and
+its overlay are stored; without consent nothing is, and the card offers no overlay link
+(that link would need the picture kept somewhere).
 """
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from bot import abuse, cards, media, redflags
+from bot.cards import text_message
+from bot.triage import LEVELS, Triage, triage
+from inference.errors import InferenceError, ModelManifestError
+from storage import assessments, consent, files
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Looked:
+    """One photo of the message and what the pipeline said about it."""
+
+    data: bytes
+    assessment: object | None = None  # inference Assessment
+    error: InferenceError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.assessment is not None and self.assessment.ok
+
+
+class PipelineUnavailable(RuntimeError):
+    """The models are missing or broken: photos cannot be assessed right now."""
+
+
+def load_pipeline(ctx):
+    try:
+        return ctx.pipeline()
+    except (ModelManifestError, OSError, ValueError, RuntimeError) as error:
+        # onnxruntime reports a corrupt model as a RuntimeError subclass.
+        raise PipelineUnavailable(type(error).__name__) from error
+
+
+def look(pipeline, data: bytes) -> Looked:
+    try:
+        return Looked(data, assessment=pipeline.assess(data))
+    except InferenceError as error:
+        return Looked(data, error=error)
+
+
+def worst(results: list[tuple[Looked, Triage, dict]]):
+    """The photo that matters most: highest level, then least like plain eczema."""
+    return max(results, key=lambda r: (LEVELS.index(r[1].level), 1 - r[2]["AD"]))
 
 
 def on_photo(ctx, images: list[bytes]):
-    ctx.answer({"type": "text", "text": ctx.t("core.photo_received")})
+    if not abuse.photo_limiter(ctx.services).allow(ctx.user_ref, len(images), ctx.now()):
+        ctx.answer(text_message(ctx.t("conv.photo_limit", limit=abuse.photo_limiter(ctx.services).limit)))
+        return
+    try:
+        pipeline = load_pipeline(ctx)
+    except PipelineUnavailable as error:
+        log.warning("pipeline unavailable: %s", error)
+        ctx.answer(text_message(ctx.t("conv.unavailable")))
+        return
+    looked = [look(pipeline, data) for data in images]
+    usable = [item for item in looked if item.ok]
+    if not usable:
+        ctx.answer(_refusal(ctx, looked))
+        return
+    results = []
+    for item in usable:
+        probabilities = redflags.rounded(item.assessment.probabilities)
+        results.append((item, triage(probabilities), probabilities))
+    chosen, result, probabilities = worst(results)
+    ctx.answer(_result(ctx, chosen, result, probabilities, len(images), len(images) - len(usable)))
+
+
+def _refusal(ctx, looked: list[Looked]) -> dict:
+    verdicts = [item.assessment.quality for item in looked if item.assessment is not None]
+    if verdicts:
+        return cards.retake_message(ctx.lang, verdicts[0])
+    return text_message(ctx.t("conv.image_error"))
+
+
+def _result(ctx, chosen: Looked, result: Triage, probabilities: dict, total: int, skipped: int) -> dict:
+    models = dict(chosen.assessment.models)
+    notes = []
+    if total > 1:
+        notes.append(ctx.t("conv.set_note", n=total))
+    if skipped:
+        notes.append(ctx.t("conv.set_skipped", k=skipped))
+    assessment_id, overlay_url = None, None
+    if consent.given(ctx.db, ctx.user_id):
+        assessment_id, overlay_url = _store(ctx, chosen, result, total)
+    else:
+        notes.append(ctx.t("conv.not_stored"))
+    state = redflags.RedFlagState(probabilities, models, assessment_id=assessment_id)
+    return cards.result_card(
+        ctx.lang, result, probabilities, models,
+        notes=tuple(notes), questions_data=redflags.encode(state), overlay_url=overlay_url,
+    )
+
+
+def _store(ctx, chosen: Looked, result: Triage, total: int) -> tuple[int, str | None]:
+    """Keep the photo and its overlay in the user's folder and the result in the database."""
+    ref = secrets.token_urlsafe(12)
+    folder = files.user_dir(ctx.config.data_dir, ctx.user_id, create=True)
+    (folder / f"photo-{ref}.jpg").write_bytes(chosen.data)
+    overlay_ref = None
+    try:
+        (folder / f"overlay-{ref}.png").write_bytes(chosen.assessment.overlay_png())
+        overlay_ref = ref
+    except Exception:  # noqa: BLE001 — the result stands without its picture
+        log.exception("overlay not drawn")
+    assessment_id = assessments.add(
+        ctx.db, ctx.user_id, ctx.now(), chosen.assessment.to_dict(), result,
+        photos=total, photo_ref=ref, overlay_ref=overlay_ref,
+    )
+    return assessment_id, overlay_link(ctx, overlay_ref) if overlay_ref else None
+
+
+def overlay_link(ctx, ref: str) -> str | None:
+    """A signed, expiring link to a stored overlay (served by bot.media's /media route)."""
+    return media_url(ctx, "overlay", ref)
+
+
+def media_url(ctx, kind: str, ref: str) -> str:
+    key = media.derive_key(ctx.config.channel_secret, "media")
+    token = media.media_token(key, ctx.user_id, kind, ref, now=ctx.now().timestamp())
+    return f"{ctx.config.base_url}/media/{token}"

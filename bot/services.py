@@ -37,6 +37,7 @@ class Services:
         self._pipeline = None
         self._pipeline_lock = threading.Lock()
         self._stoppers = []
+        self.features = {}  # per-app state of features (e.g. the photo rate limiter), by name
         open_db(config.db_path).conn.close()  # create the file and run migrations once, now
 
     def db(self):

@@ -134,11 +134,49 @@ def referrals_table(db):
     db.execute("CREATE INDEX referrals_user ON referrals (user_id)")
 
 
+def consents_table(db):
+    db.execute(
+        """CREATE TABLE consents (
+            user_id TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            decided_at TEXT NOT NULL
+        )"""
+    )
+
+
+def assessments_table(db):
+    db.execute(
+        """CREATE TABLE assessments (
+            id INTEGER PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            photos INTEGER NOT NULL DEFAULT 1,
+            quality TEXT NOT NULL,
+            probabilities TEXT NOT NULL,
+            top TEXT,
+            p_not_ad REAL,
+            skin_fraction REAL,
+            lesion_fraction REAL,
+            level TEXT NOT NULL,
+            finding TEXT NOT NULL,
+            image_level TEXT NOT NULL,
+            flags TEXT,
+            models TEXT NOT NULL,
+            validated INTEGER NOT NULL,
+            photo_ref TEXT,
+            overlay_ref TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX assessments_user ON assessments (user_id, created_at)")
+
+
 MIGRATIONS = [
     ("0001_users", users_table),
     ("0002_inbox", inbox_table),
     ("0003_sent", sent_table),
     ("0004_image_sets", image_sets_table),
+    ("0501_consents", consents_table),
+    ("0502_assessments", assessments_table),
     ("0601_reminders", reminders_tables),
     ("0602_poem", poem_table),
     ("0603_referrals", referrals_table),

@@ -102,3 +102,11 @@ def live_server(app):
     yield server
     services.worker.stop()
     server.close()
+
+
+@pytest.fixture
+def chat(events, deliver, emulator):
+    """chat(lang="ja") -> a new LINE user talking to the bot (tests/support/chat.py)."""
+    from tests.support.chat import Chat
+
+    return lambda lang="ja", user=None: Chat(events, deliver, emulator, lang, user)

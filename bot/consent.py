@@ -1,0 +1,95 @@
+"""Follow, greeting and consent: give, decline, withdraw (postbacks and text)."""
+from __future__ import annotations
+
+from bot.cards import postback, text_message
+from storage import consent, users
+
+DEFAULT_RETENTION_DAYS = 730  # two years unless config.extra["retention_days"] says otherwise
+
+
+def retention_days(config) -> int:
+    return int(config.extra.get("retention_days", DEFAULT_RETENTION_DAYS))
+
+
+def _years(ctx) -> str:
+    years = retention_days(ctx.config) / 365
+    return f"{years:g}" if years >= 1 else f"{years:.1f}"
+
+
+def request_message(ctx) -> dict:
+    agree, later = ctx.t("conv.qr_agree"), ctx.t("conv.qr_not_now")
+    return text_message(
+        ctx.t("conv.consent_request", years=_years(ctx)),
+        [postback(agree, "action=consent&v=yes", agree), postback(later, "action=consent&v=no", later)],
+    )
+
+
+def profile_lang(ctx) -> str | None:
+    """ja or en from the user's LINE profile; None when LINE does not tell us."""
+    try:
+        language = ctx.line.profile(ctx.user_id).get("language") or ""
+    except Exception:  # noqa: BLE001 — the default language is a fine answer
+        return None
+    return "en" if language.startswith("en") else "ja" if language else None
+
+
+def on_follow(ctx):
+    """Greeting (what the bot does and does not do, 119), then the consent question."""
+    users.follow(ctx.db, ctx.user_id, ctx.now(), profile_lang(ctx))
+    ctx.lang = users.lang(ctx.db, ctx.user_id)
+    messages = [text_message(ctx.t("conv.greeting"))]
+    if consent.given(ctx.db, ctx.user_id):
+        messages.append(text_message(ctx.t("conv.consent_status_yes", years=_years(ctx))))
+    else:
+        messages.append(request_message(ctx))
+    ctx.answer(messages)
+
+
+def give(ctx):
+    users.ensure(ctx.db, ctx.user_id, ctx.now(), ctx.lang)
+    consent.record(ctx.db, ctx.user_id, consent.GIVEN, ctx.now())
+    ctx.answer(text_message(ctx.t("conv.consent_given")))
+
+
+def decline(ctx):
+    users.ensure(ctx.db, ctx.user_id, ctx.now(), ctx.lang)
+    consent.record(ctx.db, ctx.user_id, consent.DECLINED, ctx.now())
+    ctx.answer(text_message(ctx.t("conv.consent_declined")))
+
+
+def withdraw(ctx):
+    """Erase everything kept (as "delete my data" does), then remember only the answer
+    and the language, so nothing is stored from now on."""
+    lang = ctx.lang
+    users.forget(ctx.db, ctx.user_id, ctx.config.data_dir)
+    users.ensure(ctx.db, ctx.user_id, ctx.now(), lang)
+    consent.record(ctx.db, ctx.user_id, consent.WITHDRAWN, ctx.now())
+    ctx.answer(text_message(ctx.t("conv.consent_withdrawn")))
+
+
+def status(ctx):
+    """Where the user stands, with the one change that makes sense from there."""
+    if consent.given(ctx.db, ctx.user_id):
+        withdraw_label, keep = ctx.t("conv.qr_withdraw"), ctx.t("conv.qr_keep")
+        ctx.answer(text_message(
+            ctx.t("conv.consent_status_yes", years=_years(ctx)),
+            [postback(withdraw_label, "action=consent&v=withdraw", withdraw_label),
+             postback(keep, "action=consent&v=keep", keep)],
+        ))
+        return
+    ctx.answer([text_message(ctx.t("conv.consent_status_no")), request_message(ctx)])
+
+
+def keep(ctx):
+    ctx.answer(text_message(ctx.t("conv.consent_status_yes", years=_years(ctx))))
+
+
+CHOICES = {"yes": give, "no": decline, "withdraw": withdraw, "keep": keep}
+
+
+def on_consent_postback(ctx, params: dict):
+    CHOICES.get(params.get("v", ""), status)(ctx)
+
+
+def consent_command(ctx, rest: str = ""):
+    status(ctx)

@@ -1,0 +1,81 @@
+"""Follow → greeting and consent question; give, decline, withdraw; nothing stored without consent."""
+import pytest
+
+from storage import assessments, consent, users
+from tests.support.chat import flex_texts, photo, quick_replies
+from tests.support.devmodels import build_dev_models
+
+GREETING_WORDS = {"ja": ("診断ではありません", "119"), "en": ("not a diagnosis", "119")}
+CONSENT_WORDS = {"ja": ("2年", "データを削除"), "en": ("2 years", "delete my data")}
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    return {**app_config, "models_dir": build_dev_models(tmp_path / "models")}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_follow_greets_in_the_profile_language_then_asks_for_consent(chat, db, lang):
+    user = chat(lang)
+    greeting, question = user.follow()
+    for word in GREETING_WORDS[lang]:
+        assert word in greeting["text"]
+    for word in CONSENT_WORDS[lang]:
+        assert word in question["text"]
+    datas = [action["data"] for action in quick_replies(question)]
+    assert datas == ["action=consent&v=yes", "action=consent&v=no"]
+    assert users.get(db, user.user)["lang"] == lang
+    assert consent.get(db, user.user) is None
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_agreeing_stores_consent_and_later_results(chat, db, lang):
+    user = chat(lang)
+    user.follow()
+    (answer,) = user.agree()
+    assert answer["text"] == {"ja": "ありがとうございます。記録を保存します。気になる湿疹の写真を送ってください。",
+                              "en": "Thank you. I will keep your record. Send a photo of the eczema that worries you."}[lang]
+    assert consent.given(db, user.user)
+    user.photo(photo("AD"))
+    (row,) = assessments.recent(db, user.user)
+    assert row["level"] == "routine" and row["finding"] == "AD"
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_without_consent_a_photo_is_assessed_and_nothing_is_kept(chat, db, services, lang):
+    user = chat(lang)
+    user.follow()
+    user.decline()
+    (card,) = user.photo(photo("IM"))
+    assert card["type"] == "flex"
+    texts = " ".join(flex_texts(card))
+    assert {"ja": "保存していません", "en": "were not kept"}[lang] in texts
+    assert assessments.recent(db, user.user) == []
+    assert consent.get(db, user.user)["state"] == consent.DECLINED
+    assert not (services.config.data_dir / "users").exists() or not any((services.config.data_dir / "users").iterdir())
+
+
+def test_consent_can_be_withdrawn_from_the_menu_and_erases_what_was_kept(chat, db, services):
+    user = chat("en")
+    user.follow()
+    user.agree()
+    user.photo(photo("AD"))
+    assert len(assessments.recent(db, user.user)) == 1
+    (status,) = user.tap("action=consent")
+    assert "you agreed" in status["text"]
+    assert [a["data"] for a in quick_replies(status)] == ["action=consent&v=withdraw", "action=consent&v=keep"]
+    (done,) = user.tap("action=consent&v=withdraw")
+    assert "deleted" in done["text"]
+    assert assessments.recent(db, user.user) == []
+    assert consent.get(db, user.user)["state"] == consent.WITHDRAWN
+    assert users.get(db, user.user)["lang"] == "en"  # the language survives, nothing else
+    user.photo(photo("AD"))
+    assert assessments.recent(db, user.user) == []
+
+
+@pytest.mark.parametrize("lang, word", [("ja", "同意"), ("en", "consent")])
+def test_consent_command_in_text_offers_to_agree(chat, lang, word):
+    user = chat(lang)
+    user.follow()
+    status, question = user.say(word)
+    assert [a["data"] for a in quick_replies(question)] == ["action=consent&v=yes", "action=consent&v=no"]

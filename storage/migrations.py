@@ -170,6 +170,12 @@ def assessments_table(db):
     db.execute("CREATE INDEX assessments_user ON assessments (user_id, created_at)")
 
 
+def reminders_source(db):
+    # Which result (assessment id and level) a follow-up was scheduled for, so re-reading the
+    # same result never schedules it twice.
+    db.execute("ALTER TABLE reminders ADD COLUMN source TEXT")
+
+
 MIGRATIONS = [
     ("0001_users", users_table),
     ("0002_inbox", inbox_table),
@@ -180,6 +186,7 @@ MIGRATIONS = [
     ("0601_reminders", reminders_tables),
     ("0602_poem", poem_table),
     ("0603_referrals", referrals_table),
+    ("0604_reminders_source", reminders_source),
 ]
 
 

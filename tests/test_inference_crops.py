@@ -61,7 +61,7 @@ def test_window_sizes_follow_the_lesion():
     small_sizes, large_sizes = window_sizes(small, min_size=1), window_sizes(large, min_size=1)
     assert len(small_sizes) >= 4
     assert small_sizes == [6, 8, 12, 16, 24]
-    assert large_sizes == [60, 80, 120, 160, 192]  # 240 clipped to the mask's short side
+    assert large_sizes == [60, 80, 96]  # capped at half the mask's short side
 
 
 def test_window_sizes_never_go_below_the_minimum():
@@ -69,7 +69,7 @@ def test_window_sizes_never_go_below_the_minimum():
     assert min(window_sizes(tiny)) == 12  # 192 // 16
 
 
-@pytest.mark.parametrize("lesion_box", [(120, 90, 10), (40, 30, 100)])
+@pytest.mark.parametrize("lesion_box", [(120, 90, 10), (40, 30, 60)])
 def test_long_shot_and_close_up_both_get_a_window_holding_the_whole_lesion(lesion_box):
     skin, lesion = body(lesions=[lesion_box])
     boxes = select_windows(skin, lesion)
@@ -98,15 +98,38 @@ def overlap_of_smaller(a, b):
     return iw * ih / smaller
 
 
+def new_lesion_counts(lesion, boxes):
+    """Lesion pixels each box adds to those already inside the boxes before it."""
+    covered, counts = np.zeros_like(lesion), []
+    for x0, y0, x1, y1 in boxes:
+        counts.append(int((lesion & ~covered)[y0:y1, x0:x1].sum()))
+        covered[y0:y1, x0:x1] = True
+    return counts
+
+
 def test_separate_lesions_get_separate_boxes_ordered_by_lesion_content():
     lesions = [(60, 60, 20), (280, 180, 12), (180, 40, 8)]
     skin, lesion = body((300, 400), lesions)
     boxes = select_windows(skin, lesion, k=10)
-    counts = [lesion_count(lesion, b) for b in boxes]
-    assert counts == sorted(counts, reverse=True)
-    assert counts[0] == 400  # the largest lesion whole, first
+    assert new_lesion_counts(lesion, boxes) == [400, 144, 64]  # each lesion whole, largest first
     for x, y, side in lesions:
         assert any(b[0] <= x + side // 2 < b[2] and b[1] <= y + side // 2 < b[3] for b in boxes)
+
+
+def test_a_small_lesion_gets_one_crop_not_shifted_copies():
+    skin, lesion = body(lesions=[(120, 90, 10)])
+    boxes = select_windows(skin, lesion, k=3)
+    assert len(boxes) == 1 and lesion_count(lesion, boxes[0]) == 100
+
+
+def test_a_large_lesion_gets_crops_on_different_parts():
+    skin, lesion = body(lesions=[(40, 30, 176)])  # close-up: the lesion fills most of the frame
+    boxes = select_windows(skin, lesion, k=3)
+    assert len(boxes) == 3
+    counts = new_lesion_counts(lesion, boxes)
+    assert counts == sorted(counts, reverse=True)
+    for box, new in zip(boxes, counts):
+        assert new >= 0.1 * (box[2] - box[0]) ** 2  # each adds ≥ 10 % of its area in new lesion
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
             assert overlap_of_smaller(a, b) <= MAX_OVERLAP
@@ -119,14 +142,15 @@ def test_top_k_keeps_the_best_k(k):
     assert select_windows(skin, lesion, k=k) == everything[:k]
 
 
-def test_nms_drops_shifted_copies_of_the_chosen_window():
+def test_nms_drops_windows_overlapping_a_chosen_one():
     skin = np.ones((64, 64), bool)
     lesion = np.zeros((64, 64), bool)
-    lesion[24:40, 24:40] = True
+    lesion[8:56, 8:56] = True  # 48×48 lesion, 32-px windows: coverage alone would allow overlap
     boxes = select_windows(skin, lesion, k=5, sizes=[32])
-    assert lesion_count(lesion, boxes[0]) == 256  # the whole lesion first
-    for other in boxes[1:]:
-        assert overlap_of_smaller(boxes[0], other) <= MAX_OVERLAP
+    assert len(boxes) >= 2
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert overlap_of_smaller(a, b) <= MAX_OVERLAP
 
 
 def test_lesion_on_the_edge_of_the_body_keeps_80_percent_skin():

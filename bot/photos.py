@@ -15,7 +15,7 @@ from bot import abuse, cards, media, redflags
 from bot.cards import text_message
 from bot.triage import LEVELS, Triage, triage
 from inference.errors import InferenceError, ModelManifestError
-from storage import assessments, consent, files
+from storage import assessments, consent
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +107,12 @@ def _result(ctx, chosen: Looked, result: Triage, probabilities: dict, total: int
 
 
 def _store(ctx, chosen: Looked, result: Triage, total: int) -> tuple[int, str | None]:
-    """Keep the photo and its overlay in the user's folder and the result in the database."""
+    """Keep the photo and its overlay in the user's folder (bot.media) and the result."""
     ref = secrets.token_urlsafe(12)
-    folder = files.user_dir(ctx.config.data_dir, ctx.user_id, create=True)
-    (folder / f"photo-{ref}.jpg").write_bytes(chosen.data)
+    media.store(ctx.config, ctx.user_id, "photo", ref, chosen.data)
     overlay_ref = None
     try:
-        (folder / f"overlay-{ref}.png").write_bytes(chosen.assessment.overlay_png())
+        media.store(ctx.config, ctx.user_id, "overlay", ref, chosen.assessment.overlay_png())
         overlay_ref = ref
     except Exception:  # noqa: BLE001 — the result stands without its picture
         log.exception("overlay not drawn")
@@ -124,12 +123,6 @@ def _store(ctx, chosen: Looked, result: Triage, total: int) -> tuple[int, str | 
     return assessment_id, overlay_link(ctx, overlay_ref) if overlay_ref else None
 
 
-def overlay_link(ctx, ref: str) -> str | None:
-    """A signed, expiring link to a stored overlay (served by bot.media's /media route)."""
-    return media_url(ctx, "overlay", ref)
-
-
-def media_url(ctx, kind: str, ref: str) -> str:
-    key = media.derive_key(ctx.config.channel_secret, "media")
-    token = media.media_token(key, ctx.user_id, kind, ref, now=ctx.now().timestamp())
-    return f"{ctx.config.base_url}/media/{token}"
+def overlay_link(ctx, ref: str) -> str:
+    """A signed, expiring link to a stored overlay, served by bot.media's /media route."""
+    return media.media_url(ctx.config, ctx.user_id, "overlay", ref, ctx.now())

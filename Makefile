@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: venv run test bench chromium
+.PHONY: venv run test bench chromium train
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,15 @@ test: venv chromium
 
 bench: venv
 	$(PY) bench/run.py
+
+# The default model recipe on CPU (about an hour on 2 cores, at most 90 min): a phantom
+# training set (seed 1), then both models, ONNX and manifest. Seeded and resumable: after an
+# interruption run it again. Run it in the background: `nohup nice make train > train.out &`.
+# Real photos: `$(PY) -m models train --data DIR` (layout in models/MODEL_CARD.md).
+TRAIN_DATA ?= data/phantom-train
+TRAIN_N ?= 1600
+train: venv
+	$(PIP) install -q -r requirements-train.txt
+	@test -f $(TRAIN_DATA)/labels.csv || $(PY) -m models phantom --out $(TRAIN_DATA) --n $(TRAIN_N) --seed 1 --workers 2
+	$(PY) -m models train --data $(TRAIN_DATA) --threads 2
+	$(PY) -m models export

@@ -186,9 +186,10 @@ def cls_records(item: Item, size: int, mask_side: int = 256, k: int = 3) -> list
     for x0, y0, x1, y1 in crop_boxes(small, k) or [(0, 0, small.shape[1], small.shape[0])]:
         cx, cy = (x0 + x1) / 2 * fx, (y0 + y1) / 2 * fy
         side = max((x1 - x0) * fx, (y1 - y0) * fy) * CROP_CONTEXT
-        box = (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+        box = tuple(round(v) for v in (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
         context = round(size * CROP_CONTEXT)
-        out.append(np.asarray(image.resize((context, context), Image.BILINEAR, box=box)))
+        # crop() pads past the photo's edge (the margin is only jitter room); resize() cannot.
+        out.append(np.asarray(image.crop(box).resize((context, context), Image.BILINEAR)))
     return out
 
 

@@ -261,6 +261,7 @@ def train(recipe: Recipe, data_dir: Path, checkpoints: Path, *, workers: int = 0
     net.train()
     tick, seen, step = time.time(), 0, start
     for step, (x, y) in enumerate(batches, start=start):
+        torch.manual_seed(recipe.seed * 1_000_003 + step)  # dropout too is resumable
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(recipe, step)
         x = x.to(device, non_blocking=True).to(memory_format=torch.channels_last)
@@ -279,7 +280,7 @@ def train(recipe: Recipe, data_dir: Path, checkpoints: Path, *, workers: int = 0
                 f"lr {learning_rate(recipe, step):.2e} {rate:.1f} img/s eta {eta:.1f} min")
         if done % save_every == 0 or done == recipe.steps:
             save(path, snapshot(done))
-        if deadline and time.time() > deadline and done < recipe.steps:
+        if deadline is not None and time.time() > deadline and done < recipe.steps:
             save(path, snapshot(done))
             log(f"{recipe.kind}: deadline reached at step {done}/{recipe.steps}; checkpoint saved "
                 "(run again to resume)")
@@ -333,7 +334,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    deadline = time.time() + args.deadline_minutes * 60 if args.deadline_minutes else None
+    deadline = None if args.deadline_minutes is None else time.time() + args.deadline_minutes * 60
     kinds = ["segmenter", "classifier"] if args.what == "both" else [args.what]
     for kind in kinds:
         state = train(recipe_from_args(kind, args), args.data, args.checkpoints,

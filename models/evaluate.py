@@ -1,0 +1,265 @@
+"""The AD-AI paper's protocol on a held-out test set, through the shipped inference package.
+
+    python -m models evaluate [--data data/phantom-test] [--n 600] [--seed 1001]
+
+For every photo: classify (a) the whole photo, (b) manual crops — windows chosen by the 80/10
+rule on the ground-truth mask — and (c) automatic crops — `inference.Pipeline.assess` on the
+photo's bytes, end to end. Reports AD-vs-others sensitivity, specificity, accuracy and AUC,
+four-class accuracy, macro-F1 and confusion matrices, overall and per distance stratum, and
+the segmenter's skin and lesion IoU. Writes models/EVALUATION.md, models/card/evaluation.json
+and the plot models/card/evaluation.png. numpy only (no torch, no sklearn).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from inference.combine import combine
+from models import data
+
+CLASSES = list(data.LABELS)
+METHODS = {"whole": "(a) whole photo", "manual": "(b) manual crops", "auto": "(c) automatic crops"}
+STRATA = ("close", "medium", "long")
+DEFAULT_DATA = Path("data/phantom-test")
+TEST_SEED = 1001   # training sets use other seeds (make train: 1)
+TEST_N = 600
+
+
+# --- metrics (numpy) ----------------------------------------------------------------------
+
+def confusion(truth: np.ndarray, pred: np.ndarray, n: int = len(CLASSES)) -> np.ndarray:
+    """Rows truth, columns prediction; a prediction of -1 (no result) lands in no column."""
+    matrix = np.zeros((n, n), dtype=int)
+    for t, p in zip(truth, pred):
+        if p >= 0:
+            matrix[t, p] += 1
+    return matrix
+
+
+def macro_f1(truth: np.ndarray, pred: np.ndarray, n: int = len(CLASSES)) -> float:
+    scores = []
+    for c in range(n):
+        tp = np.sum((pred == c) & (truth == c))
+        fp = np.sum((pred == c) & (truth != c))
+        fn = np.sum((pred != c) & (truth == c))
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0)
+    return float(np.mean(scores))
+
+
+def auc(positive: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC as the Mann–Whitney probability that a positive outranks a negative (ties ½)."""
+    pos, neg = score[positive], score[~positive]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    order = np.argsort(score, kind="mergesort")
+    ranks = np.empty(len(score))
+    sorted_scores = score[order]
+    i = 0
+    while i < len(score):  # average ranks over ties
+        j = i
+        while j + 1 < len(score) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return float((ranks[positive].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def roc_curve(positive: np.ndarray, score: np.ndarray):
+    thresholds = np.concatenate([[np.inf], np.unique(score)[::-1]])
+    tpr = [np.mean(score[positive] >= t) for t in thresholds]
+    fpr = [np.mean(score[~positive] >= t) for t in thresholds]
+    return np.array(fpr), np.array(tpr)
+
+
+def scores(truth: np.ndarray, pred: np.ndarray, p_not_ad: np.ndarray) -> dict:
+    """AD vs others with 'other' (a complication, IM/HI/MF) as the positive class."""
+    positive = truth != 0
+    said_positive = np.where(pred >= 0, pred != 0, ~positive)  # no result counts as wrong
+    tp = np.sum(positive & said_positive)
+    tn = np.sum(~positive & ~said_positive)
+    return {
+        "n": int(len(truth)),
+        "no_result": int(np.sum(pred < 0)),
+        "sensitivity": float(tp / max(1, positive.sum())),
+        "specificity": float(tn / max(1, (~positive).sum())),
+        "binary_accuracy": float((tp + tn) / len(truth)),
+        "auc": auc(positive, p_not_ad),
+        "accuracy4": float(np.mean(pred == truth)),
+        "macro_f1": macro_f1(truth, pred),
+        "confusion": confusion(truth, pred).tolist(),
+    }
+
+
+class IoU:
+    """Intersection and union summed over the whole test set, per class."""
+
+    def __init__(self):
+        self.inter, self.union, self.per_image = {}, {}, {}
+
+    def add(self, name: str, pred: np.ndarray, truth: np.ndarray):
+        inter, union = np.logical_and(pred, truth).sum(), np.logical_or(pred, truth).sum()
+        self.inter[name] = self.inter.get(name, 0) + int(inter)
+        self.union[name] = self.union.get(name, 0) + int(union)
+        if union:
+            self.per_image.setdefault(name, []).append(inter / union)
+
+    def result(self) -> dict:
+        return {name: {"pooled": self.inter[name] / max(1, self.union[name]),
+                       "mean_per_image": float(np.mean(self.per_image.get(name, [np.nan])))}
+                for name in self.inter}
+
+
+# --- one photo ----------------------------------------------------------------------------
+
+def probs_vector(probs: dict | None) -> np.ndarray | None:
+    return None if not probs else np.array([probs[c] for c in CLASSES])
+
+
+def manual_boxes(mask: np.ndarray, image_size: tuple[int, int], grid_long_side: int):
+    """80/10 windows on the ground-truth mask, on the same grid the pipeline uses, in image pixels."""
+    scale = grid_long_side / max(mask.shape)
+    grid = (max(1, round(mask.shape[1] * scale)), max(1, round(mask.shape[0] * scale)))
+    small = np.asarray(Image.fromarray(mask).resize(grid, Image.NEAREST))
+    fx, fy = image_size[0] / grid[0], image_size[1] / grid[1]
+    return [(x0 * fx, y0 * fy, x1 * fx, y1 * fy) for x0, y0, x1, y1 in data.crop_boxes(small)]
+
+
+def mole_false_positive(pred_lesion: np.ndarray, meta: dict, full_size) -> tuple[int, int]:
+    """(moles/freckles the segmenter marked as lesion, moles/freckles looked at).
+
+    A spot counts as marked when over a quarter of its box (in mask-grid pixels) is predicted
+    lesion. Spots inside the true lesion are skipped."""
+    spots = meta.get("distractors") or meta.get("spots") or []
+    fx, fy = pred_lesion.shape[1] / full_size[0], pred_lesion.shape[0] / full_size[1]
+    marked = looked = 0
+    for spot in spots:
+        if spot.get("in_lesion"):
+            continue
+        x0, y0, x1, y1 = spot["box"]
+        gx0, gy0 = int(x0 * fx), int(y0 * fy)
+        gx1, gy1 = max(gx0 + 1, int(np.ceil(x1 * fx))), max(gy0 + 1, int(np.ceil(y1 * fy)))
+        looked += 1
+        marked += int(pred_lesion[gy0:gy1, gx0:gx1].mean() > 0.25)
+    return marked, looked
+
+
+def evaluate_item(pipeline, item: data.Item, meta: dict, iou: IoU, counters: dict) -> dict:
+    raw = item.image.read_bytes()
+    assessment = pipeline.assess(raw)
+    image = assessment.image  # the pipeline's own decoded, upright, reduced photo
+    grid_long = max(pipeline.manifest.segmenter.input_size)
+    truth = data.open_mask(item.mask)
+    whole = pipeline.classify_regions(image, [(0, 0, image.width, image.height)])[0]
+    boxes = manual_boxes(truth, image.size, grid_long)
+    manual = combine(pipeline.classify_regions(image, boxes)) if boxes else None
+    masks = getattr(assessment, "masks", None)
+    if masks is not None:
+        gt = np.asarray(Image.fromarray(truth).resize(masks.lesion.shape[::-1], Image.NEAREST))
+        iou.add("skin", masks.skin, gt != data.BACKGROUND)
+        iou.add("lesion", masks.lesion, gt == data.LESION)
+        # Lesion pixels predicted on skin that is not lesion, as a share of that skin.
+        healthy = gt == data.SKIN
+        counters["fp_lesion_on_healthy"] += int((masks.lesion & healthy).sum())
+        counters["healthy"] += int(healthy.sum())
+        marked, looked = mole_false_positive(masks.lesion, meta, assessment.full_size)
+        counters["spots_marked"] += marked
+        counters["spots"] += looked
+    counters["quality"][assessment.quality] = counters["quality"].get(assessment.quality, 0) + 1
+    return {"id": item.id, "label": CLASSES.index(item.label), "distance": item.distance,
+            "whole": probs_vector(whole), "manual": probs_vector(manual),
+            "auto": probs_vector(assessment.probabilities if assessment.quality == "ok" else None),
+            "ms": assessment.stages_ms}
+
+
+def method_scores(rows: list[dict], method: str) -> dict:
+    truth = np.array([r["label"] for r in rows])
+    probs = [r[method] for r in rows]
+    pred = np.array([-1 if p is None else int(np.argmax(p)) for p in probs])
+    p_not_ad = np.array([0.5 if p is None else 1 - p[0] for p in probs])
+    return scores(truth, pred, p_not_ad)
+
+
+def summarise(rows: list[dict]) -> dict:
+    strata = [s for s in STRATA if any(r["distance"] == s for r in rows)]
+    return {method: {"all": method_scores(rows, method),
+                     **{s: method_scores([r for r in rows if r["distance"] == s], method)
+                        for s in strata}}
+            for method in METHODS}
+
+
+# --- the run ------------------------------------------------------------------------------
+
+def ensure_test_set(path: Path, n: int, seed: int, workers: int) -> None:
+    if (path / "labels.csv").is_file():
+        return
+    from models import phantom
+    print(f"generating the phantom test set: {n} images, seed {seed} -> {path}", flush=True)
+    phantom.write_dataset(path, n, seed, workers=workers)
+
+
+def read_meta(path: Path) -> dict:
+    meta_file = path / "meta.jsonl"
+    if not meta_file.is_file():
+        return {}
+    with open(meta_file, encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    return {row["id"]: row for row in rows}
+
+
+def latencies(models_dir: Path) -> dict:
+    from models import export, manifest
+    man = manifest.load_manifest(models_dir)
+    seg, cls = man["models"]["segmenter"], man["models"]["classifier"]
+    return {"segmenter_ms": export.latency_ms(models_dir / seg["file"], (1, 3, *seg["input_size"])),
+            "classifier_ms": export.latency_ms(models_dir / cls["file"], (1, 3, *cls["input_size"])),
+            "classifier_batch3_ms": export.latency_ms(models_dir / cls["file"],
+                                                      (3, 3, *cls["input_size"])),
+            "segmenter_mb": (models_dir / seg["file"]).stat().st_size / 1e6,
+            "classifier_mb": (models_dir / cls["file"]).stat().st_size / 1e6}
+
+
+def run(data_dir: Path, models_dir: Path, limit: int | None = None) -> dict:
+    from inference import Pipeline
+    pipeline = Pipeline.from_dir(models_dir, threads=2)
+    items = [item for item in data.read_items(data_dir) if item.mask is not None]
+    items = items[:limit] if limit else items
+    meta = read_meta(data_dir)
+    iou = IoU()
+    counters = {"fp_lesion_on_healthy": 0, "healthy": 0, "spots_marked": 0, "spots": 0,
+                "quality": {}}
+    rows, start = [], time.time()
+    for i, item in enumerate(items, 1):
+        rows.append(evaluate_item(pipeline, item, meta.get(item.id, {}), iou, counters))
+        if i % 50 == 0 or i == len(items):
+            print(f"evaluated {i}/{len(items)} photos in {time.time() - start:.0f}s", flush=True)
+    totals = [r["ms"]["total"] for r in rows]
+    return {"n": len(rows), "data": str(data_dir), "models_dir": str(models_dir), "summary": summarise(rows),
+            "iou": iou.result(), "counters": counters,
+            "assess_ms_median": float(np.median(totals)), "assess_ms_p90": float(np.percentile(totals, 90)),
+            "latency": latencies(models_dir), "rows": rows}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m models evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--n", type=int, default=TEST_N, help="phantom test images, if generated")
+    parser.add_argument("--seed", type=int, default=TEST_SEED, help="phantom test seed, if generated")
+    parser.add_argument("--workers", type=int, default=2, help="phantom generation processes")
+    parser.add_argument("--models", type=Path, default=Path("models"))
+    parser.add_argument("--limit", type=int, help="evaluate only the first N photos (smoke runs)")
+    parser.add_argument("--report", type=Path, default=Path("models/EVALUATION.md"))
+    parser.add_argument("--card", type=Path, default=Path("models/card"))
+    args = parser.parse_args(argv)
+    ensure_test_set(args.data, args.n, args.seed, args.workers)
+    result = run(args.data, args.models, args.limit)
+    result["command"] = {"data": str(args.data), "n": args.n, "seed": args.seed}
+    from models import report
+    report.write(result, args.report, args.card)
+    print(f"wrote {args.report} and {args.card}/evaluation.png", flush=True)
+    return 0

@@ -1,0 +1,189 @@
+"""models/EVALUATION.md, models/card/evaluation.json and the plot, from an evaluate run."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from models import manifest
+from models.evaluate import CLASSES, METHODS, STRATA, roc_curve
+
+MOLE_LIMIT = 0.02  # share of moles/freckles the segmenter may mark as lesion
+
+
+def targets(result: dict) -> list[tuple[str, str, bool]]:
+    """(target, measured, met) for every target of issue 3."""
+    s, iou, lat = result["summary"], result["iou"], result["latency"]
+    auto, manual, whole = s["auto"]["all"], s["manual"]["all"], s["whole"]
+    spots = result["counters"]["spots"]
+    mole_rate = result["counters"]["spots_marked"] / spots if spots else float("nan")
+    long_gain = s["auto"]["long"]["accuracy4"] - whole["long"]["accuracy4"] if "long" in whole else float("nan")
+    rows = [
+        ("lesion IoU ≥ 0.75 (pooled)", f"{iou['lesion']['pooled']:.3f}", iou["lesion"]["pooled"] >= 0.75),
+        ("skin IoU ≥ 0.85 (pooled, skin incl. lesion)", f"{iou['skin']['pooled']:.3f}",
+         iou["skin"]["pooled"] >= 0.85),
+        ("automatic crops: sensitivity ≥ 0.90 (AD vs others)", f"{auto['sensitivity']:.3f}",
+         auto["sensitivity"] >= 0.90),
+        ("automatic crops: specificity ≥ 0.90 (AD vs others)", f"{auto['specificity']:.3f}",
+         auto["specificity"] >= 0.90),
+        ("automatic within 3 points of manual: sensitivity",
+         f"{auto['sensitivity']:.3f} vs {manual['sensitivity']:.3f}",
+         auto["sensitivity"] >= manual["sensitivity"] - 0.03),
+        ("automatic within 3 points of manual: specificity",
+         f"{auto['specificity']:.3f} vs {manual['specificity']:.3f}",
+         auto["specificity"] >= manual["specificity"] - 0.03),
+        ("long shots: automatic crops beat whole photo by ≥ 10 points (4-class accuracy)",
+         f"{long_gain * 100:+.1f} points", long_gain >= 0.10),
+        (f"moles/freckles marked as lesion ≤ {MOLE_LIMIT:.0%}",
+         f"{result['counters']['spots_marked']}/{spots} ({mole_rate:.1%})",
+         bool(spots) and mole_rate <= MOLE_LIMIT),
+        ("segmenter ≤ 10 ms (onnxruntime, 2 threads)", f"{lat['segmenter_ms']:.1f} ms",
+         lat["segmenter_ms"] <= 10),
+        ("classifier ≤ 5 ms per crop (onnxruntime, 2 threads)", f"{lat['classifier_ms']:.1f} ms",
+         lat["classifier_ms"] <= 5),
+        ("each ONNX file ≤ 10 MB", f"{lat['segmenter_mb']:.1f} MB, {lat['classifier_mb']:.1f} MB",
+         max(lat["segmenter_mb"], lat["classifier_mb"]) <= 10),
+    ]
+    return rows
+
+
+def metrics_table(summary: dict) -> list[str]:
+    lines = ["| method | stratum | n | no result | sensitivity | specificity | accuracy (2-class) | AUC | "
+             "accuracy (4-class) | macro-F1 |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for method, title in METHODS.items():
+        for stratum in ("all", *STRATA):
+            m = summary[method].get(stratum)
+            if m:
+                lines.append(f"| {title} | {stratum} | {m['n']} | {m['no_result']} | "
+                             f"{m['sensitivity']:.3f} | {m['specificity']:.3f} | "
+                             f"{m['binary_accuracy']:.3f} | {m['auc']:.3f} | {m['accuracy4']:.3f} | "
+                             f"{m['macro_f1']:.3f} |")
+    return lines
+
+
+def confusion_tables(summary: dict) -> list[str]:
+    lines = []
+    for method, title in METHODS.items():
+        matrix = summary[method]["all"]["confusion"]
+        lines += [f"**{title}** (rows: truth, columns: prediction; photos with no result are in no column)",
+                  "", "| truth \\ predicted | " + " | ".join(CLASSES) + " |",
+                  "|---" * (len(CLASSES) + 1) + "|"]
+        lines += [f"| {CLASSES[i]} | " + " | ".join(str(v) for v in row) + " |"
+                  for i, row in enumerate(matrix)]
+        lines.append("")
+    return lines
+
+
+def plot(result: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    summary, rows = result["summary"], result["rows"]
+    fig, (bars, roc) = plt.subplots(1, 2, figsize=(11, 4.2))
+    strata = [s for s in ("all", *STRATA) if s in summary["auto"]]
+    width = 0.27
+    for i, (method, title) in enumerate(METHODS.items()):
+        values = [summary[method][s]["accuracy4"] for s in strata]
+        bars.bar(np.arange(len(strata)) + (i - 1) * width, values, width, label=title)
+    bars.set_xticks(np.arange(len(strata)), strata)
+    bars.set_ylim(0, 1)
+    bars.set_ylabel("four-class accuracy")
+    bars.set_title("Four-class accuracy by distance")
+    bars.legend(loc="lower left", fontsize=8)
+    truth = np.array([r["label"] for r in rows]) != 0
+    for method, title in METHODS.items():
+        score = np.array([0.5 if r[method] is None else 1 - r[method][0] for r in rows])
+        fpr, tpr = roc_curve(truth, score)
+        roc.plot(fpr, tpr, label=f"{title} (AUC {summary[method]['all']['auc']:.3f})")
+    roc.plot([0, 1], [0, 1], color="grey", linestyle=":")
+    roc.set_xlabel("1 − specificity")
+    roc.set_ylabel("sensitivity (complication = positive)")
+    roc.set_title("AD vs others, all distances")
+    roc.legend(loc="lower right", fontsize=8)
+    fig.suptitle(f"Phantom test set, {result['n']} synthetic photos — not clinical data", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def markdown(result: dict) -> str:
+    cmd = result["command"]
+    man = manifest.load_manifest(Path(result.get("models_dir", "models")), check_hashes=False)
+    iou, counters, lat = result["iou"], result["counters"], result["latency"]
+    healthy_fp = counters["fp_lesion_on_healthy"] / max(1, counters["healthy"])
+    lines = [
+        "# Evaluation of the AD-AI models on the phantom test set",
+        "",
+        "**Synthetic images only.** Every number below comes from procedurally generated phantom "
+        "photos, made by `models/phantom` with a seed that no training set used. They show that "
+        "the pipeline works as designed; they say nothing about accuracy on real patients' photos. "
+        "The models are not clinically validated (`validated: false` in the manifest).",
+        "",
+        "## How to reproduce",
+        "",
+        "```",
+        f"python -m models phantom --out {cmd['data']} --n {cmd['n']} --seed {cmd['seed']}",
+        f"python -m models evaluate --data {cmd['data']}",
+        "```",
+        "",
+        f"(`python -m models evaluate` alone generates the test set when `{cmd['data']}` is missing.) "
+        f"Run on {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"onnxruntime on 2 threads.",
+        "",
+        "Models evaluated:",
+        "",
+    ]
+    for kind, entry in man["models"].items():
+        lines.append(f"- {kind}: `{entry['file']}` {entry['name']}@{entry['version']}, "
+                     f"sha256 `{entry['sha256'][:16]}…`, input {entry['input_size']}")
+    lines += ["", "Protocol (Yanagisawa et al., J Dermatol Sci 2023): every test photo is classified "
+              "three ways — (a) the whole photo as one box; (b) manual crops: windows with ≥ 80 % "
+              "skin and ≥ 10 % lesion chosen by `inference.crops.select_windows` on the "
+              "**ground-truth** mask (a square around the lesion when no window passes); (c) "
+              "automatic crops: the shipped `inference.Pipeline.assess` on the JPEG bytes (quality "
+              "gate, segmenter, the same rule on the predicted masks, classifier, "
+              "`inference.combine`). Crop probabilities are combined by `inference.combine.combine` "
+              "in (b) and (c). AD vs others: a complication (IM, HI or MF) is the positive class; "
+              "the score is `p_not_ad`. A photo the pipeline refuses (quality gate, no lesion found) "
+              "has *no result* and is counted as wrong.",
+              "", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {name} | {value} | {'yes' if ok else '**NO**'} |" for name, value, ok in targets(result)]
+    lines += ["", "## Classification", "", *metrics_table(result["summary"]), "",
+              "![accuracy by distance and ROC](card/evaluation.png)", "",
+              "## Confusion matrices (all distances)", "", *confusion_tables(result["summary"]),
+              "## Segmentation", "",
+              "IoU over the whole test set (intersection and union summed over all photos), on the "
+              "pipeline's mask grid (long side = the segmenter's input size); the per-photo mean "
+              "is beside it.", "",
+              "| class | IoU (pooled) | IoU (mean per photo) |", "|---|---|---|"]
+    for name, value in iou.items():
+        lines.append(f"| {name} | {value['pooled']:.3f} | {value['mean_per_image']:.3f} |")
+    spots = counters["spots"]
+    lines += ["", f"Moles and freckles (distractors on healthy skin): {counters['spots_marked']} of "
+              f"{spots} marked as lesion (a spot counts as marked when over a quarter of its box is "
+              f"predicted lesion). Healthy skin predicted as lesion: {healthy_fp:.2%} of "
+              "healthy-skin pixels.", "",
+              "Pipeline quality verdicts on the test photos: " +
+              ", ".join(f"{k}: {v}" for k, v in sorted(counters["quality"].items())) + ".", "",
+              "## Speed and size (this machine, onnxruntime, 2 threads, median of 50 runs)", "",
+              f"- segmenter, one {man['models']['segmenter']['input_size']} input: "
+              f"{lat['segmenter_ms']:.2f} ms; file {lat['segmenter_mb']:.2f} MB",
+              f"- classifier, one {man['models']['classifier']['input_size']} crop: "
+              f"{lat['classifier_ms']:.2f} ms (three crops in one batch: "
+              f"{lat['classifier_batch3_ms']:.2f} ms); file {lat['classifier_mb']:.2f} MB",
+              f"- whole `Pipeline.assess` per photo (decode, quality, segment, crop, classify): "
+              f"median {result['assess_ms_median']:.1f} ms, 90th percentile "
+              f"{result['assess_ms_p90']:.1f} ms", ""]
+    return "\n".join(lines) + "\n"
+
+
+def write(result: dict, report_path: Path, card_dir: Path) -> None:
+    card_dir.mkdir(parents=True, exist_ok=True)
+    plot(result, card_dir / "evaluation.png")
+    slim = {k: v for k, v in result.items() if k != "rows"}
+    (card_dir / "evaluation.json").write_text(json.dumps(slim, indent=2) + "\n", encoding="utf-8")
+    report_path.write_text(markdown(result), encoding="utf-8")

@@ -1,0 +1,106 @@
+"""CI smoke test of the model toolkit: phantom set -> train a few steps -> ONNX -> inference.
+
+Real parts only: the phantom generator, the training loop, the exporter, onnxruntime and the
+shipped inference.Pipeline. Sizes are tiny so it runs in well under a minute on 2 cores.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="training needs requirements-train.txt")
+
+from models import export, manifest, phantom, train  # noqa: E402
+
+TINY = ["--seg-steps", "2", "--seg-batch", "2", "--cls-steps", "2", "--cls-batch", "4",
+        "--log-every", "1", "--save-every", "1", "--threads", "2"]
+
+
+@pytest.fixture(scope="module")
+def phantom_set(tmp_path_factory):
+    return phantom.write_dataset(tmp_path_factory.mktemp("phantom"), 8, seed=3)
+
+
+@pytest.fixture(scope="module")
+def trained(phantom_set, tmp_path_factory):
+    checkpoints = tmp_path_factory.mktemp("checkpoints")
+    assert train.main(["--data", str(phantom_set), "--checkpoints", str(checkpoints), *TINY]) == 0
+    return checkpoints
+
+
+@pytest.fixture(scope="module")
+def exported(trained, tmp_path_factory):
+    out = tmp_path_factory.mktemp("models")
+    export.export_all(trained, out)
+    return out
+
+
+def test_training_logs_and_checkpoints(trained):
+    log = (trained / "train.log").read_text()
+    assert "segmenter step 2/2" in log and "classifier step 2/2" in log
+    for kind in ("segmenter", "classifier"):
+        state = torch.load(trained / f"{kind}.pt", weights_only=False)
+        assert state["step"] == 2 and state["recipe"]["seed"] == 1
+
+
+def test_rerun_with_same_arguments_resumes_instead_of_retraining(phantom_set, trained):
+    assert train.main(["--data", str(phantom_set), "--checkpoints", str(trained), *TINY]) == 0
+    assert (trained / "train.log").read_text().count("already trained (2 steps)") == 2
+
+
+def test_interrupted_run_resumes_to_the_same_weights(phantom_set, tmp_path):
+    args = ["--data", str(phantom_set), "--what", "segmenter", "--seg-steps", "2",
+            "--seg-batch", "2", "--threads", "2"]
+    straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
+    assert train.main([*args, "--checkpoints", str(straight)]) == 0
+    # A zero-minute deadline stops after the first step with a checkpoint; exit 3 = resumable.
+    assert train.main([*args, "--checkpoints", str(interrupted), "--deadline-minutes", "0"]) == 3
+    assert torch.load(interrupted / "segmenter.pt", weights_only=False)["step"] == 1
+    assert train.main([*args, "--checkpoints", str(interrupted)]) == 0
+    assert "resuming at step 1/2" in (interrupted / "train.log").read_text()
+    a = torch.load(straight / "segmenter.pt", weights_only=False)["model"]
+    b = torch.load(interrupted / "segmenter.pt", weights_only=False)["model"]
+    for key in a:
+        assert torch.allclose(a[key].float(), b[key].float(), atol=1e-5), key
+
+
+def test_export_writes_manifest_that_matches_the_files(exported):
+    data = manifest.load_manifest(exported)
+    assert data["validated"] is False
+    seg, cls = data["models"]["segmenter"], data["models"]["classifier"]
+    assert seg["sha256"] == manifest.sha256(exported / "segmenter.onnx")
+    assert cls["classes"] == ["AD", "IM", "HI", "MF"]
+    assert "synthetic phantom" in data["training_data"]
+    for kind in ("segmenter", "classifier"):
+        assert (exported / manifest.FILES[kind]).stat().st_size < 10e6
+
+
+def test_onnx_segmenter_has_dynamic_height_and_width(exported):
+    session = export.session(exported / "segmenter.onnx")
+    x = np.zeros((1, 3, 200, 328), np.float32)
+    assert session.run(None, {"image": x})[0].shape == (1, 3, 200, 328)
+    classifier = export.session(exported / "classifier.onnx")
+    assert classifier.run(None, {"image": np.zeros((3, 3, 160, 160), np.float32)})[0].shape == (3, 4)
+
+
+def test_manifest_rejects_a_changed_model(exported, tmp_path):
+    for name in ("segmenter.onnx", "classifier.onnx", "manifest.json"):
+        (tmp_path / name).write_bytes((exported / name).read_bytes())
+    with open(tmp_path / "classifier.onnx", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(manifest.ManifestError, match="sha256"):
+        manifest.load_manifest(tmp_path)
+
+
+def test_inference_pipeline_runs_the_exported_models(exported, phantom_set):
+    from inference import Pipeline
+    pipeline = Pipeline.from_dir(exported)
+    photo = next((phantom_set / "images").glob("*.jpg")).read_bytes()
+    result = pipeline.assess(photo).to_dict()
+    assert result["models"]["validated"] is False
+    assert result["models"]["segmenter"] == "adai-seg-deeplabv3plus-mobilenetv2@0.1.0"
+    assert result["quality"] in {"ok", "no_skin", "no_lesion", "lesion_too_small", "blurry",
+                                 "too_dark", "too_bright"}
+    json.dumps(result)

@@ -62,56 +62,77 @@ def _trunk(u, v, R, p: BodyPlan, wob):
 
 
 def _neck(u, v, R, p: BodyPlan, wob):
-    # a neck column along u plus a head-like ellipsoid at one end (face/jaw-like)
-    rn = 0.55 * R * (1 + 0.03 * wob)
+    # a neck column along u under a larger head-like ellipsoid (jaw, cheek, ear side)
+    rn = 0.5 * R * (1 + 0.03 * wob)
     dn = v - F32(p.offset * R)
-    neck = np.sqrt(np.maximum(rn * rn - dn * dn, 0)) * (u > -0.3 * R)
-    hu, hv = -1.35 * R, p.offset * R
-    q = ((u - hu) / (1.25 * R)) ** 2 + ((v - hv) / (0.95 * R)) ** 2
-    head = F32(0.95 * R) * np.sqrt(np.maximum(1 - q, 0))
+    neck = np.sqrt(np.maximum(rn * rn - dn * dn, 0)) * smoothstep(-1.6 * R, -1.2 * R, u)
+    hu, hv = -1.55 * R, p.offset * R
+    q = ((u - hu) / (1.0 * R)) ** 2 + ((v - hv) / (0.8 * R)) ** 2
+    head = F32(0.8 * R) * np.sqrt(np.maximum(1 - q, 0))
     return np.maximum(neck, head), None, None
 
 
-def heights(p: BodyPlan, h: int, w: int, k: float, roll: float):
-    """Height field of the body and clothing alpha at (h, w), body scale k."""
+def _head_hair(u, v, R, p: BodyPlan, wob, soft):
+    """Scalp hair over the far part of the head (labelled background)."""
+    hu, hv = -1.55 * R, p.offset * R
+    q = ((u - hu) / (1.07 * R)) ** 2 + ((v - hv) / (0.87 * R)) ** 2
+    return smoothstep(-soft, soft, (hu + 0.15 * R) - u + F32(0.12 * R) * wob) * smoothstep(1.0, 0.97, q)
+
+
+def heights(p: BodyPlan, h: int, w: int, k: float, roll: float, wob=None):
+    """Body height field, clothing alpha, clothing height and scalp-hair alpha at (h, w)."""
     R = 0.5 * min(h, w)
     u, v = grid(h, w, p.angle + roll, w / 2, h / 2)
     u, v = u / F32(k), v / F32(k)
-    wob = noise(np.random.default_rng(p.wobble_seed), h, w, max(4, 0.5 * min(h, w)), 2)
+    if wob is None:
+        wob = wobble(p, h, w)
     if p.part in ("forearm", "leg"):
         hh, r, d = _limb(u, v, R, p, wob, 0.42 if p.part == "forearm" else 0.55)
     elif p.part == "trunk":
         hh, r, d = _trunk(u, v, R, p, wob)
     else:
         hh, r, d = _neck(u, v, R, p, wob)
+    soft = max(1.0, 0.01 * R * k) / k
+    hair = _head_hair(u, v, R, p, wob, soft) if p.part == "neck" else None
     cloth = np.zeros((h, w), F32)
+    cloth_h = hh
     if p.cloth is not None:
-        edge = F32(p.cloth_at * R) + F32(0.06 * R) * wob
-        along = u * p.cloth_side if p.cloth == "sleeve" else u
         if p.cloth == "collar":
-            edge = F32(0.55 * R) + F32(0.08 * R) * wob
-        soft = max(1.0, 0.01 * R * k)
+            along, edge = u, F32(0.35 * R) + F32(0.08 * R) * wob
+        else:
+            along, edge = u * p.cloth_side, F32(p.cloth_at * R) + F32(0.06 * R) * wob
         inside = smoothstep(-soft, soft, along - edge)
         if r is not None:  # sleeve: a loose tube slightly wider than the limb
-            width = smoothstep(-soft, soft, r * F32(1.22) - np.abs(d))
+            rc = r * F32(1.22)
+            width = smoothstep(-soft, soft, rc - np.abs(d))
+            cloth_h = np.sqrt(np.maximum(rc * rc - d * d, 0))
         else:
-            width = smoothstep(-soft, soft, hh + F32(0.05 * R))
-            width = np.maximum(width, (hh > 0).astype(F32))
+            width = np.maximum(smoothstep(-soft, soft, hh), smoothstep(0.0, 0.3 * R, along - edge))
+            cloth_h = hh + F32(0.05 * R)
         cloth = inside * width
-    return hh * F32(k), cloth
+    return hh * F32(k), cloth, cloth_h * F32(k), hair
 
 
-def skin_fraction(p: BodyPlan, h: int, w: int, k: float, roll: float) -> float:
-    hh, cloth = heights(p, h, w, k, roll)
-    return float(((hh > 0) & (cloth < 0.5)).mean())
+def wobble(p: BodyPlan, h: int, w: int):
+    return noise(np.random.default_rng(p.wobble_seed), h, w, max(4, 0.5 * min(h, w)), 2)
+
+
+def covered(cloth, hair):
+    return cloth if hair is None else np.maximum(cloth, hair)
+
+
+def skin_fraction(p: BodyPlan, h: int, w: int, k: float, roll: float, wob=None) -> float:
+    hh, cloth, _, hair = heights(p, h, w, k, roll, wob)
+    return float(((hh > 0) & (covered(cloth, hair) < 0.5)).mean())
 
 
 def calibrate(p: BodyPlan, target: float, roll: float, h: int = 72, w: int = 96) -> float:
     """Body scale k giving about `target` of the frame as skin (bisection on a small grid)."""
     lo, hi = 0.15, 8.0
-    for _ in range(18):
+    wob = wobble(p, h, w)
+    for _ in range(16):
         mid = (lo * hi) ** 0.5
-        if skin_fraction(p, h, w, mid, roll) < target:
+        if skin_fraction(p, h, w, mid, roll, wob) < target:
             lo = mid
         else:
             hi = mid

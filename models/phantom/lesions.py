@@ -39,6 +39,16 @@ class Canvas:
 
 # ---------------------------------------------------------------- shape fields
 
+def angular_warp(rng, u, v, amp: float, harmonics: int) -> np.ndarray:
+    """Border wobble as a function of angle only, so every patch stays star-shaped
+    (one piece, no stray islands) however large the top-N threshold makes it."""
+    theta = np.arctan2(v, u)
+    out = np.zeros(u.shape, F32)
+    for k in range(2, harmonics + 1):
+        out += F32(rng.normal(0, 1) / k ** 0.8) * np.cos(F32(k) * theta + F32(rng.uniform(0, 2 * np.pi)))
+    return out * F32(amp / 1.3)
+
+
 def _patch(u, v, a, b, warp, kind, arc_from, arc_span):
     d = np.sqrt((u / F32(a)) ** 2 + (v / F32(b)) ** 2) * (1 + warp)
     if kind == "ring":
@@ -52,10 +62,10 @@ def _patch(u, v, a, b, warp, kind, arc_from, arc_span):
 
 SHAPE_STYLE = {
     # label: (patches range, aspect range, border warp amplitude, warp scale factor, kinds)
-    "AD": ((1, 3), (1.2, 2.6), 0.35, 0.45, ("blob",)),
-    "IM": ((1, 4), (1.0, 1.6), 0.25, 0.35, ("blob",)),
-    "HI": ((1, 3), (1.0, 1.8), 0.45, 0.18, ("blob",)),
-    "MF": ((1, 3), (1.0, 2.0), 0.18, 0.6, ("blob", "blob", "ring", "arc")),
+    "AD": ((1, 2), (1.2, 2.6), 0.30, 6, ("blob",)),
+    "IM": ((1, 3), (1.0, 1.6), 0.25, 8, ("blob",)),
+    "HI": ((1, 2), (1.0, 1.8), 0.35, 12, ("blob",)),
+    "MF": ((1, 3), (1.0, 2.0), 0.25, 5, ("blob", "blob", "ring", "arc")),
 }
 
 
@@ -86,7 +96,8 @@ def shape_field(rng, label: str, allowed: np.ndarray, target: float, axis: float
         ang = axis + rng.normal(0, 0.4) if label == "AD" else rng.uniform(0, np.pi)
         u, v = grid(h, w, ang, cx, cy)
         kind = kinds[int(rng.integers(len(kinds)))]
-        wn = noise(rng, h, w, max(3.0, warp_scale * r), 3) * F32(warp_amp)
+        wn = angular_warp(rng, u, v, warp_amp, warp_scale)
+        wn += noise(rng, h, w, max(3.0, 0.15 * r), 1) * F32(0.03)
         f = _patch(u, v, a, b, wn, kind, rng.uniform(0, 2 * np.pi), rng.uniform(2.5, 4.5))
         f = f + F32(0.15 * (weights[i] - weights[0]))
         better = f > field
@@ -124,11 +135,13 @@ def mix(c: Canvas, alpha: np.ndarray, colour):
 
 
 def fine_scale(c: Canvas, rng, where: np.ndarray, amount: float, size_mm: float = 0.5):
+    """Greyish-white flakes, denser in patches; on dark skin this reads as ashy scale."""
     h, w = where.shape
-    fl = smoothstep(0.9, 1.8, noise(rng, h, w, max(1.2, size_mm * c.ppm), 2))
-    a = fl * where * F32(amount)
-    mix(c, a, _lin([222, 214, 204]))
-    c.bump += a * F32(0.6)
+    patchy = smoothstep(-0.5, 1.0, noise(rng, h, w, max(4.0, 6 * c.ppm), 1))
+    fl = smoothstep(0.6, 1.9, noise(rng, h, w, max(1.2, size_mm * c.ppm), 2))
+    a = fl * patchy * where * F32(amount * 0.7)
+    mix(c, a, _lin([200, 192, 184]))
+    c.bump += a * F32(0.8)
 
 
 def _sample_points(rng, m: np.ndarray, n: int, step: int = 2):
@@ -178,9 +191,9 @@ def paint_ad(c: Canvas, rng):
             d.line([(x0, y0), (x0 + np.cos(a) * L, y0 + np.sin(a) * L)],
                    fill=int(rng.uniform(140, 240)), width=width)
     ex = _alpha(im, 0.6) * c.mask
-    mix(c, ex * F32(0.8), _lin([120, 30, 25]))
-    c.bump -= ex * F32(0.8)
-    c.gloss += ex * F32(0.3)
+    erythema(c, blur(ex, 1.5 + 0.5 * c.ppm) * F32(1.5), 0.9)  # red halo along each scratch
+    c.albedo *= 1 - (ex * F32(0.75))[..., None] * (1 - np.array([0.55, 0.18, 0.15], F32))
+    c.bump -= ex * F32(0.5)
 
 
 def paint_im(c: Canvas, rng):
@@ -195,30 +208,30 @@ def paint_im(c: Canvas, rng):
     c.gloss += er * F32(0.8)
     c.bump -= er * F32(0.4)
     # honey crusts: lumpy, yellow-brown, darker edges
-    cn = noise(rng, h, w, max(3.0, rng.uniform(2, 5) * c.ppm), 3)
-    crust = smoothstep(-0.4, 0.5, cn + F32(1.5) * (core - F32(0.5))) * c.mask
-    lumps = noise(rng, h, w, max(1.2, 0.6 * c.ppm), 2)
-    honey = _lin([int(rng.uniform(190, 225)), int(rng.uniform(130, 165)), int(rng.uniform(35, 70))])
-    brown = _lin([150, 95, 40])
-    tint = smoothstep(-1.2, 1.2, lumps)[..., None]
+    cn = noise(rng, h, w, max(3.0, rng.uniform(5, 10) * c.ppm), 2)
+    crust = smoothstep(-0.2, 0.4, cn * F32(0.6) + F32(2.0) * (core - F32(0.45))) * c.mask
+    lumps = noise(rng, h, w, max(1.5, 0.8 * c.ppm), 3)
+    honey = _lin([int(rng.uniform(180, 210)), int(rng.uniform(115, 145)), int(rng.uniform(25, 55))])
+    brown = _lin([120, 70, 25])
+    tint = smoothstep(-1.8, 1.2, lumps)[..., None]
     col = honey * tint + brown * (1 - tint)
     ca = crust * F32(0.92)
     c.albedo += ca[..., None] * (col - c.albedo)
-    c.bump += crust * (F32(1.2) + F32(0.6) * lumps)
-    c.gloss += crust * F32(0.35)
+    c.bump += crust * (F32(2.0) + F32(1.6) * lumps)
+    c.gloss += crust * F32(0.6)
     # pustules near the border: white-yellow domes with a red halo
     im_p, dp = _layer(h, w)
     im_h, dh = _layer(h, w)
     ring = c.mask & (c.field < c.thr + 0.12)
-    xs, ys = _sample_points(rng, ring, int(rng.integers(2, 14)))
+    xs, ys = _sample_points(rng, ring, int(rng.integers(0, 7)))
     for x, y in zip(xs, ys):
-        r = max(1.0, rng.uniform(1.0, 2.2) * c.ppm)
+        r = max(1.0, rng.uniform(0.7, 1.6) * c.ppm)
         dh.ellipse([x - 2 * r, y - 2 * r, x + 2 * r, y + 2 * r], fill=200)
         dp.ellipse([x - r, y - r, x + r, y + r], fill=255)
     halo = _alpha(im_h, 1.5) * c.mask
     pus = _alpha(im_p, max(0.6, 0.3 * c.ppm)) * c.mask
     erythema(c, halo, 0.8)
-    mix(c, pus * F32(0.85), _lin([238, 228, 170]))
+    mix(c, pus * F32(0.7), _lin([235, 220, 165]))
     c.bump += pus * F32(2.0)
     c.gloss += pus * F32(0.6)
 
@@ -234,7 +247,16 @@ def paint_hi(c: Canvas, rng):
     spacing = diam * rng.uniform(1.3, 2.2)
     n = int(c.mask.sum() / (spacing * c.ppm) ** 2)
     n = int(np.clip(n, 8, 900))
-    xs, ys = _sample_points(rng, c.mask, n)
+    # grape-like groups of 3-9 lesions around group centres, kept inside the mask
+    groups = max(1, n // int(rng.integers(3, 10)))
+    gx, gy = _sample_points(rng, c.mask, groups)
+    pick = rng.integers(0, groups, n)
+    xs = gx[pick] + rng.normal(0, 1.2 * spacing * c.ppm, n)
+    ys = gy[pick] + rng.normal(0, 1.2 * spacing * c.ppm, n)
+    ok = (xs >= 0) & (ys >= 0) & (xs < w) & (ys < h)
+    xs, ys = xs[ok], ys[ok]
+    ok = c.mask[ys.astype(int), xs.astype(int)]
+    xs, ys = xs[ok], ys[ok]
     im_e, de = _layer(h, w)   # erosion floor
     im_r, dr = _layer(h, w)   # raised rim
     im_v, dv = _layer(h, w)   # intact vesicles
@@ -242,7 +264,7 @@ def paint_hi(c: Canvas, rng):
     for x, y in zip(xs, ys):
         r = max(0.8, diam * rng.uniform(0.85, 1.15) * c.ppm / 2)
         kind = rng.random()
-        if kind < 0.25:
+        if kind < 0.2:
             dv.ellipse([x - r, y - r, x + r, y + r], fill=255)
             dr.ellipse([x - 1.4 * r, y - 1.4 * r, x + 1.4 * r, y + 1.4 * r], fill=140)
         else:
@@ -261,9 +283,9 @@ def paint_hi(c: Canvas, rng):
     mix(c, ero * F32(0.85), _lin([165, 45, 40]))
     c.bump += rim * F32(0.6) - ero * F32(1.6)
     c.gloss += ero * F32(0.7)
-    mix(c, ves * F32(0.55), _lin([235, 225, 210]))
+    c.albedo *= (1 + ves * F32(0.45))[..., None]  # tense translucent roof: paler, not white
     c.bump += ves * F32(2.0)
-    c.gloss += ves * F32(0.9)
+    c.gloss += ves * F32(0.45)
     lumps = noise(rng, h, w, max(1.2, 0.4 * c.ppm), 1)
     mix(c, cru * F32(0.9), _lin([110, 50, 25]) * (1 + F32(0.15) * lumps[..., None]))
     c.bump += cru * F32(1.0)
@@ -279,9 +301,10 @@ def paint_mf(c: Canvas, rng):
     redbrown = np.array([0.78, 0.48, 0.38], F32)
     tint = salmon * F32(1 - t) + redbrown * F32(t)
     amount = F32(rng.uniform(0.65, 0.95)) * sharp * var
-    if c.tone >= 7:  # on dark skin MF often looks hyper- or hypopigmented, less red
-        tint = tint * F32(0.85) + F32(0.15) * np.array([0.9, 0.85, 0.85], F32)
     c.albedo *= 1 - amount[..., None] * (1 - tint)
+    if c.tone >= 6:  # on dark skin MF often shows as darker (or paler) grey-brown patches
+        pig = F32(rng.choice([0.6, 1.45]))
+        c.albedo *= (1 + (pig - 1) * amount)[..., None]
     c.bump += sharp * F32(rng.uniform(0.2, 0.8))  # thin plaque
     fine_scale(c, rng, sharp, rng.uniform(0.2, 0.45), 0.3)
     wr = crease_lines(rng, h, w, spacing=max(2.5, 0.7 * c.ppm), warp=c.ppm)

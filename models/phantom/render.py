@@ -70,7 +70,7 @@ def _draw_tone(seed: int) -> int:
 
 
 def _size(rng):
-    short = int(rng.integers(256, 385)) * 2
+    short = int(rng.integers(256, 337)) * 2
     long = min(1024, int(round(short * rng.choice([1.0, 4 / 3, 4 / 3, 1.5]) / 2)) * 2)
     return (long, short) if rng.random() < 0.6 else (short, long)
 
@@ -88,7 +88,8 @@ def _attempt(rng, seed, label, distance, tone, allow_cloth):
     t = TARGETS[distance]
     skin_target = float(rng.uniform(*t["skin"]))
     k = body.calibrate(bp, skin_target, roll, max(24, H // 8), max(24, W // 8))
-    hh, cloth = body.heights(bp, h, w, k, roll)
+    hh, cloth_only, cloth_h, scalp = body.heights(bp, h, w, k, roll)
+    cloth = body.covered(cloth_only, scalp)
     if not _in(float(((hh > 0) & (cloth < 0.5)).mean()), STRATA[distance]["skin"]):
         return None
     r_full = 2 * NOMINAL_RADIUS[part] * 0.5 * min(h, w) * k
@@ -152,17 +153,17 @@ def _attempt(rng, seed, label, distance, tone, allow_cloth):
     off = 0.04 * min(h, w)
     cast = blur(shift(body_w, int(sdy * off), int(sdx * off)), 0.02 * min(h, w) + 1)
     bg_w = bg_w * (1 - F32(0.45) * cast)[..., None]
-    if distance == "close":
-        bg_w = np.dstack([blur(bg_w[..., c], 3.0) for c in range(3)])
+    # the phone focuses on the skin: the background is softer, most in close-ups
+    bg_sigma = {"close": 3.0, "medium": 1.2, "long": 0.6}[distance] * rng.uniform(0.6, 1.4)
+    bg_w = np.dstack([blur(bg_w[..., c], bg_sigma) for c in range(3)])
     bg = resize_rgb(bg_w, W, H)
     img = bg + body_a[..., None] * (skin_rgb - bg)
-    if cloth.max() > 0:
-        cl_w = scene.fabric(rng, h, w, ppm / 2) * (F32(0.55) + F32(0.45) * shade_w)[..., None]
-        cl_cast = blur(shift(cloth, int(sdy * off * 0.5), int(sdx * off * 0.5)), 0.01 * min(h, w) + 1)
-        cl_shadow = resize(cl_cast * (1 - cloth), W, H)
-        img *= (1 - F32(0.4) * cl_shadow)[..., None]
-        cl = resize_rgb(cl_w, W, H)
-        img += cloth_a[..., None] * (cl - img)
+    if cloth_only.max() > 0:
+        cl_shade, _ = _shade(cloth_h, light, rng)
+        cl_w = scene.fabric(rng, h, w, ppm / 2) * cl_shade[..., None]
+        img = _cover(img, cloth_only, cl_w, sdx, sdy, off, W, H)
+    if scalp is not None:
+        img = _cover(img, scalp, _scalp_hair(rng, hh, light, bp.angle + roll, tone), sdx, sdy, off, W, H)
 
     # ---- camera
     cam = camera.plan(rng)
@@ -180,6 +181,25 @@ def _attempt(rng, seed, label, distance, tone, allow_cloth):
         "px_per_mm": round(ppm, 3), "defocus_px": round(cam.defocus, 2), "motion_px": cam.motion,
     }
     return Sample(image=image, mask=mask, label=label, meta=meta, jpeg=data)
+
+
+def _cover(img, alpha_w, colour_w, sdx, sdy, off, W, H):
+    """Lay clothing or hair (work res) over the full-res image, with its cast shadow."""
+    h, w = alpha_w.shape
+    cast = blur(shift(alpha_w, int(sdy * off * 0.5), int(sdx * off * 0.5)), 0.01 * min(h, w) + 1)
+    img = img * (1 - F32(0.4) * resize(cast * (1 - alpha_w), W, H))[..., None]
+    return img + resize(alpha_w, W, H)[..., None] * (resize_rgb(colour_w, W, H) - img)
+
+
+def _scalp_hair(rng, hh, light, axis, tone):
+    """Dark strands with a sheen band, following the head's curvature."""
+    h, w = hh.shape
+    from .fields import grid
+    u, v = grid(h, w, axis + rng.normal(0, 0.2), w / 2, h / 2)
+    strands = noise(rng, h, w, 2.0, 1) * F32(0.5) + np.sin(v * F32(1.7) + noise(rng, h, w, 20, 2) * F32(4)) * F32(0.5)
+    shade, spec = _shade(hh, light, rng)
+    base = np.array([0.035, 0.025, 0.02], F32) if rng.random() < 0.8 else np.array([0.2, 0.12, 0.06], F32)
+    return base * (shade * (1 + F32(0.35) * strands))[..., None] + (spec * F32(0.25))[..., None]
 
 
 def _shade(hh, light, rng):

@@ -54,10 +54,11 @@ def fabric(rng, h, w, ppm):
         t = smoothstep(0.7, 0.9, np.sin(u * F32(np.pi) / period) * np.sin(v * F32(np.pi) / period))
     else:             # plain
         t = np.zeros((h, w), F32)
+    t = t * F32(rng.uniform(0.25, 0.8))  # printed patterns are rarely full contrast
     col = c1 * (1 - t[..., None]) + c2 * t[..., None]
-    # folds: ridged noise as shading
-    folds = 1 - np.abs(noise(rng, h, w, max(h, w) * rng.uniform(0.15, 0.4), 2))
-    shade = F32(0.72) + F32(0.35) * smoothstep(-0.5, 1.0, folds)
+    # folds: ridged noise as shading, creases darker
+    folds = 1 - np.abs(noise(rng, h, w, max(h, w) * rng.uniform(0.12, 0.35), 3))
+    shade = F32(0.55) + F32(0.55) * smoothstep(-0.6, 1.0, folds)
     weave = F32(1) + F32(0.05) * np.sin(u * F32(2.5)) * np.sin(v * F32(2.5))
     return col * (shade * weave)[..., None]
 
@@ -117,7 +118,7 @@ def _object(rng, img, ppm, tone):
     # shading: lit from a side, darker at the rim
     lx, ly = np.cos(rng.uniform(0, 2 * np.pi)), np.sin(rng.uniform(0, 2 * np.pi))
     shade = F32(0.8) + F32(0.25) * (u / F32(a) * F32(lx) + v / F32(b) * F32(ly)) - F32(0.25) * q ** 4
-    tex = 1 + F32(0.04) * noise(rng, h, w, max(1.5, ppm), 2)
+    tex = 1 + F32(0.06) * noise(rng, h, w, max(1.5, ppm), 3) + F32(0.08) * noise(rng, h, w, max(4.0, a / 2), 1)
     obj = col * (shade * tex)[..., None]
     # soft contact shadow under the object
     sh = smoothstep(1.25, 0.9, q)[..., None] * F32(0.35)

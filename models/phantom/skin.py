@@ -27,7 +27,12 @@ def monk_linear(tone: int) -> np.ndarray:
 def base_colour(rng: np.random.Generator, tone: int) -> np.ndarray:
     """Monk swatch with a living-skin undertone: a little pinker/warmer, jittered."""
     c = monk_linear(tone)
-    pink = F32(rng.uniform(0.0, 0.12)) * (1.0 - (tone - 1) / 12)
+    # swatches are flat paint; photographed living skin is less bright and more saturated
+    lum = F32(c.mean())
+    boost = rng.uniform(1.3, 1.7) * (1 - (tone - 1) / 9) + rng.uniform(0.95, 1.1) * (tone - 1) / 9
+    c = lum + (c - lum) * F32(boost)
+    c = c * F32(0.62 + 0.25 * (tone - 1) / 9)
+    pink = F32(rng.uniform(0.06, 0.2)) * (1.0 - (tone - 1) / 10)
     c = c * np.array([1.0 + pink * 0.2, 1.0 - pink, 1.0 - pink * 1.1], F32)
     c = c * F32(rng.uniform(0.88, 1.08)) * rng.uniform(0.96, 1.04, 3).astype(F32)
     return np.clip(c, 0.003, 0.95).astype(F32)
@@ -53,9 +58,9 @@ def albedo(rng: np.random.Generator, tone: int, h: int, w: int, ppm: float):
     # pores: sparse dark pits about 0.15 mm apart-ish
     if ppm > 1.2:
         pn = noise(rng, h, w, max(1.3, 0.45 * ppm), 1)
-        pores = smoothstep(1.3, 2.3, pn)
-        bump -= F32(0.5) * pores
-        a *= (1 - F32(0.10) * pores)[..., None]
+        pores = smoothstep(1.1, 2.1, pn)
+        bump -= F32(0.9) * pores
+        a *= (1 - F32(0.14) * pores)[..., None]
     # fine crossing skin lines (relief only, visible through lighting)
     lines = crease_lines(rng, h, w, spacing=max(3.0, rng.uniform(0.8, 1.6) * ppm), warp=ppm * 2)
     bump -= F32(0.6) * lines
@@ -92,7 +97,7 @@ def draw_hair(rng, h: int, w: int, ppm: float, axis: float, density: float, allo
     if len(ys) == 0 or n == 0:
         return None
     pick = rng.integers(0, len(ys), n)
-    length = rng.uniform(3, 9, n) * ppm
+    length = rng.uniform(2, 6, n) * ppm
     ang = axis + rng.normal(0, 0.35, n)
     width = 1 if ppm < 6 else 2
     for i in range(n):
@@ -103,7 +108,7 @@ def draw_hair(rng, h: int, w: int, ppm: float, axis: float, density: float, allo
             t = length[i] * j / 3
             a2 = ang[i] + bend * j
             pts.append((x0 + np.cos(a2) * t, y0 + np.sin(a2) * t))
-        d.line(pts, fill=int(rng.uniform(90, 200)), width=width)
+        d.line(pts, fill=int(rng.uniform(70, 170)), width=width)
     return blur(np.asarray(layer, F32) / 255, 0.5)
 
 

@@ -1,0 +1,97 @@
+"""Commands from text (ja, en) and from rich-menu postbacks: help, history, language, consent."""
+import pytest
+
+from bot import commands
+from storage import users
+from tests.support.chat import photo, quick_replies
+from tests.support.devmodels import build_dev_models
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    return {**app_config, "models_dir": build_dev_models(tmp_path / "models")}
+
+
+@pytest.mark.parametrize(
+    "lang, said, words",
+    [
+        ("ja", "ヘルプ", ("履歴", "データを削除", "言語", "同意")),
+        ("en", "help", ("history", "delete my data", "language", "consent")),
+        ("ja", "ＨＥＬＰ", ("履歴",)),  # full-width input is normalised
+    ],
+)
+def test_help_lists_every_command(chat, lang, said, words):
+    user = chat(lang)
+    user.follow()
+    (answer,) = user.say(said)
+    for word in words:
+        assert word in answer["text"]
+    assert answer == user.tap("action=help")[0]  # the rich menu's Help says the same
+
+
+def test_every_command_has_words_and_help_in_both_languages():
+    for command in commands.COMMANDS:
+        assert command.words_ja and command.words_en and command.help_ja and command.help_en
+
+
+@pytest.mark.parametrize(
+    "lang, said, header, first, second",
+    [
+        ("ja", "履歴", "最近の結果", "2025-06-02 18:00　今日中に受診してください（ヘルペス）",
+         "2025-06-01 18:00　いつものケアを続けましょう（アトピー性皮膚炎）"),
+        ("en", "history", "Recent results", "2025-06-02 18:00  See a doctor today (herpes)",
+         "2025-06-01 18:00  Keep up your usual care (atopic dermatitis)"),
+    ],
+)
+def test_history_lists_recent_results_newest_first_in_local_time(chat, clock, lang, said, header, first, second):
+    user = chat(lang)
+    user.follow()
+    user.agree()
+    user.photo(photo("AD"))  # the test clock starts at 2025-06-01 09:00 UTC = 18:00 in Tokyo
+    clock.advance(days=1)
+    user.photo(photo("HI"))
+    (answer,) = user.say(said)
+    assert answer["text"].splitlines() == [header, first, second]
+    assert user.tap("action=history") == [answer]
+
+
+@pytest.mark.parametrize(
+    "agree, lang, words",
+    [(True, "en", "No saved results yet"), (False, "en", "I keep no record"),
+     (True, "ja", "まだ保存された結果はありません"), (False, "ja", "記録を保存していない")],
+)
+def test_history_without_results_says_why(chat, agree, lang, words):
+    user = chat(lang)
+    user.follow()
+    user.agree() if agree else user.decline()
+    (answer,) = user.say({"ja": "履歴", "en": "history"}[lang])
+    assert words in answer["text"]
+
+
+def test_language_is_chosen_with_quick_replies_and_sticks(chat, db):
+    user = chat("ja")
+    user.follow()
+    (ask,) = user.say("言語")
+    assert [a["data"] for a in quick_replies(ask)] == ["action=lang&v=ja", "action=lang&v=en"]
+    (done,) = user.tap("action=lang&v=en")
+    assert done["text"] == "Language set to English."
+    assert users.get(db, user.user)["lang"] == "en"
+    (answer,) = user.say("history")
+    assert answer["text"].startswith("I keep no record")
+
+
+@pytest.mark.parametrize("said, lang, text", [("language ja", "ja", "日本語に設定しました。"),
+                                              ("言語 english", "en", "Language set to English.")])
+def test_language_can_be_named_in_the_text(chat, db, said, lang, text):
+    user = chat("en" if lang == "ja" else "ja")
+    user.follow()
+    (done,) = user.say(said)
+    assert done["text"] == text and users.get(db, user.user)["lang"] == lang
+
+
+@pytest.mark.parametrize("data", ["action=clinics", "action=checkin"])
+def test_follow_up_buttons_answer_even_before_that_feature_lands(chat, data):
+    user = chat("en")
+    user.follow()
+    (answer,) = user.tap(data)
+    assert answer["type"] in ("text", "flex", "template")

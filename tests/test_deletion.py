@@ -1,0 +1,80 @@
+""""Delete my data": confirm, then no row, no file and no byte of the user's id left behind."""
+from pathlib import Path
+
+import pytest
+
+from storage import assessments, consent, users
+from tests.support.chat import flex_actions, photo, quick_replies
+from tests.support.devmodels import build_dev_models
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    return {**app_config, "models_dir": build_dev_models(tmp_path / "models")}
+
+
+def busy_user(chat, lang):
+    """A user with consent, two stored photos (with overlays) and red-flag answers."""
+    user = chat(lang)
+    user.follow()
+    user.agree()
+    user.photo(photo("AD"))
+    (card,) = user.photo(photo("IM"))
+    messages = user.tap(flex_actions(card)[0]["data"])
+    for _ in range(4):
+        messages = user.tap(quick_replies(messages[0])[0]["data"])
+    user.say("history")
+    return user
+
+
+def database_bytes(data_dir: Path) -> bytes:
+    """The raw database file and its WAL/shared-memory companions, as they lie on disk."""
+    return b"".join(path.read_bytes() for path in sorted(data_dir.glob("adai.sqlite3*")))
+
+
+def files_of(data_dir: Path) -> list[Path]:
+    return [p for p in data_dir.rglob("*") if p.is_file() and not p.name.startswith("adai.sqlite3")]
+
+
+@pytest.mark.parametrize(
+    "lang, said, done",
+    [("ja", "データを削除", "すべてのデータを削除しました。ご利用ありがとうございました。"),
+     ("en", "delete my data", "All your data has been deleted. Thank you for using the bot.")],
+)
+def test_delete_after_confirmation_leaves_no_row_file_or_byte(chat, db, services, lang, said, done):
+    other = busy_user(chat, "ja")
+    user = busy_user(chat, lang)
+    data_dir = services.config.data_dir
+    assert user.user.encode() in database_bytes(data_dir)
+    assert len(files_of(data_dir)) == 8  # two users, two photos and two overlays each
+
+    (ask,) = user.say(said)
+    assert [a["data"] for a in quick_replies(ask)] == ["action=delete&confirm=yes", "action=delete&confirm=no"]
+    (answer,) = user.tap("action=delete&confirm=yes")
+    assert answer["text"] == done
+
+    for table in users.tables_with_user_id(db):
+        assert db.execute(f"SELECT count(*) FROM [{table}] WHERE user_id = ?", [user.user]).fetchone()[0] == 0
+    assert not any(user.user in (row[0] or "") for row in db.execute("SELECT body FROM inbox"))
+    assert user.user.encode() not in database_bytes(data_dir)
+    assert len(files_of(data_dir)) == 4  # only the other user's
+    # The other user is untouched.
+    assert len(assessments.recent(db, other.user)) == 2 and consent.given(db, other.user)
+    assert other.user.encode() in database_bytes(data_dir)
+
+
+def test_cancel_keeps_everything(chat, db):
+    user = busy_user(chat, "en")
+    user.say("delete my data")
+    (answer,) = user.tap("action=delete&confirm=no")
+    assert answer["text"] == "Nothing was deleted."
+    assert len(assessments.recent(db, user.user)) == 2
+
+
+def test_a_deleted_user_starts_over_as_a_stranger(chat, db):
+    user = busy_user(chat, "en")
+    user.tap("action=delete&confirm=yes")
+    assert users.get(db, user.user) is None and consent.get(db, user.user) is None
+    (card,) = user.photo(photo("AD"))  # still answered, but nothing is kept
+    assert card["type"] == "flex"
+    assert assessments.recent(db, user.user) == []

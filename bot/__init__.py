@@ -13,12 +13,14 @@ BLUEPRINTS = [
     ("bot.health:bp", "always"),
     # ("bot.simulator:bp", "simulator"),  (issue 5 adds this)
     ("bot.media:bp", "always"),
+    ("bot.referral:bp", "always"),
 ]
 
 # Import specs of function() -> None that put a feature's functions into the handler,
 # postback and command tables; called by every create_app, so they must be idempotent.
 FEATURES = [
     "bot.conversation:register",  # issue 5: consent, photos, red flags, commands, abuse limits
+    "bot.followup_commands:register",  # issue 6: check-ins, reminders, clinics, doctor summary
 ]
 
 BACKGROUND = [

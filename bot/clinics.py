@@ -101,3 +101,56 @@ def map_url(clinic):
 def tel_uri(clinic):
     digits = "".join(ch for ch in clinic.phone if ch.isdigit() or ch == "+")
     return f"tel:{digits}" if digits else None
+
+
+# --- the LINE answer -----------------------------------------------------------------------
+
+def location_request(lang):
+    """Text with a LocationAction quick reply: LINE opens its map to pick a spot."""
+    from bot.cards import text_message
+    from bot.texts import t
+
+    return text_message(t("clinics.ask", lang), [{"type": "location", "label": t("clinics.ask_button", lang)}])
+
+
+def _bubble(clinic, km, lang):
+    from bot.texts import t
+
+    tags = [t("clinics.dermatology", lang)] if clinic.dermatology else []
+    if clinic.urgent_same_day:
+        tags.append(t("clinics.urgent_ok", lang))
+    body = [
+        {"type": "text", "text": clinic.name, "weight": "bold", "wrap": True, "size": "md"},
+        {"type": "text", "text": t("clinics.distance", lang, km=km), "size": "sm", "color": "#1565C0"},
+        {"type": "text", "text": clinic.address or "-", "size": "sm", "wrap": True, "color": "#666666"},
+    ]
+    if tags:
+        body.append({"type": "text", "text": " / ".join(tags), "size": "xs", "color": "#2E7D32", "wrap": True})
+    buttons = [{"type": "button", "style": "primary", "height": "sm",
+                "action": {"type": "uri", "label": t("clinics.map", lang), "uri": map_url(clinic)}}]
+    if tel_uri(clinic):
+        buttons.append({"type": "button", "style": "secondary", "height": "sm",
+                        "action": {"type": "uri", "label": t("clinics.call", lang), "uri": tel_uri(clinic)}})
+    if clinic.url.startswith("https://"):
+        buttons.append({"type": "button", "style": "link", "height": "sm",
+                        "action": {"type": "uri", "label": t("clinics.web", lang), "uri": clinic.url}})
+    return {"type": "bubble", "size": "kilo",
+            "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
+            "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": buttons}}
+
+
+def answer_messages(ranked, lang, urgent_first=False):
+    """A short header (urgent note, sample-data note) and a carousel of the nearest clinics."""
+    from bot.cards import text_message
+    from bot.texts import t
+
+    if not ranked:
+        return [text_message(t("clinics.none", lang))]
+    header = [t("clinics.header", lang, count=len(ranked))]
+    if urgent_first:
+        header.insert(0, t("clinics.header_urgent", lang))
+    if any(clinic.sample for clinic, _ in ranked):
+        header.append(t("clinics.sample", lang))
+    carousel = {"type": "carousel", "contents": [_bubble(c, km, lang) for c, km in ranked]}
+    return [text_message("\n".join(header)),
+            {"type": "flex", "altText": t("clinics.alt", lang), "contents": carousel}]

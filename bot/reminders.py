@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
+from bot.cards import postback, text_message
 from bot.line_api import LineRejected, LineUnavailable, retry_key as line_retry_key
 from bot.texts import t
 from storage import reminders as store
@@ -120,16 +121,35 @@ def enable_checkin(db, user_id, now, tz_name=DEFAULT_TZ):
                         next_due_at=first, paused_until=None)
 
 
-def after_result(db, user_id, level, result_at, now):
+def after_result(db, user_id, level, result_at, now, source=None):
     """A 'soon' result gets a follow-up in 48 h; 'urgent' cancels any pending one (that message
-    already says go today); routine changes nothing."""
-    if level == "soon":
-        tz_name = _user_tz(db, user_id)
+    already says go today); routine changes nothing. A stopped user gets none."""
+    checkin = store.get(db, user_id, store.CHECKIN)
+    if level == "soon" and not (checkin and checkin["state"] == store.STOPPED):
+        tz_name = user_tz(db, user_id)
         return store.upsert(db, user_id, store.FOLLOWUP, now, state=store.ACTIVE, tz=tz_name,
-                            quiet_ok=0, next_due_at=followup_due(result_at, tz_name))
+                            quiet_ok=0, next_due_at=followup_due(result_at, tz_name), source=source)
     if level == "urgent" and store.get(db, user_id, store.FOLLOWUP):
         store.set_state(db, user_id, store.FOLLOWUP, store.DONE, now)
     return store.get(db, user_id, store.FOLLOWUP)
+
+
+def sync(db, now):
+    """Reminders follow from stored facts, read at every tick: consent given → weekly check-in
+    on; the latest result of the last 48 h is 'soon' → a follow-up, 'urgent' → none. Reading
+    facts (instead of being called from the consent and photo code) keeps the features apart
+    and loses nothing across crashes."""
+    if not db["consents"].exists() or not db["assessments"].exists():
+        return
+    for (user_id,) in db.execute(store.CONSENTED_WITHOUT_CHECKIN).fetchall():
+        enable_checkin(db, user_id, now)
+    since = now_iso(now - FOLLOWUP_DELAY)
+    for user_id, assessment_id, level, created_at in db.execute(store.LATEST_RESULTS, [since]).fetchall():
+        source = f"{assessment_id}:{level}"
+        followup = store.get(db, user_id, store.FOLLOWUP)
+        if (followup or {}).get("source") == source or level not in ("soon", "urgent"):
+            continue
+        after_result(db, user_id, level, parse_instant(created_at), now, source=source)
 
 
 def set_day(db, user_id, weekday, now):
@@ -178,7 +198,7 @@ def _reschedule(db, user_id, now, after=None, **changes):
                         next_due_at=due, **changes)
 
 
-def _user_tz(db, user_id):
+def user_tz(db, user_id):
     checkin = store.get(db, user_id, store.CHECKIN)
     return checkin["tz"] if checkin else DEFAULT_TZ
 
@@ -197,6 +217,7 @@ def send_due(db, line, now, grace=GRACE):
     again after a crash: a reminder is claimed (compare-and-set on next_due_at) before its push,
     and the push carries a retry key derived from (reminder id, due time). Returns counts."""
     counts = {"sent": 0, "skipped": 0, "held": 0, "lost_race": 0, "failed": 0, "retried": 0}
+    sync(db, now)
     for reminder in store.due(db, now):
         counts[_dispatch(db, line, reminder, now, grace)] += 1
     for pending in store.stale_pending(db, now - PENDING_RETRY_AFTER):
@@ -259,31 +280,22 @@ def _push(db, line, reminder, due_at, now):
 
 # --- what a reminder says ----------------------------------------------------------------------
 
-def postback(label, data, display=None):
-    return {"type": "action", "action": {"type": "postback", "label": label[:20], "data": data,
-                                         "displayText": display or label}}
-
-
 def checkin_message(lang):
-    return [{
-        "type": "text", "text": t("checkin.due", lang),
-        "quickReply": {"items": [
-            postback(t("checkin.start", lang), "action=poem_start"),
-            postback(t("checkin.later", lang), "action=checkin_later"),
-            postback(t("checkin.settings", lang), "action=checkin_settings"),
-        ]},
-    }]
+    start, later, settings = (t(key, lang) for key in ("checkin.start", "checkin.later", "checkin.settings"))
+    return [text_message(t("checkin.due", lang), [
+        postback(start, "action=checkin", start),
+        postback(later, "action=checkin_later", later),
+        postback(settings, "action=checkin_settings", settings),
+    ])]
 
 
 def followup_message(lang):
-    return [{
-        "type": "text", "text": t("followup.due", lang),
-        "quickReply": {"items": [
-            postback(t("followup.seen", lang), "action=followup&answer=seen"),
-            postback(t("followup.not_yet", lang), "action=followup&answer=not_yet"),
-            {"type": "action", "action": {"type": "camera", "label": t("followup.photo", lang)}},
-        ]},
-    }]
+    seen, not_yet = t("followup.seen", lang), t("followup.not_yet", lang)
+    return [text_message(t("followup.due", lang), [
+        postback(seen, "action=followup&answer=seen", seen),
+        postback(not_yet, "action=followup&answer=not_yet", not_yet),
+        {"type": "camera", "label": t("followup.photo", lang)},
+    ])]
 
 
 MESSAGES = {store.CHECKIN: checkin_message, store.FOLLOWUP: followup_message}

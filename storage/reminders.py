@@ -15,6 +15,19 @@ ACTIVE, STOPPED, DONE = "active", "stopped", "done"
 PENDING, SENT, SKIPPED, FAILED = "pending", "sent", "skipped", "failed"
 
 
+# Users who consented and have no check-in row yet (a stopped one is a row: it stays stopped).
+CONSENTED_WITHOUT_CHECKIN = (
+    "SELECT c.user_id FROM consents c WHERE c.state = 'given' AND NOT EXISTS"
+    " (SELECT 1 FROM reminders r WHERE r.user_id = c.user_id AND r.kind = 'checkin')"
+)
+# Each consenting user's latest result, if it is newer than ?.
+LATEST_RESULTS = (
+    "SELECT a.user_id, a.id, a.level, a.created_at FROM assessments a"
+    " JOIN consents c ON c.user_id = a.user_id AND c.state = 'given'"
+    " WHERE a.created_at > ? AND a.id = (SELECT max(b.id) FROM assessments b WHERE b.user_id = a.user_id)"
+)
+
+
 def get(db, user_id, kind) -> dict | None:
     rows = list(db.query("SELECT * FROM reminders WHERE user_id = ? AND kind = ?", [user_id, kind]))
     return rows[0] if rows else None

@@ -15,7 +15,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 LONG_SIDE = 1080
 SKIN_TINT = (40, 150, 255)
 LESION_TINT = (255, 0, 150)
-SKIN_ALPHA, LESION_ALPHA = 0.30, 0.45
+SKIN_ALPHA, LESION_ALPHA = 0.25, 0.35  # light enough to still see the rash itself
 BOX_COLOUR = (255, 220, 0)
 INK, PAPER = (255, 255, 255), (20, 20, 20)
 FONT_FILES = ("DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")

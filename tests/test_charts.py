@@ -1,0 +1,138 @@
+"""Progression chart: rendering (Japanese glyphs present, LINE size limits) and the chart in
+"History" as a LINE image over signed links that expire."""
+
+import datetime as dt
+import io
+import warnings
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import Image
+
+from bot import charts
+from tests.support import webhooks
+
+UTC = dt.timezone.utc
+T0 = dt.datetime(2026, 10, 4, 10, tzinfo=UTC)
+POEM = [{"at": T0 + dt.timedelta(weeks=i), "score": s} for i, s in enumerate([18, 15, 12, 9, 7, 5])]
+PHOTOS = [{"at": T0 + dt.timedelta(days=d), "lesion_fraction": lf, "p_not_ad": p, "level": lv}
+          for d, lf, p, lv in [(1, .22, .55, "soon"), (9, .15, .3, "routine"), (20, .09, .2, "routine"),
+                               (33, .05, .1, "routine")]]
+LINE_ORIGINAL_MAX, LINE_PREVIEW_MAX = 10 * 1024 * 1024, 1024 * 1024
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_chart_renders_every_glyph_within_line_limits(lang, tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = charts.render(POEM, PHOTOS, lang, ZoneInfo("Asia/Tokyo"))
+    missing = [str(w.message) for w in caught if "missing from" in str(w.message).lower()]
+    assert missing == []  # a Japanese label without the CJK font warns "Glyph ... missing from font(s)"
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size == (1200, 1080)
+    assert len(png) < LINE_ORIGINAL_MAX
+    small = charts.preview(png)
+    preview = Image.open(io.BytesIO(small))
+    assert preview.format == "PNG" and preview.width == 480 and len(small) < LINE_PREVIEW_MAX
+    (tmp_path / f"chart_{lang}.png").write_bytes(png)
+
+
+def test_the_cjk_font_is_the_bundled_ipaex_gothic():
+    assert charts.cjk_font_name() == "IPAexGothic"
+
+
+def test_empty_chart_still_renders():
+    png = charts.render([], [], "ja")
+    assert Image.open(io.BytesIO(png)).size == (1200, 1080)
+
+
+@pytest.mark.parametrize(
+    "scores, photos, lang, expected",
+    [
+        ([18, 5], 0, "en", "Your POEM score went from 18 to 5: clearly better."),
+        ([5, 8], 0, "en", "Your POEM score went from 5 to 8: clearly worse. Please talk to your doctor."),
+        ([10, 12], 0, "en", "Your POEM score went from 10 to 12: no big change."),
+        ([10], 3, "en", "3 photo results so far. Weekly check-ins make the trend easier to see."),
+        ([], 0, "ja", "グラフにするには、チェックインか写真の記録がもう少し必要です。"),
+        ([18, 5], 0, "ja", "POEMスコアは18点から5点へ、はっきり良くなっています。"),
+    ],
+)
+def test_trend_sentence(scores, photos, lang, expected):
+    points = [{"at": T0, "score": s} for s in scores]
+    assert charts.trend_sentence(points, PHOTOS[:photos], lang) == expected
+
+
+# --- History over real webhooks -----------------------------------------------------------------
+
+def add_result(db, user, when, probabilities, lesion_fraction=0.1, photo_ref=None, overlay_ref=None):
+    """Store a photo result as the conversation does (storage.assessments with bot.triage)."""
+    from bot.triage import triage
+    from storage import assessments
+
+    p_not_ad = round(1 - probabilities["AD"], 4)
+    result = {"quality": "ok", "probabilities": probabilities, "top": max(probabilities, key=probabilities.get),
+              "p_not_ad": p_not_ad, "skin_fraction": 0.6, "lesion_fraction": lesion_fraction,
+              "models": {"segmenter": "adai-seg@0.1.0", "classifier": "adai-cls@0.1.0", "validated": False}}
+    return assessments.add(db, user, when, result, triage(probabilities),
+                           photo_ref=photo_ref, overlay_ref=overlay_ref)
+
+
+def add_checkin(db, user, when, total):
+    from bot import poem, reminders
+    from storage import poem as store
+
+    row = store.start(db, user, reminders.week_of(when, "Asia/Tokyo"), when)
+    answers = [min(4, max(0, total - 4 * i)) for i in range(7)]
+    for question, value in enumerate(answers):
+        store.answer(db, row["id"], question, value, when)
+    store.complete(db, row["id"], poem.score(answers), poem.band(poem.score(answers)), when)
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "public_url": "https://adai.example"}
+
+
+@pytest.fixture
+def patient(deliver, events, clock, db):
+    clock.set(T0)
+    uid = webhooks.user_id()
+    deliver(events.follow(user=uid))
+    deliver(events.postback("action=consent&v=yes", user=uid))
+    for week, total in enumerate([16, 13, 9, 6]):
+        add_checkin(db, uid, T0 + dt.timedelta(weeks=week), total)
+    for day, ad, lesion in [(1, 0.45, 0.2), (12, 0.8, 0.12), (25, 0.9, 0.05)]:
+        add_result(db, uid, T0 + dt.timedelta(days=day), {"AD": ad, "IM": 1 - ad - 0.02, "HI": 0.01, "MF": 0.01}, lesion)
+    clock.set(T0 + dt.timedelta(days=28))
+    return uid
+
+
+def test_history_sends_the_chart_as_an_image_with_expiring_links(deliver, events, emulator, client, clock, patient, tmp_path):
+    deliver(events.postback("action=history", user=patient))
+    messages = emulator.messages_to(patient)
+    images = [m for m in messages if m["type"] == "image"]
+    assert len(images) == 1
+    image = images[0]
+    trend = messages[messages.index(image) + 1]
+    assert trend["text"] == "POEMスコアは16点から6点へ、はっきり良くなっています。"
+    original, preview = (urlparse(image[k]) for k in ("originalContentUrl", "previewImageUrl"))
+    assert original.scheme == preview.scheme == "https"
+    full = client.get(original.path)
+    small = client.get(preview.path)
+    assert full.status_code == small.status_code == 200
+    assert full.mimetype == small.mimetype == "image/png"
+    assert len(full.data) < LINE_ORIGINAL_MAX and len(small.data) < LINE_PREVIEW_MAX
+    assert Image.open(io.BytesIO(full.data)).size == (1200, 1080)
+    assert Image.open(io.BytesIO(small.data)).width == 480
+    (tmp_path / "history_chart.png").write_bytes(full.data)
+    clock.advance(hours=24)
+    assert client.get(original.path).status_code == 404
+    assert client.get(preview.path).status_code == 404
+
+
+def test_history_without_consent_has_no_chart(deliver, events, emulator):
+    uid = webhooks.user_id()
+    deliver(events.follow(user=uid))
+    deliver(events.postback("action=history", user=uid))
+    assert [m for m in emulator.messages_to(uid) if m["type"] == "image"] == []

@@ -40,12 +40,17 @@ class Worker:
             self._thread.join(timeout)
 
     def _run(self):
+        import time
+
         db = self.services.db()
-        self.maintain(db)
+        last_maintenance = float("-inf")
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                self.drain(db)
+                if time.monotonic() - last_maintenance >= MAINTENANCE_EVERY_S:
+                    self.maintain(db)
+                    last_maintenance = time.monotonic()
+                self.drain(db)  # at start-up this is the crash recovery: all pending events
             except Exception:  # noqa: BLE001 — the worker thread must outlive any bug
                 log.exception("worker loop error")
             self._wake.wait(self._next_wait(db))

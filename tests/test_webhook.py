@@ -118,3 +118,13 @@ def test_healthz_reports_database_and_models(client, app_config):
     (models / "manifest.json").write_text(json.dumps({"models": {"segmenter": {"file": "seg.onnx"}}}))
     response = client.get("/healthz")
     assert response.status_code == 200 and response.get_json()["models"] == "ok"
+
+
+def test_forged_webhook_leaves_nothing_on_disk(client, services, app_config):
+    ev = webhooks.text("my rash is spreading", user="U" + "f" * 32)
+    raw = webhooks.body(ev)
+    forged = webhooks.sign(raw, "guessed-secret")
+    assert client.post("/callback", data=raw, headers={"X-Line-Signature": forged}).status_code == 400
+    services.db().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    stored = b"".join(p.read_bytes() for p in app_config["data_dir"].rglob("*") if p.is_file())
+    assert b"f" * 32 not in stored and "rash".encode() not in stored and ev["webhookEventId"].encode() not in stored

@@ -1,0 +1,68 @@
+"""Configuration, simulator mode, the CLI table and `python -m bot serve` start-up."""
+
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from bot import config as configuration
+from bot import create_app
+from bot.__main__ import main
+from tests.support import webhooks
+
+
+def test_environment_table_is_read():
+    config = configuration.load(env={
+        "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "LINE_API_BASE_URL": "http://x:1/",
+        "ADAI_DATA_DIR": "/d", "ADAI_MODELS_DIR": "/m", "ADAI_PUBLIC_URL": "https://bot.example", "PORT": "9000",
+    })
+    assert (config.channel_secret, config.access_token, config.api_base_url) == ("s", "t", "http://x:1")
+    assert (str(config.data_dir), str(config.models_dir), config.port) == ("/d", "/m", 9000)
+    assert config.base_url == "https://bot.example" and not config.simulator
+
+
+def test_defaults_and_public_url_fallback():
+    config = configuration.load(env={})
+    assert config.simulator and str(config.data_dir) == "var" and str(config.models_dir) == "models"
+    assert config.base_url == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize("env", [{"LINE_CHANNEL_SECRET": "s"}, {"LINE_CHANNEL_ACCESS_TOKEN": "t"}])
+def test_one_credential_alone_is_a_clear_error_from_the_factory(env, monkeypatch, tmp_path):
+    for key in ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(configuration.MissingCredential, match="LINE_CHANNEL_"):
+        create_app({"data_dir": tmp_path})
+
+
+def test_simulator_mode_runs_its_own_emulator_and_answers(tmp_path, monkeypatch):
+    for key in ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_BASE_URL"):
+        monkeypatch.delenv(key, raising=False)
+    app = create_app({"data_dir": tmp_path / "var", "models_dir": tmp_path / "models"})
+    services = app.extensions["adai"]
+    try:
+        emulator = services.emulator
+        assert services.config.simulator and services.config.api_base_url == emulator.url
+        assert emulator.url.startswith("http://127.0.0.1:")
+        user = webhooks.user_id()
+        ev = webhooks.text("help", user=user, reply_token=emulator.issue_reply_token(user))
+        raw, headers = webhooks.signed(configuration.SIMULATOR_SECRET, ev)
+        assert app.test_client().post("/callback", data=raw, headers=headers).status_code == 200
+        services.worker.drain()
+        sent = requests.get(emulator.url + "/_emulator/sent", params={"to": user}, timeout=5).json()["sent"]
+        assert len(sent) == 1
+    finally:
+        services.stop()
+
+
+def test_cli_unknown_command_prints_usage(capsys):
+    assert main(["nonsense"]) == 2
+    assert "serve" in capsys.readouterr().err
+
+
+def test_serve_help_runs_without_starting_anything():
+    out = subprocess.run([sys.executable, "-m", "bot", "serve", "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "--port" in out.stdout

@@ -93,9 +93,10 @@ class EventContext:
             except LineRejected as e:
                 if e.status != 400:
                     raise
-                if earlier and earlier["kind"] == "reply":
-                    # We crashed after sending this reply but before recording it; LINE now
-                    # refuses the used token. It went out once: do not push it again.
+                if (earlier and earlier["kind"] == "reply") or e.after_retry:
+                    # An earlier try of this reply may have gone through (we crashed before
+                    # recording it, or LINE's answer was lost); now LINE refuses the used
+                    # token. Pushing could send it twice: take it as delivered.
                     sent.finish(self.db, key, self.now())
                     return
                 log.info("reply token refused (expired?); pushing instead")

@@ -4,7 +4,8 @@ Enforces: Bearer token; reply tokens issued by the emulator, single use, ~1 min 
 1–5 messages per request; message shape (text, image, flex altText, template altText,
 ≤ 13 quick-reply items); X-Line-Retry-Key as a UUID, 409 on a repeat. Records every
 accepted send. Fault injection: `fail_next(n, status=500 | 429 (+retry_after) |
-"timeout" | "reset" | "hang")`. Used by tests (real SDK over real HTTP) and, in simulator
+"timeout" | "reset" | "hang" | "lost" (processed, answer dropped))`.
+Used by tests (real SDK over real HTTP) and, in simulator
 mode, by `make run` in-process.
 
 Side door for the simulator page and tests (no token): GET /_emulator/sent?to=&since=,
@@ -41,7 +42,7 @@ class Invalid(Exception):
 
 @dataclass
 class Fault:
-    status: int | str  # 500, 429, "timeout", "reset", "hang"
+    status: int | str  # 500, 429, "timeout", "reset", "hang", "lost"
     retry_after: float | None = None
     path: str | None = None  # only calls whose path contains this
 
@@ -215,7 +216,8 @@ def reply(emu: Emulator, headers, body):
         if info is None or info["used"] or now - info["issued"] > REPLY_TOKEN_TTL:
             raise Invalid("Invalid reply token")
         info["used"] = True
-    sent = {"kind": "reply", "to": info["to"], "messages": data["messages"], "retry_key": None, "at": now.isoformat()}
+    sent = {"kind": "reply", "to": info["to"], "messages": data["messages"], "retry_key": None, "at": now.isoformat(),
+            "reply_token": token}  # lets a load generator tie each answer to its event
     emu._record(Call("POST", "/v2/bot/message/reply", 200, data), sent)
     return 200, {}, {"sentMessages": [{"id": str(uuid.uuid4().int)[:18]} for _ in data["messages"]]}
 
@@ -402,6 +404,7 @@ def _handler_for(emu: Emulator):
         def _serve(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            self._body = body
             fault = emu._take_fault(self.path)
             if fault is not None and self._inject(fault):
                 return
@@ -429,6 +432,10 @@ def _handler_for(emu: Emulator):
             if fault.status == "reset":
                 self._reset()
                 return True
+            if fault.status == "lost":  # processed, but the answer never reaches the client
+                emu.handle(self.command, self.path, self.headers, self._body)
+                self._reset()
+                return True
             headers = {"Content-Type": "application/json"}
             if fault.retry_after is not None:
                 headers["Retry-After"] = str(int(fault.retry_after))
@@ -454,3 +461,36 @@ def _handler_for(emu: Emulator):
         do_GET = do_POST = do_DELETE = _serve
 
     return Handler
+
+
+# --- on its own: `python -m bot.emulator` ----------------------------------------------------
+
+def main(argv=None) -> int:
+    """`python -m bot.emulator [--host H] [--port P] [--token T]`: the emulator as its own
+    process (load benchmarks; a bot started with LINE_API_BASE_URL pointing here). Prints its
+    URL on the first line of stdout, then serves until SIGTERM or Ctrl-C."""
+    import argparse
+    import signal
+    import sys
+
+    from bot.config import SIMULATOR_TOKEN
+
+    parser = argparse.ArgumentParser(prog="python -m bot.emulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0: a free port")
+    parser.add_argument("--token", default=SIMULATOR_TOKEN, help="the access token it accepts")
+    args = parser.parse_args(argv)
+    emulator = Emulator(args.token, host=args.host, port=args.port).start()
+    print(emulator.url, flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        emulator._thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

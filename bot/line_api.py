@@ -36,10 +36,13 @@ class LineError(Exception):
 class LineRejected(LineError):
     """LINE answered 4xx (other than 409 on a retried push): retrying cannot help."""
 
-    def __init__(self, status, body):
+    def __init__(self, status, body, after_retry=False):
         super().__init__(f"LINE rejected the request: HTTP {status}")
         self.status = status
         self.body = body
+        # An earlier attempt failed without an answer (timeout, 5xx): LINE may have
+        # processed it, so e.g. "invalid reply token" may mean "already delivered".
+        self.after_retry = after_retry
 
 
 class LineUnavailable(LineError):
@@ -147,7 +150,7 @@ class LineClient:
                     delay = self._delay(attempt, _retry_after(e))
                     log.warning("line %s: HTTP %s (attempt %d)", what, status, attempt)
                 else:
-                    raise LineRejected(status, e.body) from e
+                    raise LineRejected(status, e.body, after_retry=attempt > 1) from e
             except (urllib3.exceptions.HTTPError, OSError) as e:
                 delay = self._delay(attempt, None)
                 log.warning("line %s: %s (attempt %d)", what, type(e).__name__, attempt)

@@ -127,3 +127,19 @@ def test_flex_and_quick_reply_dicts_pass_through_unchanged(line, emulator):
 def test_retry_keys_are_stable_uuids():
     assert retry_key("e", 1) == retry_key("e", 1) != retry_key("e", 2)
     assert len(retry_key("e", 1)) == 36
+
+
+
+def test_a_reply_whose_answer_was_lost_is_not_sent_again(deliver, events, emulator):
+    # LINE processes the reply but the connection drops before its answer; our retry finds
+    # the token used. Pushing now would send it twice: the user must get it once.
+    emulator.fail_next(1, status="lost", path="/reply")
+    ev = events.text("help")
+    deliver(ev)
+    assert [s["kind"] for s in emulator.sent] == ["reply"]
+
+
+def test_a_push_whose_answer_was_lost_is_not_sent_again(line, emulator):
+    emulator.fail_next(1, status="lost", path="/push")
+    line.push("U1", TEXT, retry_key=retry_key("event-lost", 0))  # retry gets 409: accepted
+    assert len(emulator.sent) == 1

@@ -128,3 +128,14 @@ def test_forged_webhook_leaves_nothing_on_disk(client, services, app_config):
     services.db().execute("PRAGMA wal_checkpoint(TRUNCATE)")
     stored = b"".join(p.read_bytes() for p in app_config["data_dir"].rglob("*") if p.is_file())
     assert b"f" * 32 not in stored and "rash".encode() not in stored and ev["webhookEventId"].encode() not in stored
+
+
+def test_logs_carry_no_user_id_and_no_message_text(deliver, events, emulator, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    user = "U" + "a" * 32
+    emulator.fail_next(1, status=500)  # a retry log line too
+    deliver(events.text("secret rash words", user=user), events.image(user=user))
+    assert caplog.records  # something was logged
+    assert user not in caplog.text and "secret rash words" not in caplog.text

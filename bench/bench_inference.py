@@ -3,7 +3,8 @@
     python bench/bench_inference.py [--models DIR] [--files 6] [--repeats 5] [--threads 2]
 
 On generated 4000×3000 phone-like JPEGs of 1.5–5 MB (cached in bench/out/), prints:
-- per-stage median and p95 of Pipeline.assess (decode, quality, segment, crops, classify, total);
+- per-stage median and p95 of Pipeline.assess (decode, quality, segment, crops, refine (a finer
+  decode, only when a crop would be upsampled > 2×), classify, total);
 - in the same run, the median of a plain full-resolution Pillow decode of the same files, and
   the ratio assess() / full decode (target ≤ 1.0);
 - RSS added by loading both models (a fresh subprocess; target ≤ 150 MB);
@@ -29,7 +30,7 @@ from PIL import Image  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 SIZES_MB = [1.5, 2.2, 3.0, 3.7, 4.4, 5.0]
-STAGES = ["decode", "quality", "segment", "crops", "classify", "total"]
+STAGES = ["decode", "quality", "segment", "crops", "refine", "classify", "total"]
 
 
 def models_dir(arg: str | None) -> Path:

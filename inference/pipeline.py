@@ -30,6 +30,10 @@ OVERLAY_LONG_SIDE = 1280
 # Smallest crop side in full-size pixels: a smaller window would be upsampled too far for the
 # classifier to judge, so a lesion that only fits smaller windows gets "lesion_too_small".
 MIN_CROP_SIDE = 96
+# Crops come from the reduced decode; when the smallest chosen window has fewer decoded pixels
+# than this share of the classifier's input (upsampled more than 2×), the JPEG is decoded once
+# more at the finer DCT scale the crops need (a long shot with a small lesion).
+REFINE_BELOW = 0.5
 
 
 def build_session(path: Path, threads: int = DEFAULT_THREADS):
@@ -46,6 +50,16 @@ def _min_window(mask_shape, full_size) -> int:
     """Smallest window side in mask pixels: the default, or MIN_CROP_SIDE full-size pixels."""
     full_px_per_mask_px = full_size[0] / mask_shape[1]
     return max(default_min_size(mask_shape), math.ceil(MIN_CROP_SIDE / full_px_per_mask_px))
+
+
+def crop_source(data: bytes, decoded, boxes, classifier_side: int):
+    """The decoded photo, or a finer decode of `data` when the crops would be upsampled > 2×."""
+    side = min(min(x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes)  # full-size pixels
+    wanted = REFINE_BELOW * classifier_side  # decoded pixels across the smallest crop
+    if side / decoded.scale[0] >= wanted or decoded.scale[0] <= 1.0:
+        return decoded
+    long_side = math.ceil(max(decoded.full_size) * wanted / side)
+    return decode(data, long_side=min(long_side, max(decoded.full_size)))
 
 
 class Stopwatch:
@@ -112,8 +126,10 @@ class Pipeline:
         result.skin_fraction, result.lesion_fraction = masks.skin_fraction, masks.lesion_fraction
         result.quality = check_masks(masks.skin, masks.lesion, windows)
         if result.quality == OK:
+            with clock("refine"):
+                source = crop_source(data, decoded, boxes, min(self.manifest.classifier.input_size))
             with clock("classify"):
-                probs = self.classify_regions(decoded.image, [decoded.to_image_box(b) for b in boxes])
+                probs = self.classify_regions(source.image, [source.to_image_box(b) for b in boxes])
             result.crops = [Crop(box=b, probabilities=p) for b, p in zip(boxes, probs)]
             result.probabilities = combine(probs)
         result.stages_ms = clock.stages()

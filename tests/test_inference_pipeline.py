@@ -17,6 +17,8 @@ import pytest
 from PIL import Image
 
 from inference import Pipeline
+from inference.decode import decode
+from inference.pipeline import crop_source
 from inference.errors import InferenceError, ModelManifestError
 from tests.support.devmodels import build_dev_models
 from tests.support.phone_photos import encode, skin_photo
@@ -102,6 +104,16 @@ def test_twelve_megapixel_boxes_are_in_full_size_pixels(dev_pipeline):
     x0, y0, x1, y1 = result.crops[0].box
     assert contains(result.crops[0].box, (1200, 1800))
     assert 320 <= x1 - x0 <= 1500  # around a lesion 320 px across, in 4000-px coordinates
+
+
+def test_small_crops_of_a_big_photo_are_cut_from_a_finer_decode():
+    data = encode(skin_photo((4000, 3000), noise=0), "JPEG", quality=80)
+    decoded = decode(data)
+    assert crop_source(data, decoded, [(0, 0, 800, 800)], 160) is decoded  # 200 decoded px
+    finer = crop_source(data, decoded, [(0, 0, 800, 800), (100, 100, 300, 300)], 160)
+    assert finer.full_size == decoded.full_size
+    assert finer.scale[0] < decoded.scale[0]
+    assert 200 / finer.scale[0] >= 80  # the 200-px crop now has ≥ half the classifier's side
 
 
 def test_refused_input_raises_its_code(pipeline):

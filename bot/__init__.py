@@ -11,7 +11,7 @@ from flask import Flask
 BLUEPRINTS = [
     ("bot.webhook:bp", "always"),
     ("bot.health:bp", "always"),
-    # ("bot.simulator:bp", "simulator"),  (issue 5 adds this)
+    ("bot.simulator:bp", "simulator"),
     ("bot.media:bp", "always"),
     ("bot.referral:bp", "always"),
 ]

@@ -1,0 +1,254 @@
+// The simulator page: act as a LINE user. Every action becomes a LINE-shaped event that
+// the server signs with the local channel secret; the page POSTs it to /callback as LINE
+// would, then polls what the bot sent through the LINE emulator.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { user: null, since: 0, polling: null };
+
+function newUserId() {
+  const hex = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  return "U" + hex;
+}
+
+function startAs(user) {
+  state.user = user;
+  state.since = 0;
+  localStorage.setItem("adai-sim-user", user);
+  $("user").textContent = "LINE user: " + user;
+  $("chat").innerHTML = "";
+  $("quick").innerHTML = "";
+}
+
+async function postJson(url, body) {
+  const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(url + " " + response.status);
+  return response.json();
+}
+
+// --- sending -------------------------------------------------------------------------
+
+async function send(kind, fields, shown) {
+  if (shown) addBubble("user-side", shown);
+  $("quick").innerHTML = "";
+  const signed = await postJson("/simulator/api/event", { user: state.user, kind, ...fields });
+  const response = await fetch("/callback", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Line-Signature": signed.signature },
+    body: signed.body,
+  });
+  if (!response.ok) addBubble("bot-side", "(webhook answered " + response.status + ")");
+  poll();
+}
+
+async function sendPhotos(files) {
+  for (const file of files) {
+    const data = new Uint8Array(await file.arrayBuffer());
+    let binary = "";
+    for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode.apply(null, data.subarray(i, i + 0x8000));
+    const img = document.createElement("img");
+    img.src = URL.createObjectURL(file);
+    await send("image", { image: btoa(binary), contentType: file.type || "image/jpeg" }, img);
+  }
+}
+
+// An action from a quick reply, a Flex button or the rich menu.
+function runAction(action) {
+  const kinds = {
+    postback: () => send("postback", { data: action.data }, action.displayText || null),
+    message: () => send("text", { text: action.text }, action.text),
+    uri: () => window.open(action.uri, "_blank", "noopener"),
+    camera: () => $("photo").click(),
+    cameraRoll: () => $("photo").click(),
+    location: () => { $("location-form").hidden = false; },
+    datetimepicker: () => {
+      const picked = prompt("date/time (" + (action.mode || "datetime") + ")", action.initial || "");
+      if (picked) send("postback", { data: action.data }, picked);
+    },
+  };
+  (kinds[action.type] || (() => addBubble("bot-side", "(action " + action.type + " is not simulated)")))();
+}
+
+// --- receiving -----------------------------------------------------------------------
+
+async function poll() {
+  if (!state.user) return;
+  const response = await fetch("/simulator/api/messages?user=" + encodeURIComponent(state.user) + "&since=" + state.since);
+  if (!response.ok) return;
+  for (const batch of await response.json()) {
+    state.since = batch.index + 1;
+    for (const message of batch.messages) showMessage(message);
+  }
+}
+
+function showMessage(message) {
+  const render = RENDERERS[message.type] || ((m) => textNode("(" + m.type + " message)"));
+  addBubble("bot-side", render(message), message.type === "flex");
+  const items = (message.quickReply && message.quickReply.items) || [];
+  $("quick").innerHTML = "";
+  for (const item of items) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = item.action.label || item.action.type;
+    button.addEventListener("click", () => runAction(item.action));
+    $("quick").appendChild(button);
+  }
+}
+
+const RENDERERS = {
+  text: (m) => textNode(m.text),
+  image: (m) => { const img = document.createElement("img"); img.src = m.previewImageUrl || m.originalContentUrl; img.alt = "image"; return img; },
+  flex: (m) => flexNode(m.contents),
+  template: (m) => textNode(m.altText),
+  location: (m) => textNode("[位置] " + m.title + "\n" + m.address),
+  sticker: () => textNode("(sticker)"),
+};
+
+function textNode(text) {
+  const span = document.createElement("span");
+  span.textContent = text;
+  return span;
+}
+
+function addBubble(side, content, bare) {
+  const row = document.createElement("div");
+  row.className = "row " + side;
+  const bubble = document.createElement("div");
+  bubble.className = bare ? "" : "bubble";
+  if (typeof content === "string") bubble.textContent = content; else bubble.appendChild(content);
+  row.appendChild(bubble);
+  $("chat").appendChild(row);
+  $("chat").scrollTop = $("chat").scrollHeight;
+}
+
+// --- Flex ----------------------------------------------------------------------------
+
+const SIZES = { xxs: "10px", xs: "11px", sm: "13px", md: "14px", lg: "16px", xl: "19px", xxl: "23px", "3xl": "27px" };
+const SPACES = { none: "0", xs: "2px", sm: "4px", md: "8px", lg: "12px", xl: "16px", xxl: "20px" };
+
+function space(value) { return SPACES[value] || value; }
+
+function styleBox(el, node) {
+  if (node.backgroundColor) el.style.background = node.backgroundColor;
+  if (node.paddingAll) el.style.padding = space(node.paddingAll);
+  if (node.spacing) el.style.gap = space(node.spacing);
+  if (node.cornerRadius) el.style.borderRadius = space(node.cornerRadius);
+  if (node.width) el.style.width = node.width;
+  if (node.height) el.style.height = node.height;
+  if (node.alignItems) el.style.alignItems = node.alignItems === "center" ? "center" : node.alignItems;
+}
+
+function styleCommon(el, node, parent) {
+  if (node.margin) el.style.marginTop = space(node.margin);
+  if (node.flex !== undefined) el.style.flex = String(node.flex) + " 1 0";
+  else if (parent === "horizontal" || parent === "baseline") el.style.flex = "1 1 0";
+}
+
+function flexNode(node, parent) {
+  const make = FLEX[node.type] || (() => textNode(""));
+  const el = make(node);
+  styleCommon(el, node, parent);
+  return el;
+}
+
+const FLEX = {
+  bubble: (node) => {
+    const el = document.createElement("div");
+    el.className = "flex-bubble";
+    for (const part of ["header", "hero", "body", "footer"]) {
+      if (!node[part]) continue;
+      const section = flexNode(node[part], "vertical");
+      if (part !== "hero") section.classList.add("fx-section");
+      if (node[part].paddingAll) section.style.padding = space(node[part].paddingAll);
+      el.appendChild(section);
+    }
+    return el;
+  },
+  carousel: (node) => {
+    const el = document.createElement("div");
+    el.className = "flex-carousel";
+    for (const bubble of node.contents) el.appendChild(flexNode(bubble));
+    return el;
+  },
+  box: (node) => {
+    const el = document.createElement("div");
+    const layout = node.layout || "vertical";
+    el.className = "fx-box fx-" + layout;
+    styleBox(el, node);
+    for (const child of node.contents || []) el.appendChild(flexNode(child, layout));
+    return el;
+  },
+  text: (node) => {
+    const el = document.createElement("div");
+    el.className = "fx-text";
+    el.textContent = node.text;
+    if (node.size) el.style.fontSize = SIZES[node.size] || node.size;
+    if (node.color) el.style.color = node.color;
+    if (node.weight === "bold") el.style.fontWeight = "bold";
+    if (node.align) el.style.textAlign = node.align === "end" ? "right" : node.align;
+    return el;
+  },
+  button: (node) => {
+    const el = document.createElement("button");
+    el.type = "button";
+    el.className = "fx-button " + (node.style || "link");
+    el.textContent = node.action.label || node.action.type;
+    if (node.color && node.style === "primary") el.style.background = node.color;
+    el.addEventListener("click", () => runAction(node.action));
+    return el;
+  },
+  separator: () => { const el = document.createElement("div"); el.className = "fx-separator"; return el; },
+  filler: () => document.createElement("div"),
+  spacer: () => document.createElement("div"),
+  image: (node) => { const el = document.createElement("img"); el.className = "fx-image"; el.src = node.url; return el; },
+};
+
+// --- rich menu ------------------------------------------------------------------------
+
+async function loadRichMenu() {
+  const menu = await (await fetch("/simulator/api/richmenu")).json();
+  for (const area of menu.areas) {
+    const b = area.bounds;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.title = area.action.label;
+    Object.assign(button.style, {
+      left: (100 * b.x / menu.size.width) + "%", top: (100 * b.y / menu.size.height) + "%",
+      width: (100 * b.width / menu.size.width) + "%", height: (100 * b.height / menu.size.height) + "%",
+    });
+    // The camera link only works inside LINE; here it opens the file picker.
+    const action = area.action.type === "uri" && area.action.uri.includes("/nv/camera") ? { type: "camera" } : area.action;
+    button.addEventListener("click", () => runAction(action));
+    $("richmenu").appendChild(button);
+  }
+}
+
+// --- wiring ---------------------------------------------------------------------------
+
+function wire() {
+  startAs(localStorage.getItem("adai-sim-user") || newUserId());
+  $("new-user").addEventListener("click", () => startAs(newUserId()));
+  $("follow").addEventListener("click", async () => {
+    await postJson("/simulator/api/profile", { user: state.user, language: $("language").value });
+    send("follow", {}, "(友だち追加 / follow)");
+  });
+  $("composer").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = $("text").value.trim();
+    if (!text) return;
+    $("text").value = "";
+    send("text", { text }, text);
+  });
+  $("photo").addEventListener("change", (e) => { sendPhotos(Array.from(e.target.files)); e.target.value = ""; });
+  $("location-toggle").addEventListener("click", () => { $("location-form").hidden = !$("location-form").hidden; });
+  $("location-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const latitude = $("lat").value, longitude = $("lon").value;
+    $("location-form").hidden = true;
+    send("location", { latitude, longitude }, "[位置] " + latitude + ", " + longitude);
+  });
+  loadRichMenu();
+  state.polling = setInterval(poll, 800);
+}
+
+wire();

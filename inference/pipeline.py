@@ -105,40 +105,46 @@ class Pipeline:
                 "validated": self.manifest.validated}
 
     def assess(self, data: bytes) -> Assessment:
+        """Raises an InferenceError (with `.code`) for a refused file; otherwise always a result."""
         clock = Stopwatch()
         with clock("decode"):
             decoded = decode(data)
-        with clock("quality"):
-            verdict = check_photo(decoded.image, decoded.full_size)
-        result = Assessment(quality=verdict, skin_fraction=None, lesion_fraction=None, crops=[],
+        result = Assessment(quality=OK, skin_fraction=None, lesion_fraction=None, crops=[],
                             probabilities={}, models=self.models, full_size=decoded.full_size,
                             image=decoded.image)
-        if verdict != OK:
-            result.stages_ms = clock.stages()
-            return result
+        with clock("quality"):
+            result.quality = check_photo(decoded.image, decoded.full_size)
+        if result.ok:
+            boxes = self._segment_and_choose(decoded, result, clock)
+            if result.ok:
+                self._classify(data, decoded, boxes, result, clock)
+        result.stages_ms = clock.stages()
+        return result
+
+    def _segment_and_choose(self, decoded, result: Assessment, clock: Stopwatch) -> list:
+        """Masks, fractions and the post-segmentation verdict; the chosen boxes in full-size px."""
         with clock("segment"):
             masks = segment(self.segmenter, self.manifest.segmenter, decoded.image)
         with clock("crops"):
             windows = select_windows(masks.skin, masks.lesion, k=self.k,
                                      min_size=_min_window(masks.shape, decoded.full_size))
-            boxes = [to_full_size(w, masks.shape, decoded.full_size) for w in windows]
         result.masks = masks
         result.skin_fraction, result.lesion_fraction = masks.skin_fraction, masks.lesion_fraction
         result.quality = check_masks(masks.skin, masks.lesion, windows)
-        if result.quality == OK:
-            with clock("refine"):
-                source = crop_source(data, decoded, boxes, min(self.manifest.classifier.input_size))
-            with clock("classify"):
-                probs = self.classify_regions(source.image, [source.to_image_box(b) for b in boxes])
-            result.crops = [Crop(box=b, probabilities=p) for b, p in zip(boxes, probs)]
-            result.probabilities = combine(probs)
-        result.stages_ms = clock.stages()
-        return result
+        return [to_full_size(w, masks.shape, decoded.full_size) for w in windows]
+
+    def _classify(self, data: bytes, decoded, boxes, result: Assessment, clock: Stopwatch) -> None:
+        with clock("refine"):
+            source = crop_source(data, decoded, boxes, min(self.manifest.classifier.input_size))
+        with clock("classify"):
+            probs = self.classify_regions(source.image, [source.to_image_box(b) for b in boxes])
+        result.crops = [Crop(box=b, probabilities=p) for b, p in zip(boxes, probs)]
+        result.probabilities = combine(probs)
 
     def classify_regions(self, image: Image.Image, boxes) -> list[dict[str, float]]:
         """Class probabilities for each box (x0, y0, x1, y1 in pixels of `image`, an RGB image)."""
-        return classify.probabilities(self.classifier, self.manifest.classifier,
-                                      image.convert("RGB"), list(boxes))
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        return classify.probabilities(self.classifier, self.manifest.classifier, rgb, list(boxes))
 
     def overlay(self, data: bytes, assessment: Assessment | None = None) -> bytes:
         """PNG bytes: the photo with skin and lesion tinted and the chosen crops boxed."""

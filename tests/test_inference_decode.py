@@ -201,3 +201,14 @@ def test_heic_is_refused_as_unsupported_without_pillow_heif():
     with pytest.raises(InferenceError) as refused:
         decode(heic_like)
     assert refused.value.code == "unsupported_image"
+
+
+@pytest.mark.parametrize("fmt, params", [
+    ("JPEG", {"progressive": True, "quality": 80}),
+    ("MPO", {"save_all": True, "append_images": [Image.new("RGB", (4000, 3000))]}),
+])
+def test_progressive_and_multi_picture_jpegs_are_draft_decoded(fmt, params):
+    data = _save(Image.new("RGB", (4000, 3000), RED), fmt, **params)
+    decoded = decode(data)
+    assert decoded.format in ("JPEG", "MPO")
+    assert decoded.full_size == (4000, 3000) and decoded.image.size == (1000, 750)

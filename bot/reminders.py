@@ -168,7 +168,9 @@ def pause(db, user_id, now, length=PAUSE):
 
 
 def stop(db, user_id, now):
-    """Stops every reminder of the user until resume."""
+    """Stops every reminder of the user until resume (also one not yet created, so that the
+    consent sync does not turn it on)."""
+    enable_checkin(db, user_id, now)
     store.set_state(db, user_id, store.CHECKIN, store.STOPPED, now)
     if store.get(db, user_id, store.FOLLOWUP):
         store.set_state(db, user_id, store.FOLLOWUP, store.DONE, now)

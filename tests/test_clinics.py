@@ -93,3 +93,66 @@ def test_map_and_call_links():
     c = clinics.Clinic("n", "a", 38.26, 140.88, "022-000-0002", "", True, True)
     assert clinics.map_url(c) == "https://www.google.com/maps/search/?api=1&query=38.260000,140.880000"
     assert clinics.tel_uri(c) == "tel:0220000002"
+
+
+# --- "Find a clinic" over real webhooks -----------------------------------------------------------
+
+import datetime as dt  # noqa: E402
+
+from tests.support import webhooks  # noqa: E402
+
+
+def bubbles(messages):
+    flex = [m for m in messages if m["type"] == "flex"][-1]
+    return flex["contents"]["contents"]
+
+
+def names(messages):
+    return [b["body"]["contents"][0]["text"] for b in bubbles(messages)]
+
+
+def test_find_a_clinic_asks_for_the_location_then_answers_nearest_first(deliver, events, emulator):
+    uid = webhooks.user_id()
+    deliver(events.follow(user=uid))
+    deliver(events.postback("action=clinics", user=uid))   # the result card's / menu's button
+    ask = emulator.messages_to(uid)[-1]
+    assert [i["action"]["type"] for i in ask["quickReply"]["items"]] == ["location"]
+    deliver(events.location(*SENDAI_STATION, user=uid))
+    messages = emulator.messages_to(uid)
+    header = messages[-2]["text"]
+    assert "サンプルデータ" in header
+    assert names(messages) == [c.name for c, _ in clinics.nearest(clinics.load(), *SENDAI_STATION, n=3)]
+    first = bubbles(messages)[0]
+    actions = [b["action"] for b in first["footer"]["contents"]]
+    assert actions[0]["uri"].startswith("https://www.google.com/maps/search/?api=1&query=")
+    assert actions[1]["uri"] == "tel:0220000002"
+    assert first["body"]["contents"][1]["text"] == "0.0 km"
+
+
+def test_after_an_urgent_result_same_day_clinics_come_first(deliver, events, emulator, db, clock):
+    from tests.test_charts import add_result
+
+    uid = webhooks.user_id()
+    deliver(events.follow(user=uid))
+    deliver(events.postback("action=consent&v=yes", user=uid))
+    add_result(db, uid, clock.now(), {"AD": 0.05, "IM": 0.05, "HI": 0.85, "MF": 0.05})
+    here = (38.3231, 140.8807)  # Izumi-Chuo: the nearest sample clinic does not take urgent cases
+    deliver(events.location(*here, user=uid))
+    messages = emulator.messages_to(uid)
+    assert "119" in messages[-2]["text"]
+    ranked = clinics.nearest(clinics.load(), *here, n=3, urgent_first=True)
+    assert names(messages) == [c.name for c, _ in ranked]
+    assert all(c.urgent_same_day for c, _ in ranked[:3])
+    assert clinics.nearest(clinics.load(), *here, n=1)[0][0].name not in names(messages)
+    # three days later the urgency no longer reorders
+    clock.advance(days=4)
+    deliver(events.location(*here, user=uid))
+    assert names(emulator.messages_to(uid))[0] == clinics.nearest(clinics.load(), *here, n=1)[0][0].name
+
+
+def test_find_a_clinic_by_text_in_english(deliver, events, emulator):
+    uid = webhooks.user_id()
+    emulator.set_profile(uid, language="en")
+    deliver(events.follow(user=uid))
+    deliver(events.text("Find a clinic", user=uid))
+    assert "share your location" in emulator.messages_to(uid)[-1]["text"]

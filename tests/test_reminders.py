@@ -172,7 +172,7 @@ def test_a_month_of_weekly_checkins_across_time_zones(db, services, emulator, cl
     assert local_times(emulator, kolkata, "Asia/Kolkata") == [
         "Wed 10-21 23:30", "Wed 10-28 23:30", "Wed 11-04 23:30", "Wed 11-11 23:30", "Wed 11-18 23:30"]
     for push in emulator.sent:
-        assert push["messages"][0]["quickReply"]["items"][0]["action"]["data"] == "action=poem_start"
+        assert push["messages"][0]["quickReply"]["items"][0]["action"]["data"] == "action=checkin"
         assert push["retry_key"]
 
 
@@ -343,3 +343,172 @@ def test_missed_while_down_grace_period(db, services, emulator, clock, down_for,
           until=local("Asia/Tokyo", 2026, 11, 1, 20, 0), step=dt.timedelta(minutes=10))
     assert local_times(emulator, user, "Asia/Tokyo") == sent_at
     assert len(emulator.sent) == len(sent_at)
+
+
+# --- the patient's side: consent turns check-ins on; settings by quick reply and picker ---------
+
+from tests.support import webhooks  # noqa: E402
+
+
+def consenting(deliver, events, lang="ja", emulator=None):
+    uid = webhooks.user_id()
+    if emulator is not None:
+        emulator.set_profile(uid, language=lang)
+    deliver(events.follow(user=uid))
+    deliver(events.postback("action=consent&v=yes", user=uid))
+    return uid
+
+
+def test_consent_turns_on_a_weekly_checkin(deliver, events, emulator, db, services, clock):
+    clock.set(START)
+    uid = consenting(deliver, events)
+    declined = webhooks.user_id()
+    deliver(events.follow(user=declined))
+    deliver(events.postback("action=consent&v=no", user=declined))
+    before = len(emulator.sent)
+    month(lambda now: reminders.send_due(db, services.line, now), clock, days=14)
+    assert local_times(emulator, uid, "Asia/Tokyo") == ["Sun 10-25 19:00", "Sun 11-01 19:00"]
+    assert pushes_to(emulator, declined) == [] and len(emulator.sent) == before + 2
+
+
+def test_settings_by_quick_reply_and_time_picker(deliver, events, emulator, db, services, clock):
+    clock.set(START)
+    uid = consenting(deliver, events)
+    deliver(events.text("チェックイン設定", user=uid))
+    shown = emulator.messages_to(uid)[-1]
+    items = [i["action"] for i in shown["quickReply"]["items"]]
+    assert [a["data"] for a in items[:7]] == [f"action=checkin_day&d={d}" for d in range(7)]
+    assert items[7]["type"] == "datetimepicker" and items[7]["mode"] == "time" and items[7]["initial"] == "19:00"
+    assert [a["data"] for a in items[8:]] == ["action=reminders_pause", "action=reminders_stop"]
+    deliver(events.postback("action=checkin_day&d=2", user=uid))                     # Wednesday
+    assert "10月21日（水曜）19:00" in emulator.messages_to(uid)[-1]["text"]
+    deliver(events.postback("action=checkin_time", params={"time": "23:00"}, user=uid))  # chosen night time
+    assert "夜間" in emulator.messages_to(uid)[-1]["text"]
+    month(lambda now: reminders.send_due(db, services.line, now), clock, days=14)
+    assert local_times(emulator, uid, "Asia/Tokyo") == ["Wed 10-21 23:00", "Wed 10-28 23:00"]
+
+
+def test_stop_resume_and_pause(deliver, events, emulator, db, services, clock):
+    clock.set(START)
+    uid = consenting(deliver, events, "en", emulator)
+    deliver(events.text("stop reminders", user=uid))
+    assert "stopped" in emulator.messages_to(uid)[-1]["text"]
+    month(lambda now: reminders.send_due(db, services.line, now), clock, days=14)
+    assert pushes_to(emulator, uid) == []
+    deliver(events.text("resume reminders", user=uid))
+    assert "Sunday" in emulator.messages_to(uid)[-1]["text"]
+    month(lambda now: reminders.send_due(db, services.line, now), clock, start=clock.now(), days=7)
+    assert len(pushes_to(emulator, uid)) == 1
+    deliver(events.postback("action=reminders_pause", user=uid))
+    month(lambda now: reminders.send_due(db, services.line, now), clock, start=clock.now(), days=27)
+    assert len(pushes_to(emulator, uid)) == 1
+    month(lambda now: reminders.send_due(db, services.line, now), clock, start=clock.now(), days=8)
+    assert len(pushes_to(emulator, uid)) == 2
+
+
+def test_time_zone_command(deliver, events, emulator, db, services, clock):
+    clock.set(START)
+    uid = consenting(deliver, events, "en", emulator)
+    deliver(events.text("timezone Europe/London", user=uid))
+    assert "Sunday" in emulator.messages_to(uid)[-1]["text"]
+    deliver(events.text("timezone Mars/Base", user=uid))
+    assert "Mars/Base".lower() in emulator.messages_to(uid)[-1]["text"].lower()
+    month(lambda now: reminders.send_due(db, services.line, now), clock, days=7)
+    assert local_times(emulator, uid, "Europe/London") == ["Sun 10-25 19:00"]
+
+
+def test_soon_result_brings_a_followup_and_its_answers(deliver, events, emulator, db, services, clock):
+    from tests.test_charts import add_result
+
+    clock.set(local("Asia/Tokyo", 2026, 10, 20, 12, 0).astimezone(UTC))
+    soon, urgent = consenting(deliver, events), consenting(deliver, events)
+    add_result(db, soon, clock.now(), {"AD": 0.2, "IM": 0.7, "HI": 0.05, "MF": 0.05})   # impetigo: soon
+    add_result(db, urgent, clock.now(), {"AD": 0.05, "IM": 0.05, "HI": 0.85, "MF": 0.05})  # herpes: urgent
+    month(lambda now: reminders.send_due(db, services.line, now), clock, start=clock.now(), days=3,
+          step=dt.timedelta(minutes=30))
+    assert local_times(emulator, soon, "Asia/Tokyo") == ["Thu 10-22 12:00"]
+    assert pushes_to(emulator, urgent) == []
+    deliver(events.postback("action=followup&answer=not_yet", user=soon))
+    reply = emulator.messages_to(soon)[-1]
+    assert [i["action"]["data"] for i in reply["quickReply"]["items"]] == ["action=clinics"]
+
+
+def test_run_due_command_line(services, emulator, db, clock, monkeypatch, capsys):
+    import json
+
+    from bot.__main__ import main
+
+    clock.set(START)
+    user = follower(db, clock, "cli")
+    row = reminders.enable_checkin(db, user, clock.now())
+    monkeypatch.setenv("LINE_CHANNEL_SECRET", services.config.channel_secret)
+    monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", services.config.access_token)
+    monkeypatch.setenv("LINE_API_BASE_URL", services.config.api_base_url)
+    monkeypatch.setenv("ADAI_DATA_DIR", str(services.config.data_dir))
+    assert main(["reminders", "run-due", "--now", "2026-10-25T09:59:00+00:00"]) == 0
+    assert json.loads(capsys.readouterr().out)["sent"] == 0
+    assert main(["reminders", "run-due", "--now", "2026-10-25T19:00:00+09:00"]) == 0
+    assert json.loads(capsys.readouterr().out)["sent"] == 1
+    assert main(["reminders", "run-due", "--now", "2026-10-25T19:05:00+09:00"]) == 0
+    assert json.loads(capsys.readouterr().out)["sent"] == 0
+    assert [s["retry_key"] for s in pushes_to(emulator, user)] == [
+        reminders.retry_key(row["id"], row["next_due_at"])]
+
+
+# --- the scheduler: one process ticks ------------------------------------------------------------
+
+def test_only_one_holder_of_the_scheduler_lock(tmp_path):
+    import subprocess
+    import sys
+
+    from bot.scheduler import SchedulerLock
+
+    path = tmp_path / "scheduler.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT);"
+         " fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.read()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert not SchedulerLock(path).acquire()     # another process holds it
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    first, second = SchedulerLock(path), SchedulerLock(path)
+    assert first.acquire()                           # the OS released the dead holder's lock
+    assert not second.acquire()                      # a second worker in this process loses too
+    first.release()
+    assert second.acquire()
+    second.release()
+
+
+def test_scheduler_starts_once_and_ticks_at_start_up(services, emulator, db, clock, monkeypatch):
+    from bot import scheduler
+
+    clock.set(START)
+    user = follower(db, clock, "tick")
+    row = reminders.enable_checkin(db, user, clock.now())
+    clock.set(reminders.parse_instant(row["next_due_at"]) + dt.timedelta(hours=2))  # missed while down
+    stop = scheduler.start(services)
+    try:
+        assert stop is not None
+        assert scheduler.start(services) is None     # a second process/worker would not tick
+        emulator.wait_for(lambda e: len(pushes_to(e, user)) == 1, timeout=10)
+        assert len(pushes_to(emulator, user)) == 1
+    finally:
+        stop()
+    again = scheduler.start(services)                # released on stop: a restart takes it
+    assert again is not None
+    again()
+
+
+def test_the_reloader_watcher_never_ticks(services, monkeypatch):
+    from bot import scheduler
+
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
+    assert scheduler.reloader_parent()
+    assert scheduler.start(services) is None
+    monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")
+    assert not scheduler.reloader_parent()

@@ -11,12 +11,19 @@ def texts_to(emulator, to):
     return [m.get("text") for m in emulator.messages_to(to)]
 
 
-@pytest.mark.parametrize("builder", ["video", "audio", "file", "sticker", "location"])
+@pytest.mark.parametrize("builder", ["video", "audio", "file", "sticker"])
 def test_other_message_kinds_get_one_short_answer(deliver, events, emulator, db, builder):
     ev = getattr(events, builder)()
     deliver(ev)
     answers = texts_to(emulator, ev["source"]["userId"])
     assert len(answers) == 1 and 0 < len(answers[0]) < 200
+    assert inbox.counts(db) == {"done": 1}
+
+
+def test_location_is_answered(deliver, events, emulator, db):
+    ev = events.location()
+    deliver(ev)
+    assert emulator.messages_to(ev["source"]["userId"])  # a feature (clinics) may answer at length
     assert inbox.counts(db) == {"done": 1}
 
 

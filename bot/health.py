@@ -39,4 +39,6 @@ def healthz():
         "inbox": counts,
         "mode": "simulator" if services.config.simulator else "line",
     }
+    if services.emulator is not None:  # simulator mode: where the built-in LINE lives
+        body["emulator"] = services.emulator.url
     return jsonify(body), 200 if ok else 503

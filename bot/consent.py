@@ -1,8 +1,15 @@
 """Follow, greeting and consent: give, decline, withdraw (postbacks and text)."""
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
+from bot import media
 from bot.cards import postback, text_message
-from storage import consent, users
+from storage import assessments, consent, files, users
+from storage.db import now_iso
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 730  # two years unless config.extra["retention_days"] says otherwise
 
@@ -93,3 +100,19 @@ def on_consent_postback(ctx, params: dict):
 
 def consent_command(ctx, rest: str = ""):
     status(ctx)
+
+
+def purge_expired(services, db, now) -> int:
+    """Worker maintenance: results (and their photo and overlay) older than the retention
+    period we promised are deleted. Returns how many."""
+    cutoff = now - timedelta(days=retention_days(services.config))
+    expired = assessments.older_than(db, now_iso(cutoff))
+    for row in expired:
+        folder = files.user_dir(services.config.data_dir, row["user_id"])
+        for kind, ref in (("photo", row["photo_ref"]), ("overlay", row["overlay_ref"])):
+            if ref:
+                (folder / media.file_name(kind, ref)).unlink(missing_ok=True)
+        assessments.delete(db, row["id"])
+    if expired:
+        log.info("retention: deleted %d results older than %s", len(expired), cutoff.date())
+    return len(expired)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import commands, consent, handlers, postbacks, redflags
+from bot import commands, consent, handlers, postbacks, redflags, worker
 from bot.abuse import MAX_TEXT_CHARS, text_too_long
 from bot.cards import postback, result_card, text_message, yes_no
 from bot.commands import Command
@@ -191,3 +191,5 @@ def register():
     postbacks.ACTIONS.update(ACTIONS)
     for name in PLACEHOLDER_ACTIONS:
         postbacks.ACTIONS.setdefault(name, coming_soon)
+    if consent.purge_expired not in worker.MAINTENANCE:
+        worker.MAINTENANCE.append(consent.purge_expired)

@@ -15,6 +15,9 @@ from storage import inbox, sent
 
 log = logging.getLogger(__name__)
 MAINTENANCE_EVERY_S = 600
+# function(services, db, now) run with each maintenance pass; features add theirs here
+# (e.g. the conversation's retention purge).
+MAINTENANCE = []
 
 
 class Worker:
@@ -118,3 +121,5 @@ class Worker:
         pruned = inbox.prune(db, now) + sent.prune(db, now)
         if pruned:
             log.info("pruned %d old inbox/sent rows", pruned)
+        for job in MAINTENANCE:
+            job(self.services, db, now)

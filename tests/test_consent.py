@@ -1,7 +1,7 @@
 """Follow → greeting and consent question; give, decline, withdraw; nothing stored without consent."""
 import pytest
 
-from storage import assessments, consent, users
+from storage import assessments, consent, files, users
 from tests.support.chat import flex_texts, photo, quick_replies
 from tests.support.devmodels import build_dev_models
 
@@ -79,3 +79,19 @@ def test_consent_command_in_text_offers_to_agree(chat, lang, word):
     user.follow()
     status, question = user.say(word)
     assert [a["data"] for a in quick_replies(question)] == ["action=consent&v=yes", "action=consent&v=no"]
+
+
+def test_results_older_than_the_retention_period_are_purged_with_their_files(chat, db, services, clock):
+    user = chat("en")
+    user.follow()
+    user.agree()
+    user.photo(photo("AD"))
+    folder = files.user_dir(services.config.data_dir, user.user)
+    assert len(list(folder.iterdir())) == 2  # photo and overlay
+    clock.advance(days=729)
+    user.photo(photo("IM"))
+    clock.advance(days=2)  # the first result is now 731 days old, the second 2
+    services.worker.maintain(db)
+    (kept,) = assessments.recent(db, user.user)
+    assert kept["finding"] == "IM"
+    assert {p.name for p in folder.iterdir()} == {f"overlay-{kept['overlay_ref']}.png", f"photo-{kept['photo_ref']}.jpg"}

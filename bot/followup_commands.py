@@ -208,12 +208,15 @@ def chart_messages(ctx):
     media.store(ctx.config, ctx.user_id, "chart", ref, png)
     media.store(ctx.config, ctx.user_id, "chart", f"{ref}-preview", charts.preview(png))
     ttl = float(ctx.config.extra.get("media_ttl_s", media.TOKEN_TTL))
-    image = {
-        "type": "image",
-        "originalContentUrl": media.media_url(ctx.config, ctx.user_id, "chart", ref, ctx.now(), ttl),
-        "previewImageUrl": media.media_url(ctx.config, ctx.user_id, "chart", f"{ref}-preview", ctx.now(), ttl),
-    }
-    return [image, text_message(charts.trend_sentence(poem_points, photo_points, ctx.lang))]
+    original = media.media_url(ctx.config, ctx.user_id, "chart", ref, ctx.now(), ttl)
+    trend = charts.trend_sentence(poem_points, photo_points, ctx.lang)
+    if not original.startswith("https://"):
+        # LINE shows images from https only; without ADAI_PUBLIC_URL (local simulator) the
+        # link goes in the text instead.
+        return [text_message(f"{trend}\n{original}")]
+    image = {"type": "image", "originalContentUrl": original,
+             "previewImageUrl": media.media_url(ctx.config, ctx.user_id, "chart", f"{ref}-preview", ctx.now(), ttl)}
+    return [image, text_message(trend)]
 
 
 # --- the tables ---------------------------------------------------------------------------------

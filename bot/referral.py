@@ -97,7 +97,7 @@ def _assessment_view(row, lang, tz):
     return {
         "id": row["id"], "date": _local(row["created_at"], tz),
         "level": t(f"chart.risk.{row['level']}", lang), "level_code": row["level"],
-        "top": row["top"] or "-", "finding": row["finding"],
+        "top": f"{t('conv.cls_' + row['finding'], lang)} ({row['top'] or '-'})",
         "p_not_ad": None if row["p_not_ad"] is None else f"{100 * row['p_not_ad']:.0f}%",
         "lesion": None if row["lesion_fraction"] is None else f"{100 * row['lesion_fraction']:.1f}%",
         "models": row["models"], "validated": bool(row["validated"]),

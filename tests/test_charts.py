@@ -136,3 +136,29 @@ def test_history_without_consent_has_no_chart(deliver, events, emulator):
     deliver(events.follow(user=uid))
     deliver(events.postback("action=history", user=uid))
     assert [m for m in emulator.messages_to(uid) if m["type"] == "image"] == []
+
+
+def test_without_an_https_public_url_the_chart_link_goes_in_the_text(app_config, clock, emulator):
+    """Local simulator (no ADAI_PUBLIC_URL): LINE would refuse an http image, so a text link."""
+    from bot import create_app
+    from tests.support import SECRET
+
+    app = create_app({**app_config, "public_url": None}, clock=clock)
+    try:
+        services, client = app.extensions["adai"], app.test_client()
+        events = webhooks.Events(emulator, clock)
+        uid = webhooks.user_id()
+        for event in (events.follow(user=uid), events.postback("action=consent&v=yes", user=uid)):
+            raw, headers = webhooks.signed(SECRET, event)
+            assert client.post("/callback", data=raw, headers=headers).status_code == 200
+            services.worker.drain()
+        add_checkin(services.db(), uid, clock.now(), 12)
+        raw, headers = webhooks.signed(SECRET, events.postback("action=history", user=uid))
+        client.post("/callback", data=raw, headers=headers)
+        services.worker.drain()
+        last = emulator.messages_to(uid)[-1]["text"]
+        link = last.split("\n")[-1]
+        assert link.startswith("http://127.0.0.1:") and "/media/" in link
+        assert client.get(urlparse(link).path).status_code == 200
+    finally:
+        app.extensions["adai"].stop()

@@ -182,3 +182,21 @@ def test_screenshot_in_headless_chromium(deliver, events, emulator, live_server,
     assert image.size == (1000, 2600)
     # the page is not blank: many distinct colours (photos, chart, text)
     assert len(image.convert("RGB").getcolors(maxcolors=1 << 20) or []) > 500
+
+
+def test_delete_my_data_leaves_nothing_of_the_follow_up(deliver, events, emulator, two_patients, db, services, clock):
+    from bot import reminders
+
+    (alice, _), _ = two_patients
+    ask_summary(deliver, events, emulator, alice)
+    deliver(events.postback("action=history", user=alice))                 # stores chart files
+    reminders.send_due(db, services.line, clock.now())                     # sync: check-in row
+    reminders.after_result(db, alice, "soon", clock.now(), clock.now())
+    for table in ("referrals", "poem_checkins", "reminders"):
+        assert db.execute(f"SELECT count(*) FROM {table} WHERE user_id = ?", [alice]).fetchone()[0] >= 1
+    folder = files.user_dir(services.config.data_dir, alice)
+    assert any(p.name.startswith("chart-") for p in folder.iterdir())
+    deliver(events.postback("action=delete&confirm=yes", user=alice))
+    assert not folder.exists()
+    raw = b"".join(p.read_bytes() for p in Path(services.config.db_path).parent.glob("adai.sqlite3*"))
+    assert alice.encode() not in raw

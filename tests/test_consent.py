@@ -1,6 +1,8 @@
 """Follow → greeting and consent question; give, decline, withdraw; nothing stored without consent."""
 import pytest
 
+from bot import media
+
 from storage import assessments, consent, files, users
 from tests.support.chat import flex_texts, photo, quick_replies
 from tests.support.devmodels import build_dev_models
@@ -94,4 +96,5 @@ def test_results_older_than_the_retention_period_are_purged_with_their_files(cha
     services.worker.maintain(db)
     (kept,) = assessments.recent(db, user.user)
     assert kept["finding"] == "IM"
-    assert {p.name for p in folder.iterdir()} == {f"overlay-{kept['overlay_ref']}.png", f"photo-{kept['photo_ref']}.jpg"}
+    assert {p.name for p in folder.iterdir()} == {
+        media.file_name("overlay", kept["overlay_ref"]), media.file_name("photo", kept["photo_ref"])}

@@ -89,8 +89,8 @@ def describe_training(infos: dict) -> str:
     parts = []
     for kind, info in infos.items():
         source = Path(info["data"])
-        what = ("synthetic phantom images (no real patient photos)"
-                if (source / "meta.jsonl").is_file() else "photos")
+        synthetic = info.get("synthetic", (source / "meta.jsonl").is_file())
+        what = "synthetic phantom images (no real patient photos)" if synthetic else "photos"
         recipe = info["recipe"]
         parts.append(f"{kind}: {info['n_train']} {what} from {source.name} "
                      f"({info['n_val']} held out for validation), {recipe['steps']} steps of "

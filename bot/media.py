@@ -19,7 +19,7 @@ from flask import Blueprint, Response, abort, current_app
 from storage import files
 
 TOKEN_TTL = 24 * 3600
-KINDS = {"chart": "image/png", "photo": "image/jpeg", "crop": "image/jpeg", "overlay": "image/png"}
+KINDS = {"chart": "image/png", "photo": "image/jpeg", "crop": "image/jpeg", "overlay": "image/jpeg"}
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg"}
 REF_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 

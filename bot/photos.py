@@ -112,7 +112,7 @@ def _store(ctx, chosen: Looked, result: Triage, total: int) -> tuple[int, str | 
     media.store(ctx.config, ctx.user_id, "photo", ref, chosen.data)
     overlay_ref = None
     try:
-        media.store(ctx.config, ctx.user_id, "overlay", ref, chosen.assessment.overlay_png())
+        media.store(ctx.config, ctx.user_id, "overlay", ref, chosen.assessment.overlay_jpeg())
         overlay_ref = ref
     except Exception:  # noqa: BLE001 — the result stands without its picture
         log.exception("overlay not drawn")

@@ -21,7 +21,7 @@ from storage import referrals
 REFERRAL_TTL = dt.timedelta(days=7)
 MAX_ASSESSMENTS = 20
 THUMB_PX = 640
-PICTURES = {"photo": "photo-{ref}.jpg", "overlay": "overlay-{ref}.png"}
+PICTURES = {"photo": "photo-{ref}.jpg", "overlay": "overlay-{ref}.jpg"}
 
 
 def key_for(config):

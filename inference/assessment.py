@@ -82,6 +82,11 @@ class Assessment:
         from inference.overlay import render_png
         return render_png(self.image, self)
 
+    def overlay_jpeg(self) -> bytes:
+        """The same picture as JPEG (what the bot stores: small and fast to encode)."""
+        from inference.overlay import render_jpeg
+        return render_jpeg(self.image, self)
+
 
 def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)

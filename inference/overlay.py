@@ -10,7 +10,7 @@ import io
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 LONG_SIDE = 1080
 SKIN_TINT = (40, 150, 255)
@@ -35,6 +35,15 @@ def render_png(image: Image.Image, assessment) -> bytes:
     picture = render(image, assessment)
     buffer = io.BytesIO()
     picture.save(buffer, "PNG", compress_level=3)
+    return buffer.getvalue()
+
+
+def render_jpeg(image: Image.Image, assessment, quality: int = 85) -> bytes:
+    """The overlay the bot stores for every photo: a photo compresses ~10x better and ~40x
+    faster as JPEG than as PNG (bench/load.py: PNG encoding capped the bot near 3 photos/s)."""
+    picture = render(image, assessment)
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=quality)
     return buffer.getvalue()
 
 
@@ -68,9 +77,24 @@ def _tint(base: Image.Image, masks) -> Image.Image:
         layer = Image.blend(base, Image.new("RGB", base.size, colour), alpha)
         base = Image.composite(layer, base, shape)
     lesion = _mask_image(masks.lesion, base.size)
-    outline = ImageChops.subtract(lesion.filter(ImageFilter.MaxFilter(5)), lesion)
+    outline = ImageChops.subtract(_dilate(lesion, 2), lesion)
     base.paste(INK, mask=outline)
     return base
+
+
+def _dilate(mask: Image.Image, radius: int) -> Image.Image:
+    """MaxFilter(2 * radius + 1), the same pixels, as two separable numpy passes: PIL's rank
+    filter took ~120 ms on a 1080 px mask, this takes a few."""
+    source = np.asarray(mask)
+    wide = source.copy()
+    for d in range(1, radius + 1):
+        np.maximum(wide[:, d:], source[:, :-d], out=wide[:, d:])
+        np.maximum(wide[:, :-d], source[:, d:], out=wide[:, :-d])
+    out = wide.copy()
+    for d in range(1, radius + 1):
+        np.maximum(out[d:], wide[:-d], out=out[d:])
+        np.maximum(out[:-d], wide[d:], out=out[:-d])
+    return Image.fromarray(out)
 
 
 def _draw_crop(draw: ImageDraw.ImageDraw, base: Image.Image, rank: int, crop, scale: float):

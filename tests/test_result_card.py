@@ -69,7 +69,8 @@ def test_card_buttons_and_the_overlay_link_serves_the_picture(chat, client, lang
     overlay = actions[2]["uri"]
     assert "/media/" in overlay
     response = client.get(urlsplit(overlay).path)
-    assert response.status_code == 200 and response.data.startswith(b"\x89PNG")
+    assert response.status_code == 200 and response.data.startswith(b"\xff\xd8")  # JPEG
+    assert response.mimetype == "image/jpeg"
 
 
 def test_no_overlay_button_without_consent(chat):

@@ -2,7 +2,8 @@
 
     python bench/bench_inference.py [--models DIR] [--files 6] [--repeats 5] [--threads 2]
 
-On generated 4000×3000 phone-like JPEGs of 1.5–5 MB (cached in bench/out/), prints:
+On generated 4000×3000 phone-like JPEGs of 1.5–5 MB (phantom photos from models/phantom scaled
+up with sensor-like noise, or with --source drawn a drawn skin patch; cached in bench/out/), prints:
 - per-stage median and p95 of Pipeline.assess (decode, quality, segment, crops, refine (a finer
   decode, only when a crop would be upsampled > 2×), classify, total);
 - in the same run, the median of a plain full-resolution Pillow decode of the same files, and
@@ -42,15 +43,29 @@ def models_dir(arg: str | None) -> Path:
     return build_dev_models(OUT / "devmodels")
 
 
-def phone_photos(count: int) -> list[Path]:
+def phantoms(count: int) -> list[Image.Image]:
+    """Phantom photos (models/phantom: close, medium and long shots) the real models can read."""
+    folder = OUT / "phantom"
+    if not (folder / "labels.csv").exists():
+        subprocess.run([sys.executable, "-m", "models", "phantom", "--out", str(folder),
+                        "--n", str(count), "--seed", "99", "--workers", "1"],
+                       cwd=ROOT, check=True, capture_output=True)
+    return [Image.open(p) for p in sorted((folder / "images").glob("*"))[:count]]
+
+
+def phone_photos(count: int, source: str = "phantom") -> list[Path]:
+    """4000×3000 (or 3000×4000) JPEGs of 1.5–5 MB, made once and kept in bench/out/."""
     from tests.support.phone_photos import phone_jpeg
     OUT.mkdir(parents=True, exist_ok=True)
+    bases = phantoms(count) if source == "phantom" else [None] * count
     paths = []
     for i, mb in enumerate((SIZES_MB * ((count // len(SIZES_MB)) + 1))[:count]):
-        path = OUT / f"phone_{i}_{mb:.1f}mb.jpg"
+        path = OUT / f"{source}_{i}_{mb:.1f}mb.jpg"
         if not path.exists():
+            base = bases[i]
+            size = (3000, 4000) if base is not None and base.height > base.width else (4000, 3000)
             lesion = (0.3 + 0.08 * i, 0.35 + 0.05 * (i % 4), 0.03 + 0.01 * (i % 3))
-            path.write_bytes(phone_jpeg(target_mb=mb, seed=i, lesions=[lesion]))
+            path.write_bytes(phone_jpeg(size, target_mb=mb, seed=i, lesions=[lesion], base=base))
         paths.append(path)
     return paths
 
@@ -96,7 +111,7 @@ def bench_assess(pipeline, paths: list[Path], repeats: int) -> None:
     print(f"quality verdicts: {sorted(set(qualities))}")
 
 
-def rss_probe(path: Path, threads: int) -> dict:
+def rss_probe(path: Path, threads: int, source: str) -> dict:
     """Run in a fresh process: RSS before and after loading both models, and after one assess."""
     import numpy  # noqa: F401  imports first, so only the models are counted
     import onnxruntime  # noqa: F401
@@ -112,14 +127,15 @@ def rss_probe(path: Path, threads: int) -> dict:
     before = status("VmRSS:")
     pipeline = Pipeline.from_dir(path, threads=threads)
     loaded, loaded_peak = status("VmRSS:"), status("VmHWM:")
-    pipeline.assess(phone_photos(1)[0].read_bytes())
+    pipeline.assess(phone_photos(1, source)[0].read_bytes())
     return {"before_mb": before, "after_load_mb": loaded, "peak_after_load_mb": loaded_peak,
             "after_assess_mb": status("VmRSS:"), "peak_after_assess_mb": status("VmHWM:")}
 
 
-def bench_rss(path: Path, threads: int) -> None:
+def bench_rss(path: Path, threads: int, source: str) -> None:
     done = subprocess.run([sys.executable, __file__, "--rss-probe", "--models", str(path),
-                           "--threads", str(threads)], capture_output=True, text=True, check=True)
+                           "--threads", str(threads), "--source", source],
+                          capture_output=True, text=True, check=True)
     rss = json.loads(done.stdout.strip().splitlines()[-1])
     added = rss["after_load_mb"] - rss["before_mb"]
     print(f"\nRSS: {rss['before_mb']:.0f} MB with onnxruntime imported, "
@@ -150,17 +166,19 @@ def main(argv=None) -> int:
     parser.add_argument("--files", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--source", choices=["phantom", "drawn"], default="phantom",
+                        help="phantom photos scaled up (default) or the drawn skin patch")
     parser.add_argument("--rss-probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     path = models_dir(args.models)
     if args.rss_probe:
-        print(json.dumps(rss_probe(path, args.threads)))
+        print(json.dumps(rss_probe(path, args.threads, args.source)))
         return 0
     from inference.pipeline import Pipeline
     pipeline = Pipeline.from_dir(path, threads=args.threads)
     print(f"models: {path} -> {pipeline.models}; intra-op threads {args.threads}")
-    bench_assess(pipeline, phone_photos(args.files), args.repeats)
-    bench_rss(path, args.threads)
+    bench_assess(pipeline, phone_photos(args.files, args.source), args.repeats)
+    bench_rss(path, args.threads, args.source)
     bench_refusals(pipeline)
     return 0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 BACKGROUND = (70, 80, 100)
 SKIN = (222, 180, 150)
@@ -59,11 +59,18 @@ def encode(image: Image.Image, fmt: str = "JPEG", orientation: int | None = None
     return buffer.getvalue()
 
 
-def phone_jpeg(size=(4000, 3000), target_mb=3.0, seed=0, lesions=((0.55, 0.45, 0.05),)) -> bytes:
-    """A 12 MP phone-like JPEG of about `target_mb` MB: texture and noise set the file size."""
+def phone_jpeg(size=(4000, 3000), target_mb=3.0, seed=0, lesions=((0.55, 0.45, 0.05),),
+               base: Image.Image | None = None) -> bytes:
+    """A 12 MP phone-like JPEG of about `target_mb` MB: texture and noise set the file size.
+
+    `base` (e.g. a phantom photo) is scaled to fill `size` instead of the drawn skin patch.
+    """
     width, height = size
     rng = np.random.default_rng(seed)
-    image = skin_photo(size, lesions=lesions, noise=0)
+    if base is None:
+        image = skin_photo(size, lesions=lesions, noise=0)
+    else:
+        image = ImageOps.fit(base.convert("RGB"), size, Image.Resampling.BICUBIC)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     shade = (12 * np.sin(xx / 180 + seed) * np.cos(yy / 240)).astype(np.float32)
     pixels = np.asarray(image, dtype=np.float32) + shade[..., None]

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: venv run test bench chromium train
+.PHONY: venv run test bench bench-load chromium train
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: venv chromium
 
 bench: venv
 	$(PY) bench/run.py
+
+# Load, end to end on loopback (about 4 minutes; QUICK=1 for about 1): the production server
+# and the LINE emulator as child processes, 1-50 concurrent senders, a minute of photos.
+bench-load: venv
+	$(PY) bench/load.py $(if $(QUICK),--quick,)
 
 # The default model recipe on CPU (about an hour on 2 cores, at most 90 min): a phantom
 # training set (seed 1), then both models, ONNX and manifest. Seeded and resumable: after an

@@ -1,0 +1,512 @@
+"""`make bench-load`: the production server under load, on loopback, end to end.
+
+    python bench/load.py [--quick] [--models DIR] [--photo-rate 8] [--photo-seconds 60]
+
+Starts the LINE emulator (`python -m bot.emulator`) and the bot (`python -m bot serve`,
+waitress, simulator credentials, LINE_API_BASE_URL = that emulator) as two child processes,
+then sends real signed webhooks over loopback:
+
+1. ack phases: 1, 5, 20 and 50 concurrent senders, closed loop for a few seconds each; every
+   sender is a LINE user who follows, consents, then sends "help" texts and photos (at most
+   one event in ten a photo, and a cap per phase so the single worker can drain);
+2. sustained photos: open loop, --photo-rate photos per second for --photo-seconds, each
+   photo from a consented user (kept under the 20 photos/hour limit per user);
+3. burst: a batch of photos posted at once; time until the last is answered = capacity.
+
+Prints acks/s, ack latency p50/p99, photo-to-answer latency p50/p99 (from the emulator's record
+of what the bot sent), the server's peak RSS (VmHWM), and checks that every event was answered
+exactly once (each reply token used once, each push retry key once, nothing else sent) and
+that the inbox ends with every event done. Writes the numbers to bench/out/load-*.json.
+Targets (issue 7, 2-core machine): ack p99 ≤ 100 ms at 50 concurrent; ≥ 8 photos/s for a
+minute; zero lost or doubled answers. Printed, not asserted (exit 1 only if answers were lost
+or doubled). Every wait is bounded; both children are stopped at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import os
+import queue
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.config import SIMULATOR_SECRET  # noqa: E402
+from bot.line_api import retry_key  # noqa: E402
+from tests.support import webhooks  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+PHOTOS_PER_USER = 15  # below the bot's 20 photos per user per hour
+FULL = {"ack_seconds": 8.0, "ack_images": 48, "burst": 96, "pool": 8}
+QUICK = {"ack_seconds": 1.5, "ack_images": 8, "burst": 16, "pool": 4, "photo_seconds": 8.0}
+
+
+# --- numbers -------------------------------------------------------------------------------
+
+def pct(values, q):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(math.ceil(q / 100 * len(ordered))) - 1)]
+
+
+def summary(values) -> dict:
+    return {"n": len(values), "p50": pct(values, 50), "p99": pct(values, 99),
+            "max": max(values) if values else float("nan")}
+
+
+# --- child processes -------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_emulator():
+    process = subprocess.Popen([sys.executable, "-m", "bot.emulator"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    url = process.stdout.readline().strip()
+    if not url.startswith("http://"):
+        process.kill()
+        raise SystemExit("emulator did not start")
+    return process, url
+
+
+def start_server(emulator_url, data_dir: Path, models_dir: Path, log_path: Path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINE_CHANNEL_")}
+    env.update(LINE_API_BASE_URL=emulator_url, ADAI_DATA_DIR=str(data_dir),
+               ADAI_MODELS_DIR=str(models_dir), PORT=str(port))
+    log = open(log_path, "wb")
+    process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited at start-up; see {log_path}")
+        try:
+            health = get_json(url + "/healthz")
+            if health.get("models") != "ok":
+                raise SystemExit(f"server reports models {health.get('models')!r}")
+            return process, url
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("server did not start within 60 s")
+
+
+def stop(process):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def peak_rss_mb(pid) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def get_json(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:  # /healthz says 503 with a JSON body
+        return json.loads(error.read())
+
+
+def post_json(url, body: bytes, content_type="application/json"):
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+# --- the emulator's side door --------------------------------------------------------------
+
+class Line:
+    def __init__(self, url):
+        self.url = url
+
+    def reply_token(self, to) -> str:
+        return post_json(self.url + "/_emulator/reply-token", json.dumps({"to": to}).encode())["replyToken"]
+
+    def add_content(self, message_id, data: bytes):
+        post_json(f"{self.url}/_emulator/content/{message_id}", data, "image/jpeg")
+
+    def sent(self) -> list[dict]:
+        return get_json(self.url + "/_emulator/sent")["sent"]
+
+
+# --- photos ----------------------------------------------------------------------------------
+
+def models_dir(arg) -> tuple[Path, str]:
+    if arg:
+        return Path(arg), "given"
+    if (ROOT / "models" / "manifest.json").is_file():
+        return ROOT / "models", "committed"
+    from tests.support.devmodels import build_dev_models
+    return build_dev_models(OUT / "devmodels"), "dev colour-rule stand-in"
+
+
+def photo_pool(count: int, kind: str) -> list[bytes]:
+    """Phantom phone photos (what the trained models read) or, for the dev stand-in models,
+    the colour-rule drawings; cached in bench/out/load-photos/."""
+    folder = OUT / "load-photos" / ("phantom" if kind != "dev colour-rule stand-in" else "dev")
+    folder.mkdir(parents=True, exist_ok=True)
+    pool = []
+    for i in range(count):
+        path = folder / f"{i}.jpg"
+        if not path.exists():
+            path.write_bytes(_make_photo(i, folder.name))
+        pool.append(path.read_bytes())
+    return pool
+
+
+def _make_photo(i: int, kind: str) -> bytes:
+    if kind == "phantom":
+        from models.phantom import render
+        return render(1000 + i, distance=("close", "medium")[i % 2]).jpeg
+    from tests.support.chat import photo
+    return photo(("AD", "IM", "HI", "MF")[i % 4], size=(1200, 900), seed=i)
+
+
+# --- events and senders ----------------------------------------------------------------------
+
+class Tracker:
+    """Every event sent, with what is needed to find its answer and time it."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.events: list[dict] = []
+
+    def add(self, record):
+        with self.lock:
+            self.events.append(record)
+
+
+class Sender:
+    """One keep-alive HTTP connection to the bot; posts signed bodies and times the 200."""
+
+    def __init__(self, url, line: Line, tracker: Tracker, photo_ids: list[str]):
+        host, port = url.removeprefix("http://").split(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        self.line, self.tracker, self.photo_ids = line, tracker, photo_ids
+        self.user, self.photos_left, self.photo_index = None, 0, 0
+
+    def close(self):
+        self.conn.close()
+
+    def post(self, event, kind, phase) -> float:
+        raw, headers = webhooks.signed(SIMULATOR_SECRET, event)
+        sent_at = time.time()
+        start = time.perf_counter()
+        self.conn.request("POST", "/callback", body=raw, headers=headers)
+        response = self.conn.getresponse()
+        response.read()
+        ack_ms = (time.perf_counter() - start) * 1000
+        self.tracker.add({"id": event["webhookEventId"], "token": event.get("replyToken"),
+                          "kind": kind, "phase": phase, "sent_at": sent_at, "ack_ms": ack_ms,
+                          "status": response.status})
+        return ack_ms
+
+    def _event(self, builder, *args, **kw):
+        return builder(*args, user=self.user, reply_token=self.line.reply_token(self.user), **kw)
+
+    def new_user(self, phase):
+        self.user, self.photos_left = webhooks.user_id(), PHOTOS_PER_USER
+        self.post(self._event(webhooks.follow), "follow", phase)
+        self.post(self._event(webhooks.postback, "action=consent&v=yes"), "consent", phase)
+
+    def text(self, phase):
+        self.post(self._event(webhooks.text, "help"), "text", phase)
+
+    def photo(self, phase):
+        if self.user is None or self.photos_left == 0:
+            self.new_user(phase)
+        self.photos_left -= 1
+        message_id = self.photo_ids[self.photo_index % len(self.photo_ids)]
+        self.photo_index += 1
+        self.post(self._event(webhooks.image, message_id=message_id), "photo", phase)
+
+
+def run_threads(targets):
+    threads = [threading.Thread(target=t) for t in targets]
+    [t.start() for t in threads]
+    [t.join(600) for t in threads]
+
+
+def wait_drained(url, timeout=300) -> float:
+    """Until the bot's inbox holds nothing pending (bounded); returns seconds waited."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if not get_json(url + "/healthz").get("inbox", {}).get("pending"):
+            return time.monotonic() - start
+        time.sleep(0.1)
+    return float("nan")
+
+
+def ack_phase(url, line, tracker, photo_ids, senders, seconds, max_images) -> dict:
+    phase = f"ack-{senders}"
+    images = {"left": max_images}
+    lock = threading.Lock()
+    acks: list[float] = []
+    deadline = time.monotonic() + seconds
+
+    def take_image() -> bool:
+        with lock:
+            if images["left"] > 0:
+                images["left"] -= 1
+                return True
+            return False
+
+    def loop():
+        sender = Sender(url, line, tracker, photo_ids)
+        sender.new_user(phase)
+        count = 0
+        while time.monotonic() < deadline:
+            count += 1
+            if count % 10 == 0 and take_image():
+                sender.photo(phase)
+            else:
+                sender.text(phase)
+        sender.close()
+
+    start = time.monotonic()
+    run_threads([loop] * senders)
+    elapsed = time.monotonic() - start
+    acks = [e["ack_ms"] for e in tracker.events if e["phase"] == phase]
+    drained = wait_drained(url)
+    return {"phase": phase, "senders": senders, "events": len(acks), "seconds": elapsed,
+            "acks_per_s": len(acks) / elapsed, "ack_ms": summary(acks), "drain_s": drained}
+
+
+def consented_users(url, line, tracker, photo_ids, count, phase) -> list[Sender]:
+    """Senders whose users followed and consented (set-up, not timed)."""
+    senders = [Sender(url, line, tracker, photo_ids) for _ in range(count)]
+    run_threads([lambda s=s: s.new_user(phase) for s in senders])
+    wait_drained(url)
+    return senders
+
+
+def photo_phase(url, line, tracker, photo_ids, rate, seconds, phase="photos") -> dict:
+    """Open loop: a photo every 1/rate s for `seconds`, from fresh consented users, through a
+    pool of 8 posting threads so a slow ack never delays the schedule."""
+    total = int(rate * seconds)
+    users = consented_users(url, line, tracker, photo_ids, math.ceil(total / PHOTOS_PER_USER), phase + "-setup")
+    numbered: queue.Queue = queue.Queue()
+    for i in range(total):
+        numbered.put((i, users[i // PHOTOS_PER_USER]))
+    locks = {id(s): threading.Lock() for s in users}  # one connection per user, one post at a time
+    late = []
+    start = time.monotonic()
+
+    def poster(jobs):
+        while True:
+            try:
+                index, sender = jobs.get_nowait()
+            except queue.Empty:
+                return
+            due = start + index / rate
+            time.sleep(max(0.0, due - time.monotonic()))
+            late.append(max(0.0, time.monotonic() - due))
+            with locks[id(sender)]:
+                sender.photo(phase)
+
+    run_threads([lambda: poster(numbered)] * 8)
+    posted_s = time.monotonic() - start
+    drained = wait_drained(url)
+    for s in users:
+        s.close()
+    return {"phase": phase, "offered_per_s": rate, "photos": total, "posting_s": posted_s,
+            "schedule_late_ms_p99": pct(late, 99) * 1000, "drain_after_s": drained}
+
+
+def burst_phase(url, line, tracker, photo_ids, count, phase="burst") -> dict:
+    users = consented_users(url, line, tracker, photo_ids, math.ceil(count / PHOTOS_PER_USER), phase + "-setup")
+    per_user = [PHOTOS_PER_USER] * (count // PHOTOS_PER_USER) + ([count % PHOTOS_PER_USER] if count % PHOTOS_PER_USER else [])
+    start = time.monotonic()
+    run_threads([lambda s=s, n=n: [s.photo(phase) for _ in range(n)] for s, n in zip(users, per_user)])
+    drained = wait_drained(url)
+    for s in users:
+        s.close()
+    return {"phase": phase, "photos": count, "seconds_to_last_answer": time.monotonic() - start,
+            "posted_then_drained_s": drained}
+
+
+# --- answers: exactly once, and how long they took ---------------------------------------------
+
+def match_answers(events: list[dict], sent: list[dict]) -> dict:
+    by_token = {e["token"]: e for e in events if e["token"]}
+    by_key = {retry_key(e["id"], 0): e for e in events}
+    answers = {e["id"]: [] for e in events}
+    stray = 0
+    for record in sent:
+        event = by_token.get(record.get("reply_token")) or by_key.get(record.get("retry_key"))
+        if event is None:
+            stray += 1
+            continue
+        answers[event["id"]].append(record)
+    lost = [i for i, a in answers.items() if not a]
+    doubled = [i for i, a in answers.items() if len(a) > 1]
+    return {"answers": answers, "lost": len(lost), "doubled": len(doubled), "stray": stray,
+            "pushed": sum(1 for r in sent if r["kind"] == "push")}
+
+
+def answer_latencies(events, answers, phase) -> list[float]:
+    out = []
+    for e in events:
+        if e["phase"] == phase and e["kind"] == "photo" and answers[e["id"]]:
+            at = datetime.fromisoformat(answers[e["id"]][0]["at"]).timestamp()
+            out.append((at - e["sent_at"]) * 1000)
+    return out
+
+
+def answered_kinds(events, answers, phase) -> dict:
+    """How photos were answered: result cards (flex) or retake guidance (text)."""
+    kinds: dict = {}
+    for e in events:
+        if e["phase"] == phase and e["kind"] == "photo" and answers[e["id"]]:
+            kind = answers[e["id"]][0]["messages"][0]["type"]
+            kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
+def inbox_states(db_path: Path) -> dict:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return dict(conn.execute("SELECT state, count(*) FROM inbox GROUP BY state").fetchall())
+    finally:
+        conn.close()
+
+
+# --- report ----------------------------------------------------------------------------------
+
+def fmt(s: dict) -> str:
+    return f"p50 {s['p50']:7.1f} ms  p99 {s['p99']:7.1f} ms  max {s['max']:7.1f} ms"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/load.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short run (about 1 minute)")
+    parser.add_argument("--models", default=None)
+    parser.add_argument("--photo-rate", type=float, default=8.0)
+    parser.add_argument("--photo-seconds", type=float, default=None, help="default 60 (quick: 8)")
+    parser.add_argument("--concurrency", default="1,5,20,50")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    photo_seconds = args.photo_seconds or plan.get("photo_seconds", 60.0)
+    models, models_kind = models_dir(args.models)
+    pool = photo_pool(plan["pool"], models_kind)
+    OUT.mkdir(parents=True, exist_ok=True)
+    report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": _commit(),
+              "cpus": os.cpu_count(), "models": f"{models} ({models_kind})", "quick": args.quick,
+              "photo_bytes": [len(p) for p in pool], "phases": []}
+    tracker = Tracker()
+    emulator, emulator_url = start_emulator()
+    with tempfile.TemporaryDirectory(prefix="adai-load-") as tmp:
+        data = Path(tmp) / "var"
+        server = None
+        try:
+            server, url = start_server(emulator_url, data, models, OUT / "load-server.log")
+            line = Line(emulator_url)
+            photo_ids = [f"load-photo-{i}" for i in range(len(pool))]
+            for message_id, data_bytes in zip(photo_ids, pool):
+                line.add_content(message_id, data_bytes)
+            print(f"bot: python -m bot serve (waitress) pid {server.pid}; LINE: python -m bot.emulator; "
+                  f"models: {report['models']}; {report['cpus']} CPUs shared by bot, emulator and senders", flush=True)
+            warm = Sender(url, line, tracker, photo_ids)
+            warm.photo("warm-up")  # loads the models
+            wait_drained(url)
+            warm.close()
+            for senders in [int(c) for c in args.concurrency.split(",") if c]:
+                result = ack_phase(url, line, tracker, photo_ids, senders, plan["ack_seconds"], plan["ack_images"])
+                report["phases"].append(result)
+                print(f"ack  {senders:>2} senders: {result['events']:5d} events {result['acks_per_s']:7.1f} acks/s  "
+                      f"{fmt(result['ack_ms'])}  (worker drained {result['drain_s']:.1f} s later)", flush=True)
+            result = photo_phase(url, line, tracker, photo_ids, args.photo_rate, photo_seconds)
+            report["phases"].append(result)
+            result = burst_phase(url, line, tracker, photo_ids, plan["burst"])
+            report["phases"].append(result)
+            report["server_peak_rss_mb"] = peak_rss_mb(server.pid)
+            report["healthz"] = get_json(url + "/healthz")
+        finally:
+            if server is not None:
+                stop(server)
+            sent = Line(emulator_url).sent() if emulator.poll() is None else []
+            stop(emulator)
+        report["inbox_after"] = inbox_states(data / "adai.sqlite3")
+    return finish(report, tracker.events, sent)
+
+
+def finish(report, events, sent) -> int:
+    check = match_answers(events, sent)
+    answers = check.pop("answers")
+    photos = next(p for p in report["phases"] if p["phase"] == "photos")
+    burst = next(p for p in report["phases"] if p["phase"] == "burst")
+    photo_ms = answer_latencies(events, answers, "photos")
+    photos["answer_ms"] = summary(photo_ms)
+    photos["answered"] = len(photo_ms)
+    photos["answered_as"] = answered_kinds(events, answers, "photos")
+    window = _answer_window(events, answers, "photos")
+    photos["answered_per_s"] = len(photo_ms) / window if window else float("nan")
+    burst["answer_ms"] = summary(answer_latencies(events, answers, "burst"))
+    burst["photos_per_s"] = burst["photos"] / _answer_window(events, answers, "burst")
+    burst["answered_as"] = answered_kinds(events, answers, "burst")
+    report["events"] = len(events)
+    report["non_200_acks"] = sum(1 for e in events if e["status"] != 200)
+    report["exactly_once"] = check
+    print(f"photos at {photos['offered_per_s']:.1f}/s for {photos['posting_s']:.0f} s: {photos['answered']}/{photos['photos']} answered, "
+          f"{photos['answered_per_s']:.2f} photos/s from first post to last answer; photo→answer {fmt(photos['answer_ms'])}; "
+          f"answered as {photos['answered_as']}", flush=True)
+    print(f"burst of {burst['photos']} photos: last answered after {burst['seconds_to_last_answer']:.1f} s = "
+          f"{burst['photos_per_s']:.2f} photos/s; photo→answer {fmt(burst['answer_ms'])}; answered as {burst['answered_as']}")
+    print(f"server peak RSS {report.get('server_peak_rss_mb', float('nan')):.0f} MB; inbox after: {report['inbox_after']}")
+    print(f"{report['events']} events: {check['lost']} lost, {check['doubled']} doubled, {check['stray']} stray sends, "
+          f"{check['pushed']} answered by push, {report['non_200_acks']} non-200 acks")
+    name = "load-quick.json" if report["quick"] else "load.json"
+    (OUT / name).write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"written: {OUT / name}")
+    ok = check["lost"] == check["doubled"] == check["stray"] == report["non_200_acks"] == 0
+    return 0 if ok else 1
+
+
+def _answer_window(events, answers, phase) -> float:
+    """Seconds from the first photo posted in the phase to its last answer."""
+    mine = [e for e in events if e["phase"] == phase and e["kind"] == "photo" and answers[e["id"]]]
+    if not mine:
+        return float("nan")
+    first = min(e["sent_at"] for e in mine)
+    last = max(datetime.fromisoformat(answers[e["id"]][0]["at"]).timestamp() for e in mine)
+    return last - first
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+    except OSError:
+        return "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -129,26 +130,81 @@ def manual_boxes(mask: np.ndarray, image_size: tuple[int, int], grid_long_side: 
     return [(x0 * fx, y0 * fy, x1 * fx, y1 * fy) for x0, y0, x1, y1 in data.crop_boxes(small)]
 
 
-def mole_false_positive(pred_lesion: np.ndarray, meta: dict, full_size) -> tuple[int, int]:
-    """(moles/freckles the segmenter marked as lesion, moles/freckles looked at).
+def phantom_spots(meta: dict, truth: np.ndarray) -> np.ndarray | None:
+    """The moles and freckles of a phantom photo (bool, full size), or None if not a phantom.
 
-    A spot counts as marked when over a quarter of its box (in mask-grid pixels) is predicted
-    lesion. Spots inside the true lesion are skipped."""
-    spots = meta.get("distractors") or meta.get("spots") or []
-    fx, fy = pred_lesion.shape[1] / full_size[0], pred_lesion.shape[0] / full_size[1]
-    marked = looked = 0
-    for spot in spots:
-        if spot.get("in_lesion"):
-            continue
-        x0, y0, x1, y1 = spot["box"]
-        gx0, gy0 = int(x0 * fx), int(y0 * fy)
-        gx1, gy1 = max(gx0 + 1, int(np.ceil(x1 * fx))), max(gy0 + 1, int(np.ceil(y1 * fy)))
-        looked += 1
-        marked += int(pred_lesion[gy0:gy1, gx0:gx1].mean() > 0.25)
-    return marked, looked
+    The phantom does not list its spots, so the photo is rendered again from its seed with the
+    generator's own `skin.draw_spots` recorded on the way; the re-rendered mask must equal the
+    stored one, which proves the spots belong to this very photo."""
+    if not {"seed", "label", "distance"} <= set(meta):
+        return None
+    import importlib
+    phantom_render = importlib.import_module("models.phantom.render")  # the module, not render()
+    skin = importlib.import_module("models.phantom.skin")
+    recorded, original = [], skin.draw_spots
+
+    def recording(*args, **kwargs):
+        spots = original(*args, **kwargs)
+        recorded.extend(spots)
+        return spots
+
+    skin.draw_spots = recording
+    try:
+        again = phantom_render.render(meta["seed"], meta["label"], meta["distance"])
+    finally:
+        skin.draw_spots = original
+    if again.mask.shape != truth.shape or not np.array_equal(again.mask, truth):
+        return None
+    spots = np.zeros(truth.shape, bool)
+    for _, alpha, _ in recorded:
+        spots |= alpha > 0.25
+    return spots & (truth == data.SKIN)  # spots on healthy skin only
 
 
-def evaluate_item(pipeline, item: data.Item, meta: dict, iou: IoU, counters: dict) -> dict:
+def grid_any(mask: np.ndarray, grid_shape) -> np.ndarray:
+    """A full-size bool mask on the coarser mask grid: a cell is set if any pixel in it is."""
+    ys = (np.arange(mask.shape[0]) * grid_shape[0] // mask.shape[0])
+    xs = (np.arange(mask.shape[1]) * grid_shape[1] // mask.shape[1])
+    out = np.zeros(grid_shape, bool)
+    py, px = np.nonzero(mask)
+    out[ys[py], xs[px]] = True
+    return out
+
+
+def dilate(mask: np.ndarray, steps: int) -> np.ndarray:
+    out = mask.copy()
+    for _ in range(steps):
+        grown = out.copy()
+        grown[1:] |= out[:-1]
+        grown[:-1] |= out[1:]
+        grown[:, 1:] |= out[:, :-1]
+        grown[:, :-1] |= out[:, 1:]
+        out = grown
+    return out
+
+
+FAR_FROM_LESION = 6      # grid pixels (about 2 % of the long side)
+MIN_FALSE_REGION = 8     # grid pixels: the pipeline's own "no lesion" threshold
+
+
+def distractor_checks(masks, gt: np.ndarray, spots: np.ndarray | None, counters: dict) -> None:
+    """Lesion predicted on healthy skin: on moles/freckles, and anywhere away from the lesion."""
+    healthy = gt == data.SKIN
+    counters["fp_lesion_on_healthy"] += int((masks.lesion & healthy).sum())
+    counters["healthy"] += int(healthy.sum())
+    far = masks.lesion & ~dilate(gt == data.LESION, FAR_FROM_LESION)
+    counters["photos_false_region"] += int(far.sum() >= MIN_FALSE_REGION)
+    if spots is not None and spots.any():
+        cells = grid_any(spots, masks.lesion.shape) & ~dilate(gt == data.LESION, 1)
+        hit = cells & masks.lesion
+        counters["spot_cells"] += int(cells.sum())
+        counters["spot_cells_marked"] += int(hit.sum())
+        counters["photos_with_spots"] += 1
+        counters["photos_spot_marked"] += int(hit.sum() >= 1)
+
+
+def evaluate_item(pipeline, item: data.Item, meta: dict, iou: IoU, counters: dict,
+                  check_spots: bool = True) -> dict:
     raw = item.image.read_bytes()
     assessment = pipeline.assess(raw)
     image = assessment.image  # the pipeline's own decoded, upright, reduced photo
@@ -162,13 +218,7 @@ def evaluate_item(pipeline, item: data.Item, meta: dict, iou: IoU, counters: dic
         gt = np.asarray(Image.fromarray(truth).resize(masks.lesion.shape[::-1], Image.NEAREST))
         iou.add("skin", masks.skin, gt != data.BACKGROUND)
         iou.add("lesion", masks.lesion, gt == data.LESION)
-        # Lesion pixels predicted on skin that is not lesion, as a share of that skin.
-        healthy = gt == data.SKIN
-        counters["fp_lesion_on_healthy"] += int((masks.lesion & healthy).sum())
-        counters["healthy"] += int(healthy.sum())
-        marked, looked = mole_false_positive(masks.lesion, meta, assessment.full_size)
-        counters["spots_marked"] += marked
-        counters["spots"] += looked
+        distractor_checks(masks, gt, phantom_spots(meta, truth) if check_spots else None, counters)
     counters["quality"][assessment.quality] = counters["quality"].get(assessment.quality, 0) + 1
     return {"id": item.id, "label": CLASSES.index(item.label), "distance": item.distance,
             "whole": probs_vector(whole), "manual": probs_vector(manual),
@@ -215,7 +265,13 @@ def latencies(models_dir: Path) -> dict:
     from models import export, manifest
     man = manifest.load_manifest(models_dir)
     seg, cls = man["models"]["segmenter"], man["models"]["classifier"]
-    return {"segmenter_ms": export.latency_ms(models_dir / seg["file"], (1, 3, *seg["input_size"])),
+    load_before = os.getloadavg()[0]
+    return {"load_average_1min": load_before,
+            "segmenter_min_ms": export.latency_ms(models_dir / seg["file"], (1, 3, *seg["input_size"]),
+                                                  stat=np.min),
+            "classifier_min_ms": export.latency_ms(models_dir / cls["file"], (1, 3, *cls["input_size"]),
+                                                   stat=np.min),
+            "segmenter_ms": export.latency_ms(models_dir / seg["file"], (1, 3, *seg["input_size"])),
             "classifier_ms": export.latency_ms(models_dir / cls["file"], (1, 3, *cls["input_size"])),
             "classifier_batch3_ms": export.latency_ms(models_dir / cls["file"],
                                                       (3, 3, *cls["input_size"])),
@@ -223,18 +279,19 @@ def latencies(models_dir: Path) -> dict:
             "classifier_mb": (models_dir / cls["file"]).stat().st_size / 1e6}
 
 
-def run(data_dir: Path, models_dir: Path, limit: int | None = None) -> dict:
+def run(data_dir: Path, models_dir: Path, limit: int | None = None, check_spots: bool = True) -> dict:
     from inference import Pipeline
     pipeline = Pipeline.from_dir(models_dir, threads=2)
     items = [item for item in data.read_items(data_dir) if item.mask is not None]
     items = items[:limit] if limit else items
     meta = read_meta(data_dir)
     iou = IoU()
-    counters = {"fp_lesion_on_healthy": 0, "healthy": 0, "spots_marked": 0, "spots": 0,
-                "quality": {}}
+    counters = {"fp_lesion_on_healthy": 0, "healthy": 0, "photos_false_region": 0,
+                "spot_cells": 0, "spot_cells_marked": 0, "photos_with_spots": 0,
+                "photos_spot_marked": 0, "quality": {}}
     rows, start = [], time.time()
     for i, item in enumerate(items, 1):
-        rows.append(evaluate_item(pipeline, item, meta.get(item.id, {}), iou, counters))
+        rows.append(evaluate_item(pipeline, item, meta.get(item.id, {}), iou, counters, check_spots))
         if i % 50 == 0 or i == len(items):
             print(f"evaluated {i}/{len(items)} photos in {time.time() - start:.0f}s", flush=True)
     totals = [r["ms"]["total"] for r in rows]
@@ -253,11 +310,13 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="phantom generation processes")
     parser.add_argument("--models", type=Path, default=Path("models"))
     parser.add_argument("--limit", type=int, help="evaluate only the first N photos (smoke runs)")
+    parser.add_argument("--no-spot-check", action="store_true",
+                        help="skip re-rendering phantoms to locate moles and freckles (faster)")
     parser.add_argument("--report", type=Path, default=Path("models/EVALUATION.md"))
     parser.add_argument("--card", type=Path, default=Path("models/card"))
     args = parser.parse_args(argv)
     ensure_test_set(args.data, args.n, args.seed, args.workers)
-    result = run(args.data, args.models, args.limit)
+    result = run(args.data, args.models, args.limit, check_spots=not args.no_spot_check)
     result["command"] = {"data": str(args.data), "n": args.n, "seed": args.seed}
     from models import report
     report.write(result, args.report, args.card)

@@ -70,8 +70,9 @@ def verify(net, kind: str, model: bytes, input_size) -> float:
     return worst
 
 
-def latency_ms(model: bytes | str | Path, shape, threads: int = 2, repeats: int = 50) -> float:
-    """Median wall time of one onnxruntime run on `threads` threads."""
+def latency_ms(model: bytes | str | Path, shape, threads: int = 2, repeats: int = 50,
+               stat=np.median) -> float:
+    """Wall time of one onnxruntime run on `threads` threads (median of `repeats` by default)."""
     sess = session(model, threads)
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     for _ in range(5):
@@ -81,7 +82,7 @@ def latency_ms(model: bytes | str | Path, shape, threads: int = 2, repeats: int 
         start = time.perf_counter()
         sess.run(None, {"image": x})
         times.append((time.perf_counter() - start) * 1000)
-    return float(np.median(times))
+    return float(stat(times))
 
 
 def describe_training(infos: dict) -> str:

@@ -1,0 +1,65 @@
+"""The dataset reader (phantom and real photos share it) and the crops it makes for training."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from models import data
+
+
+def write_set(root, rows, header="id,label,distance"):
+    (root / "images").mkdir()
+    (root / "masks").mkdir()
+    (root / "labels.csv").write_text("\n".join([header, *rows]) + "\n")
+    return root
+
+
+def add_photo(root, item_id, mask, suffix=".jpg", with_mask=True):
+    Image.new("RGB", mask.shape[::-1], (200, 150, 120)).save(root / "images" / f"{item_id}{suffix}")
+    if with_mask:
+        Image.fromarray(mask).save(root / "masks" / f"{item_id}.png")
+
+
+def test_reads_images_masks_and_optional_columns(tmp_path):
+    root = write_set(tmp_path, ["a,AD,close", "b,MF,long"])
+    mask = np.ones((40, 60), np.uint8)
+    add_photo(root, "a", mask)
+    add_photo(root, "b", mask, suffix=".png", with_mask=False)
+    a, b = data.read_items(root)
+    assert (a.label, a.distance, a.mask.name) == ("AD", "close", "a.png")
+    assert b.image.suffix == ".png" and b.mask is None
+
+
+@pytest.mark.parametrize("rows, header, message", [
+    (["a,XX"], "id,label", "not in"),
+    (["a,AD"], "name,label", "header"),
+    (["zzz,AD"], "id,label", "no image"),
+])
+def test_layout_errors_name_the_problem(tmp_path, rows, header, message):
+    root = write_set(tmp_path, rows, header)
+    add_photo(root, "a", np.ones((20, 20), np.uint8))
+    with pytest.raises(data.DatasetError, match=message):
+        data.read_items(root)
+
+
+def test_crop_boxes_follow_the_80_10_rule_and_fall_back_to_the_lesion():
+    mask = np.full((64, 64), data.SKIN, np.uint8)
+    mask[20:36, 20:36] = data.LESION
+    for x0, y0, x1, y1 in data.crop_boxes(mask):
+        window = mask[y0:y1, x0:x1]
+        assert (window != data.BACKGROUND).mean() >= 0.8 and (window == data.LESION).mean() >= 0.1
+    tiny = np.zeros((64, 64), np.uint8)       # lesion on background: no window passes
+    tiny[30:33, 30:33] = data.LESION
+    (x0, y0, x1, y1), = data.crop_boxes(tiny)
+    assert x0 <= 30 and y0 <= 30 and x1 >= 33 and y1 >= 33 and x1 - x0 == y1 - y0
+
+
+def test_training_samples_have_the_model_shapes():
+    rng = np.random.default_rng(0)
+    rgb = np.zeros((300, 400, 3), np.uint8)
+    mask = np.zeros((300, 400), np.uint8)
+    x, y = data.seg_sample((rgb, mask), 256, rng)
+    assert x.shape == (3, 256, 256) and x.dtype == np.float32 and y.shape == (256, 256)
+    crop = np.zeros((216, 216, 3), np.uint8)
+    assert data.cls_sample(crop, 160, rng).shape == (3, 160, 160)

@@ -420,7 +420,8 @@ def main(argv=None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": _commit(),
               "cpus": os.cpu_count(), "models": f"{models} ({models_kind})", "quick": args.quick,
-              "photo_bytes": [len(p) for p in pool], "phases": []}
+              "photo_bytes": [len(p) for p in pool], "phases": [],
+              "loadavg_before": os.getloadavg()}  # other work on the machine skews every number
     tracker = Tracker()
     emulator, emulator_url = start_emulator()
     with tempfile.TemporaryDirectory(prefix="adai-load-") as tmp:
@@ -448,6 +449,7 @@ def main(argv=None) -> int:
             result = burst_phase(url, line, tracker, photo_ids, plan["burst"])
             report["phases"].append(result)
             report["server_peak_rss_mb"] = peak_rss_mb(server.pid)
+            report["loadavg_after"] = os.getloadavg()
             report["healthz"] = get_json(url + "/healthz")
         finally:
             if server is not None:
@@ -480,6 +482,8 @@ def finish(report, events, sent) -> int:
           f"answered as {photos['answered_as']}", flush=True)
     print(f"burst of {burst['photos']} photos: last answered after {burst['seconds_to_last_answer']:.1f} s = "
           f"{burst['photos_per_s']:.2f} photos/s; photo→answer {fmt(burst['answer_ms'])}; answered as {burst['answered_as']}")
+    print(f"machine load average before {report['loadavg_before'][0]:.1f}, after {report.get('loadavg_after', [float('nan')])[0]:.1f} "
+          f"(this run's own processes add about 2-3)")
     print(f"server peak RSS {report.get('server_peak_rss_mb', float('nan')):.0f} MB; inbox after: {report['inbox_after']}")
     print(f"{report['events']} events: {check['lost']} lost, {check['doubled']} doubled, {check['stray']} stray sends, "
           f"{check['pushed']} answered by push, {report['non_200_acks']} non-200 acks")

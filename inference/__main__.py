@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
+
+from PIL import Image
 
 from inference.errors import InferenceError, ModelManifestError
 
@@ -71,6 +74,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    # One photo, one thread: Pillow's bomb warning would only repeat our image_too_large.
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
     try:
         return COMMANDS[args.command](args)
     except Exception as exc:  # the CLI promise: a JSON line, never a traceback

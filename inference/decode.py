@@ -12,7 +12,6 @@ import functools
 import io
 import math
 import struct
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,18 +100,19 @@ def _check_bytes(data: bytes) -> None:
 
 
 def _open(data: bytes) -> Image.Image:
-    """Read the header only (Image.open is lazy); pixels come later, after the draft."""
-    with warnings.catch_warnings():
-        # Our own MAX_PIXELS check replaces Pillow's bomb warning; its hard error still counts.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            return Image.open(io.BytesIO(data), formats=FORMATS + _register_heif())
-        except Image.DecompressionBombError as exc:
-            raise ImageTooLarge(str(exc)) from exc
-        except Image.UnidentifiedImageError as exc:
-            raise UnsupportedImage("not a JPEG, PNG, WebP, GIF or HEIC image") from exc
-        except BROKEN as exc:
-            raise CorruptImage(f"the image header is broken ({exc})") from exc
+    """Read the header only (Image.open is lazy); pixels come later, after the draft.
+
+    Pillow may warn (DecompressionBombWarning) about a header over ~89 MP before our own
+    MAX_PIXELS refusal; no warnings filter is touched here, since that is not thread-safe.
+    """
+    try:
+        return Image.open(io.BytesIO(data), formats=FORMATS + _register_heif())
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge(str(exc)) from exc
+    except Image.UnidentifiedImageError as exc:
+        raise UnsupportedImage("not a JPEG, PNG, WebP, GIF or HEIC image") from exc
+    except BROKEN as exc:
+        raise CorruptImage(f"the image header is broken ({exc})") from exc
 
 
 def _check_size(size: tuple[int, int]) -> None:

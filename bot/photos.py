@@ -96,7 +96,13 @@ def _result(ctx, chosen: Looked, result: Triage, probabilities: dict, total: int
         notes.append(ctx.t("conv.set_skipped", k=skipped))
     assessment_id, overlay_url = None, None
     if consent.given(ctx.db, ctx.user_id):
-        assessment_id, overlay_url = _store(ctx, chosen, result, total)
+        try:
+            assessment_id, overlay_url = _store(ctx, chosen, result, total)
+        except OSError as error:
+            # Disk full or read-only: the result (maybe an urgent one) matters more than our
+            # copy of it, so answer anyway; no result row is left pointing at a missing photo.
+            log.error("photo and result not stored: %s", type(error).__name__)
+            notes.append(ctx.t("conv.store_failed"))
     else:
         notes.append(ctx.t("conv.not_stored"))
     state = redflags.RedFlagState(probabilities, models, assessment_id=assessment_id)

@@ -48,6 +48,7 @@ JA = {
     "conv.set_note": "{n}枚の写真をまとめて判定しました。いちばん注意が必要な写真の結果です。",
     "conv.set_skipped": "{k}枚は読み取れなかったため、判定に使っていません。",
     "conv.not_stored": "同意がないため、この写真と結果は保存していません。",
+    "conv.store_failed": "今回はこの写真と結果を保存できませんでした。結果はこのメッセージのとおりです。",
     "conv.photo_limit": "1時間に送れる写真は{limit}枚までです。少し時間をおいてから送ってください。急ぐ症状があれば受診してください。",
     # result card
     "conv.alt_result": "判定結果：{level}",
@@ -182,6 +183,7 @@ EN = {
     "conv.set_note": "I looked at your {n} photos together. This is the result for the most worrying one.",
     "conv.set_skipped": "{k} photo(s) could not be read and were not used.",
     "conv.not_stored": "Without consent, this photo and its result were not kept.",
+    "conv.store_failed": "This time the photo and its result could not be saved. The result is as shown here.",
     "conv.photo_limit": "You can send up to {limit} photos an hour. Please wait a little. If it is urgent, see a doctor.",
     "conv.alt_result": "Result: {level}",
     "conv.level_urgent": "See a doctor today",

@@ -1,6 +1,8 @@
 """GET /healthz: is the database answering and are the models there?"""
 
+import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify
@@ -17,9 +19,28 @@ def models_state(models_dir: Path) -> str:
     try:
         models = json.loads(manifest.read_text())["models"]
         missing = [m["file"] for m in models.values() if not (Path(models_dir) / m["file"]).exists()]
-    except (ValueError, KeyError, TypeError):
+        if missing:
+            return f"missing {', '.join(missing)}"
+        corrupt = [m["file"] for m in models.values()
+                   if m.get("sha256") and file_sha256(Path(models_dir) / m["file"]) != m["sha256"]]
+    except (ValueError, KeyError, TypeError, AttributeError):
         return "unreadable manifest.json"
-    return f"missing {', '.join(missing)}" if missing else "ok"
+    return f"corrupt {', '.join(corrupt)} (sha256 differs from manifest.json)" if corrupt else "ok"
+
+
+@lru_cache(maxsize=16)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """Hashed once per file version (size, mtime), so frequent probes stay cheap."""
+    stat = path.stat()
+    return _sha256(str(path), stat.st_size, stat.st_mtime_ns)
 
 
 @bp.get("/healthz")

@@ -228,3 +228,24 @@ def test_cli_missing_file_and_missing_models(tmp_path, dev_dir):
     no_models = run_cli(image, "--models", tmp_path / "empty")
     assert no_models.returncode == 3 and json.loads(no_models.stdout)["error"] == "model_manifest"
     assert "Traceback" not in no_models.stderr
+
+
+needs_committed_models = pytest.mark.skipif(not (COMMITTED / "manifest.json").exists(),
+                                            reason="models/manifest.json not committed yet")
+
+
+@needs_committed_models
+@pytest.mark.parametrize("distance, orientation", [("close", 1), ("long", 1), ("medium", 6)])
+def test_committed_models_crop_the_phantom_lesion(pipeline, distance, orientation):
+    from models.phantom import render
+    sample = render(11, "HI", distance)
+    upright = Image.fromarray(sample.image)
+    data = sample.jpeg if orientation == 1 else encode(upright, "JPEG", orientation=orientation,
+                                                       quality=90)
+    result = pipeline.assess(data)
+    assert result.quality == "ok"
+    assert result.full_size == upright.size
+    lesion = sample.mask == 2
+    for crop in result.crops:
+        x0, y0, x1, y1 = crop.box
+        assert lesion[y0:y1, x0:x1].mean() >= 0.05  # the crop sits on the true lesion

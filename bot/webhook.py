@@ -56,10 +56,35 @@ def parse_events(body: bytes) -> list[dict]:
     try:
         payload = json.loads(body)
         events = payload["events"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         log.warning("signed webhook body is not LINE JSON; ignored")
         return []
     if not isinstance(events, list):
         log.warning("webhook 'events' is not a list; ignored")
         return []
-    return [e for e in events if isinstance(e, dict)]
+    kept = [e for e in events if isinstance(e, dict) and well_formed(e)]
+    if len(kept) < len(events):
+        log.warning("%d malformed webhook event(s) ignored", len(events) - len(kept))
+    return kept
+
+
+def _optional(value, kind) -> bool:
+    return value is None or (isinstance(value, kind) and not isinstance(value, bool))
+
+
+def well_formed(event: dict) -> bool:
+    """The fields our handlers rely on have LINE's documented types. Anything else is dropped
+    here with one log line, instead of failing in a handler (and being retried) later."""
+    source, message, postback = event.get("source"), event.get("message"), event.get("postback")
+    return (
+        isinstance(event.get("type"), str)
+        and isinstance(source, dict)
+        and all(_optional(source.get(k), str) for k in ("type", "userId", "groupId", "roomId"))
+        and any(isinstance(source.get(k), str) for k in ("userId", "groupId", "roomId"))
+        and all(_optional(event.get(k), str) for k in ("replyToken", "webhookEventId", "mode"))
+        and _optional(event.get("timestamp"), (int, float))
+        and (message is None or (isinstance(message, dict) and isinstance(message.get("id"), str)
+                                 and isinstance(message.get("type"), str)
+                                 and _optional(message.get("text"), str)))
+        and (postback is None or (isinstance(postback, dict) and isinstance(postback.get("data"), str)))
+    )

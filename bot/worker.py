@@ -88,8 +88,9 @@ class Worker:
 
     def handle(self, db, row):
         event, event_id = row["event"], row["event_id"]
-        ctx = EventContext(self.services, db, event, event_id)
+        ctx = None
         try:
+            ctx = EventContext(self.services, db, event, event_id)
             handlers.dispatch(ctx)
         except Exception as e:  # noqa: BLE001
             self._failed(db, row, e, ctx)

@@ -1,6 +1,7 @@
 """The overlay picture: what the extraction did, readable on a phone.
 
-Skin is tinted blue, lesion magenta with a white outline; each chosen crop is a thick yellow
+Skin is lightly tinted blue; the lesion keeps its own colours inside a magenta outline with a
+white halo (a filled tint hid the very texture a clinician wants to see); each chosen crop is a thick yellow
 box labelled with its rank and top class; a footer lists each crop's probability, the
 verdict, the photo-level result and which (unvalidated) models made it.
 """
@@ -15,7 +16,8 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont
 LONG_SIDE = 1080
 SKIN_TINT = (40, 150, 255)
 LESION_TINT = (255, 0, 150)
-SKIN_ALPHA, LESION_ALPHA = 0.25, 0.35  # light enough to still see the rash itself
+SKIN_ALPHA = 0.22  # light enough to still see the skin itself
+OUTLINE_WIDTH = 3
 BOX_COLOUR = (255, 220, 0)
 INK, PAPER = (255, 255, 255), (20, 20, 20)
 FONT_FILES = ("DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
@@ -83,14 +85,14 @@ def _mask_image(mask: np.ndarray, size) -> Image.Image:
 
 
 def _tint(base: Image.Image, masks) -> Image.Image:
-    for mask, colour, alpha in ((masks.skin, SKIN_TINT, SKIN_ALPHA),
-                                (masks.lesion, LESION_TINT, LESION_ALPHA)):
-        shape = _mask_image(mask, base.size)
-        layer = Image.blend(base, Image.new("RGB", base.size, colour), alpha)
-        base = Image.composite(layer, base, shape)
+    skin_only = np.logical_and(masks.skin, np.logical_not(masks.lesion))
+    layer = Image.blend(base, Image.new("RGB", base.size, SKIN_TINT), SKIN_ALPHA)
+    base = Image.composite(layer, base, _mask_image(skin_only, base.size))
     lesion = _mask_image(masks.lesion, base.size)
-    outline = ImageChops.subtract(_dilate(lesion, 2), lesion)
-    base.paste(INK, mask=outline)
+    ring = _dilate(lesion, OUTLINE_WIDTH)
+    halo = ImageChops.subtract(_dilate(ring, 1), ring)
+    base.paste(INK, mask=halo)
+    base.paste(LESION_TINT, mask=ImageChops.subtract(ring, lesion))
     return base
 
 
@@ -134,7 +136,7 @@ def _footer_lines(assessment) -> list[str]:
                       for i, c in enumerate(assessment.crops, start=1))
     return [f"quality: {assessment.quality}   result: {result}",
             f"crops: {crops or 'none'}",
-            "blue = skin   magenta = lesion   yellow = crops",
+            "blue = skin   magenta line = lesion   yellow = crops",
             f"segmenter {models.get('segmenter')}",
             f"classifier {models.get('classifier')} · {validated}"]
 

@@ -135,23 +135,30 @@ def get_json(url):
         return json.loads(error.read())
 
 
-def post_json(url, body: bytes, content_type="application/json"):
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
 # --- the emulator's side door --------------------------------------------------------------
 
 class Line:
+    """The emulator's side door, over one keep-alive connection per thread (a new connection
+    per call would measure the emulator's accept queue, not the bot)."""
+
     def __init__(self, url):
         self.url = url
+        self._local = threading.local()
+
+    def _request(self, method, path, body=None, content_type="application/json"):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            host, port = self.url.removeprefix("http://").split(":")
+            conn = self._local.conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        conn.request(method, path, body=body, headers={"Content-Type": content_type})
+        response = conn.getresponse()
+        return json.loads(response.read())
 
     def reply_token(self, to) -> str:
-        return post_json(self.url + "/_emulator/reply-token", json.dumps({"to": to}).encode())["replyToken"]
+        return self._request("POST", "/_emulator/reply-token", json.dumps({"to": to}).encode())["replyToken"]
 
     def add_content(self, message_id, data: bytes):
-        post_json(f"{self.url}/_emulator/content/{message_id}", data, "image/jpeg")
+        self._request("POST", f"/_emulator/content/{message_id}", data, "image/jpeg")
 
     def sent(self) -> list[dict]:
         return get_json(self.url + "/_emulator/sent")["sent"]

@@ -75,8 +75,7 @@ class Emulator:
         self.calls: list[Call] = []
         self.loading_calls: list[dict] = []
         self.held = 0  # calls currently or ever held by a "hang"/"timeout" fault
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), _handler_for(self))
         self._thread = None
 
     # --- lifecycle ------------------------------------------------------------------
@@ -195,6 +194,11 @@ class Emulator:
         if method == "POST" and parts.path == "/_emulator/reply-token":
             return 200, {}, {"replyToken": self.issue_reply_token(_json(body)["to"])}
         return 404, {}, {"message": "Not found"}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # socketserver's default of 5 resets bursts of new connections
 
 
 # --- routes ---------------------------------------------------------------------------

@@ -1,0 +1,189 @@
+"""Privacy as tests: logs hold no message text, photo bytes or raw user id (in-process and
+the real server's stderr); photos are stored only after consent; no endpoint lists users.
+
+Deletion leaving no row, file or byte (database file and its -wal included) is proven in
+tests/test_deletion.py and tests/test_storage.py::test_forget_leaves_no_byte_of_the_user_id.
+"""
+import base64
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from storage import assessments
+from tests.support import webhooks
+from tests.support.chat import photo
+from tests.support.devmodels import build_dev_models
+
+ROOT = Path(__file__).resolve().parents[1]
+USER = "U" + "d1a9" * 8
+SECRET_WORDS = "my-private-rash-diary-entry"
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    return {**app_config, "models_dir": build_dev_models(tmp_path / "models")}
+
+
+def leaks(text: str, picture: bytes) -> list[str]:
+    found = []
+    if USER in text or USER[1:] in text:
+        found.append("raw user id")
+    if SECRET_WORDS in text:
+        found.append("message text")
+    for blob in (picture[100:140], base64.b64encode(picture[300:330]), picture[300:330].hex().encode()):
+        if blob.decode("latin-1") in text:
+            found.append("photo bytes")
+    return found
+
+
+def a_whole_conversation(chat, emulator, user=USER):
+    """Follow, consent, a text, a photo (with LINE failing once), history, delete."""
+    talk = chat("en", user)
+    picture = photo("IM")
+    talk.follow()
+    talk.agree()
+    talk.say(SECRET_WORDS)
+    emulator.fail_next(1, status=500)
+    talk.photo(picture)
+    talk.photo(b"\xff\xd8" + SECRET_WORDS.encode() * 20)  # a broken photo: an error path
+    talk.say("history")
+    talk.say("delete my data")
+    talk.tap("action=delete&confirm=yes")
+    return picture
+
+
+def test_logs_of_a_whole_conversation_hold_no_text_photo_or_user_id(chat, emulator, caplog):
+    caplog.set_level(logging.DEBUG)
+    picture = a_whole_conversation(chat, emulator)
+    assert len(caplog.records) > 5
+    assert leaks(caplog.text, picture) == []
+
+
+def test_the_real_servers_stderr_holds_no_text_photo_or_user_id(tmp_path, emulator):
+    """`python -m bot serve` as in production, its whole output captured."""
+    with socket_port() as port:
+        pass
+    models = build_dev_models(tmp_path / "models")
+    env = {**os.environ, "LINE_CHANNEL_SECRET": "privacy-secret", "LINE_CHANNEL_ACCESS_TOKEN": emulator.access_token,
+           "LINE_API_BASE_URL": emulator.url, "ADAI_DATA_DIR": str(tmp_path / "var"), "ADAI_MODELS_DIR": str(models)}
+    log_path = tmp_path / "server.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], cwd=ROOT,
+                                  env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_until(lambda: _up(url), 30)
+            picture = photo("HI")
+            emulator.add_content("m-privacy", picture)
+            evs = [webhooks.follow(user=USER, reply_token=emulator.issue_reply_token(USER)),
+                   webhooks.postback("action=consent&v=yes", user=USER, reply_token=emulator.issue_reply_token(USER)),
+                   webhooks.text(SECRET_WORDS, user=USER, reply_token=emulator.issue_reply_token(USER)),
+                   webhooks.image(message_id="m-privacy", user=USER, reply_token=emulator.issue_reply_token(USER)),
+                   webhooks.image(message_id="m-missing", user=USER, reply_token=emulator.issue_reply_token(USER))]
+            emulator.fail_next(1, status=500, path="/content")
+            for ev in evs:  # one at a time, as one user types
+                raw, headers = webhooks.signed("privacy-secret", ev)
+                assert requests.post(url + "/callback", data=raw, headers=headers, timeout=10).status_code == 200
+            assert emulator.wait_for(lambda e: len(e.sent) >= len(evs), timeout=30)
+        finally:
+            server.terminate()
+            server.wait(10)
+    text = log_path.read_text(errors="replace")
+    assert "handled" in text  # the server did log its work
+    assert leaks(text, picture) == [] and "Traceback" not in text
+
+
+class socket_port:
+    def __enter__(self):
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        return self.sock.getsockname()[1]
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+
+def _up(url) -> bool:
+    try:
+        return requests.get(url + "/healthz", timeout=1).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def wait_until(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise TimeoutError
+
+
+# --- consent before storage ----------------------------------------------------------------------
+
+def stored_files(data_dir: Path) -> list[Path]:
+    return [p for p in data_dir.rglob("*") if p.is_file() and not p.name.startswith("adai.sqlite3")]
+
+
+def database_bytes(data_dir: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(data_dir.glob("adai.sqlite3*")))
+
+
+@pytest.mark.parametrize("choice", ["never asked", "declined", "photo first, consent later"])
+def test_a_photo_sent_without_consent_is_never_stored(chat, db, services, choice):
+    user = chat("en")
+    user.follow()
+    if choice == "declined":
+        user.decline()
+    picture = photo("AD")
+    (card,) = user.photo(picture)
+    assert card["type"] == "flex"  # assessed and answered all the same
+    if choice == "photo first, consent later":
+        user.agree()
+    data_dir = services.config.data_dir
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert stored_files(data_dir) == [] and assessments.recent(db, user.user) == []
+    assert picture[200:260] not in database_bytes(data_dir)
+
+
+def test_after_consent_the_photo_is_stored_in_the_users_hashed_folder_only(chat, db, services):
+    user = chat("en")
+    user.follow()
+    user.agree()
+    user.photo(photo("AD"))
+    kept = stored_files(services.config.data_dir)
+    assert kept and all(user.user not in str(p) for p in kept)
+    assert len(assessments.recent(db, user.user)) == 1
+
+
+# --- no endpoint lists users ---------------------------------------------------------------------
+
+KNOWN_RULES = {"/callback", "/healthz", "/media/<token>", "/referral/<token>", "/referral/<token>/<kind>/<ref>.jpg",
+               "/referral/<token>/chart.png", "/referral/<token>/font.ttf", "/static/<path:filename>"}
+
+
+def test_no_endpoint_lists_users(app, client, chat, emulator):
+    for lang in ("ja", "en"):
+        talk = chat(lang)
+        talk.follow()
+        talk.agree()
+        talk.photo(photo("AD"))
+    user_ids = {s["to"] for s in emulator.sent}
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    assert rules <= KNOWN_RULES, f"new endpoints need a privacy review: {rules - KNOWN_RULES}"
+    for rule in app.url_map.iter_rules():
+        path = rule.rule
+        for argument in rule.arguments:  # any guess at an argument
+            path = path.replace(f"<{argument}>", "all").replace(f"<path:{argument}>", "all")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(path, method=method)
+            assert not any(u.encode() in response.data for u in user_ids), path
+            assert response.status_code != 500, path

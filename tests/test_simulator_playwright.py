@@ -1,72 +1,137 @@
 """The simulator page in headless Chromium (Debian's, no browser download): follow → consent →
-photo → result card, against a real server in simulator mode; a screenshot is kept in
-tests/artifacts/."""
+a phantom photo through the committed models → result card and its buttons, against a real
+server in simulator mode, in Japanese and English; screenshots are kept in tests/artifacts/."""
 import shutil
+import socket
+import threading
 from pathlib import Path
 
 import pytest
 
-from tests.support.chat import photo
-from tests.support.devmodels import build_dev_models
+from models.phantom import render
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+MODELS = Path(__file__).resolve().parents[1] / "models"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
+PHANTOM_SEED = 2  # a forearm, Monk tone 8: the committed models read it as HI (p ≈ 0.96)
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists() and shutil.which("chromium") is None,
     reason="Debian's chromium is not installed (make chromium)",
 )
 
+# What the patient taps and reads, per LINE language.
+WORDS = {
+    "ja": {"greeting": "友だち追加ありがとうございます", "agree": "同意する", "agreed": "記録を保存します",
+           "urgent": "今日中に受診してください", "finding": "ヘルペス", "not_validated": "臨床的な検証を受けていません",
+           "model": "adai-cls", "questions": "4つの質問に答える", "overlay": "AIが見た場所",
+           "clinic": "病院を探す", "first_question": "熱がある", "yes": "はい", "font_probe": "今日中に受診"},
+    "en": {"greeting": "Thanks for adding me", "agree": "I agree", "agreed": "I will keep your record",
+           "urgent": "See a doctor today", "finding": "herpes", "not_validated": "not clinically validated",
+           "model": "adai-cls", "questions": "Answer 4 questions", "overlay": "Show what I looked at",
+           "clinic": "Find a clinic", "first_question": "fever", "yes": "Yes", "font_probe": "today"},
+}
+SCREENSHOTS = {"ja": "simulator.png", "en": "simulator_en.png"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
 
 @pytest.fixture
 def app_config(tmp_path):
-    """No LINE credentials: simulator mode with the in-process LINE emulator."""
-    return {"data_dir": tmp_path / "var", "models_dir": build_dev_models(tmp_path / "models")}
+    """No LINE credentials: simulator mode with the in-process LINE emulator, and the
+    committed models (models/*.onnx, manifest.json). The port is fixed before the app is
+    made, so the links the bot sends (http://127.0.0.1:PORT/media/...) open, as after
+    `make run`."""
+    return {"data_dir": tmp_path / "var", "models_dir": MODELS, "port": free_port()}
 
 
 @pytest.fixture
-def page(live_server):
+def live_server(app):
+    """conftest's live_server, on the port the app's links name."""
+    from waitress.server import create_server
+
+    services = app.extensions["adai"]
+    server = create_server(app, host="127.0.0.1", port=services.config.port, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    services.worker.start()
+    server.url = services.config.base_url
+    yield server
+    services.worker.stop()
+    server.close()
+
+
+@pytest.fixture
+def browser(live_server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists()
                                              else shutil.which("chromium"), args=LAUNCH_ARGS)
-        page = browser.new_page(viewport={"width": 460, "height": 1400})
-        page.set_default_timeout(15_000)
-        yield page
+        yield browser
         browser.close()
 
 
-def test_follow_consent_photo_result_card(live_server, page, tmp_path):
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 460, "height": 1400})
+    page.set_default_timeout(20_000)
+    return page
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_follow_consent_photo_result_card(live_server, page, tmp_path, lang):
     from playwright.sync_api import expect
 
+    words = WORDS[lang]
     page.goto(live_server.url + "/simulator")
+    page.select_option("#language", lang)
     page.click("#follow")
-    expect(page.locator(".bot-side").first).to_contain_text("友だち追加ありがとうございます")
-    page.locator(".quick button", has_text="同意する").click()
-    expect(page.locator(".bot-side").last).to_contain_text("記録を保存します")
+    expect(page.locator(".bot-side").first).to_contain_text(words["greeting"])
+    page.locator(".quick button", has_text=words["agree"]).click()
+    expect(page.locator(".bot-side").last).to_contain_text(words["agreed"])
 
+    sample = render(PHANTOM_SEED, label="HI", distance="medium")
     image = tmp_path / "rash.jpg"
-    image.write_bytes(photo("HI"))
+    image.write_bytes(sample.jpeg)
     page.set_input_files("#photo", str(image))
     card = page.locator(".flex-bubble").last
-    expect(card).to_contain_text("今日中に受診してください")
-    expect(card).to_contain_text("臨床的な検証を受けていません")
-    expect(card.locator("button", has_text="4つの質問に答える")).to_be_visible()
+    # Urgent care leads: the card's first line is the level, in the level's colour.
+    expect(card.locator(".fx-text").first).to_have_text(words["urgent"])
+    expect(card).to_contain_text(words["finding"])
+    expect(card).to_contain_text(words["not_validated"])
+    expect(card).to_contain_text(words["model"])
+    for label in (words["questions"], words["clinic"], words["overlay"]):
+        expect(card.locator("button", has_text=label)).to_be_visible()
+    # The card fits the chat column: no text spills out of the bubble.
+    box, chat = card.bounding_box(), page.locator("#chat").bounding_box()
+    assert box["x"] >= chat["x"] and box["x"] + box["width"] <= chat["x"] + chat["width"]
 
     # Japanese is drawn with the bundled IPAex font, not a system fallback (no tofu).
-    assert page.evaluate("document.fonts.check('16px IPAexGothic', '今日中に受診')")
+    assert page.evaluate(f"document.fonts.check('16px IPAexGothic', {words['font_probe']!r})")
     assert page.evaluate("[...document.fonts].some(f => f.family.includes('IPAex') && f.status === 'loaded')")
 
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "simulator.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / SCREENSHOTS[lang]), full_page=True)
+
+    # "Show what I looked at" opens the overlay picture through its signed link.
+    with page.expect_popup() as popup:
+        card.locator("button", has_text=words["overlay"]).click()
+    overlay = popup.value
+    overlay.wait_for_load_state()
+    assert "/media/" in overlay.url
+    assert overlay.evaluate("document.images.length === 1 && document.images[0].naturalWidth > 100")
+    overlay.close()
 
     # A Flex button posts its postback: the first red-flag question arrives as quick replies.
-    card.locator("button", has_text="4つの質問に答える").click()
-    expect(page.locator(".bot-side").last).to_contain_text("熱がある")
-    expect(page.locator(".quick button", has_text="はい")).to_be_visible()
+    card.locator("button", has_text=words["questions"]).click()
+    expect(page.locator(".bot-side").last).to_contain_text(words["first_question"])
+    expect(page.locator(".quick button", has_text=words["yes"])).to_be_visible()
 
 
 def test_simulator_is_absent_with_real_credentials(tmp_path):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot import media
 from bot.cards import postback, text_message
+from bot.handlers import profile_lang
 from storage import assessments, consent, files, users
 from storage.db import now_iso
 
@@ -29,15 +30,6 @@ def request_message(ctx) -> dict:
         ctx.t("conv.consent_request", years=_years(ctx)),
         [postback(agree, "action=consent&v=yes", agree), postback(later, "action=consent&v=no", later)],
     )
-
-
-def profile_lang(ctx) -> str | None:
-    """ja or en from the user's LINE profile; None when LINE does not tell us."""
-    try:
-        language = ctx.line.profile(ctx.user_id).get("language") or ""
-    except Exception:  # noqa: BLE001 — the default language is a fine answer
-        return None
-    return "en" if language.startswith("en") else "ja" if language else None
 
 
 def on_follow(ctx):

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 # --- events ---------------------------------------------------------------------------
 
 def on_follow(ctx):
-    lang = _profile_lang(ctx)
+    lang = profile_lang(ctx)
     users.follow(ctx.db, ctx.user_id, ctx.now(), lang)
     ctx.lang = users.lang(ctx.db, ctx.user_id)
     ctx.answer({"type": "text", "text": ctx.t("core.greeting")})
@@ -37,11 +37,15 @@ def on_ignored(ctx):
     """Events that need nothing from us (unsend, read receipts, beacons…)."""
 
 
-def _profile_lang(ctx):
+def profile_lang(ctx) -> str | None:
+    """ja or en from the user's LINE profile; None when LINE does not tell us (the stored or
+    default language then stays)."""
     try:
         language = ctx.line.profile(ctx.user_id).get("language") or ""
     except Exception as e:  # noqa: BLE001 — a greeting in the default language is fine
         log.info("profile unavailable: %s", type(e).__name__)
+        return None
+    if not language:
         return None
     return "en" if language.startswith("en") else "ja"
 

@@ -27,6 +27,9 @@ class EventContext:
         self.user_id = source.get("userId")
         # Where answers go: the group or room when there is one, else the user.
         self.chat_id = source.get("groupId") or source.get("roomId") or self.user_id
+        # Whose row a sent batch is: only in one-to-one chats. In groups and rooms nothing
+        # about the member is stored (the retry key alone makes replays exactly-once).
+        self.sent_owner = self.user_id if self.source_type == "user" else None
         self.lang = users.lang(db, self.user_id) if self.user_id else texts.DEFAULT_LANG
         self._reply_token = event.get("replyToken")
         self._seq = 0
@@ -85,7 +88,7 @@ class EventContext:
             use_reply = self.reply_token_fresh()
         if use_reply:
             token, self._reply_token = self._reply_token, None  # a token works once
-            sent.begin(self.db, key, self.user_id, "reply", len(batch), self.now())
+            sent.begin(self.db, key, self.sent_owner, "reply", len(batch), self.now())
             try:
                 self.line.reply(token, batch)
                 sent.finish(self.db, key, self.now())
@@ -101,6 +104,6 @@ class EventContext:
                     return
                 log.info("reply token refused (expired?); pushing instead")
         self._reply_token = None
-        sent.begin(self.db, key, self.user_id, "push", len(batch), self.now())
+        sent.begin(self.db, key, self.sent_owner, "push", len(batch), self.now())
         self.line.push(self.chat_id, batch, retry_key=key)
         sent.finish(self.db, key, self.now(), kind="push")

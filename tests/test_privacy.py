@@ -154,6 +154,21 @@ def test_a_photo_sent_without_consent_is_never_stored(chat, db, services, choice
     assert picture[200:260] not in database_bytes(data_dir)
 
 
+@pytest.mark.parametrize("where", ["group", "room"])
+def test_a_group_or_room_chat_leaves_no_member_or_chat_id_in_the_database_file(events, deliver, emulator, db,
+                                                                              services, where):
+    member, chat_id = webhooks.user_id(), "C" + webhooks.user_id()[1:]
+    deliver(events.text(SECRET_WORDS, user=member, **{where: chat_id}),
+            events.postback("action=consent&v=yes", user=member, **{where: chat_id}))
+    assert len(emulator.messages_to(chat_id)) == 2  # one short note each, in the chat
+    assert db.execute("SELECT count(*) FROM sent").fetchone()[0] == 2  # replays stay exactly-once
+    assert db.execute("SELECT count(*) FROM sent WHERE user_id IS NOT NULL").fetchone()[0] == 0
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = database_bytes(services.config.data_dir)
+    for secret in (member, chat_id, SECRET_WORDS):
+        assert secret.encode() not in raw
+
+
 def test_after_consent_the_photo_is_stored_in_the_users_hashed_folder_only(chat, db, services):
     user = chat("en")
     user.follow()

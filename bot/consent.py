@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot import media
 from bot.cards import postback, text_message
 from bot.handlers import profile_lang
-from storage import assessments, consent, files, users
+from storage import assessments, consent, files, retention, users
 from storage.db import now_iso
 
 log = logging.getLogger(__name__)
@@ -94,17 +94,19 @@ def consent_command(ctx, rest: str = ""):
     status(ctx)
 
 
-def purge_expired(services, db, now) -> int:
-    """Worker maintenance: results (and their photo and overlay) older than the retention
-    period we promised are deleted. Returns how many."""
+def purge_expired(services, db, now) -> dict:
+    """Worker maintenance: everything of a user's health data older than the retention period
+    we promised goes — rows of every health table (storage.retention) and the files in the
+    users' folders (photos, overlays, charts) dated before the cutoff. Returns rows per table
+    and the number of files."""
     cutoff = now - timedelta(days=retention_days(services.config))
-    expired = assessments.older_than(db, now_iso(cutoff))
-    for row in expired:
+    for row in assessments.older_than(db, now_iso(cutoff)):  # by name, whatever a file's date
         folder = files.user_dir(services.config.data_dir, row["user_id"])
         for kind, ref in (("photo", row["photo_ref"]), ("overlay", row["overlay_ref"])):
             if ref:
                 (folder / media.file_name(kind, ref)).unlink(missing_ok=True)
-        assessments.delete(db, row["id"])
-    if expired:
-        log.info("retention: deleted %d results older than %s", len(expired), cutoff.date())
-    return len(expired)
+    deleted = retention.purge(db, cutoff)
+    deleted["files"] = files.remove_older_than(services.config.data_dir, cutoff.timestamp())
+    if any(deleted.values()):
+        log.info("retention: deleted %s older than %s", deleted, cutoff.date())
+    return deleted

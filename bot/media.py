@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import re
 import time
 
@@ -97,11 +98,14 @@ def file_name(kind, ref):
     return f"{kind}-{ref}.{EXTENSIONS[KINDS[kind]]}"
 
 
-def store(config, user_id, kind, ref, data: bytes):
-    """Write a picture into the user's folder (removed with the user by storage.users.forget)."""
+def store(config, user_id, kind, ref, data: bytes, now=None):
+    """Write a picture into the user's folder (removed with the user by storage.users.forget).
+    now (the app clock's aware datetime) dates the file, so retention ages it by that clock."""
     check_kind_ref(kind, ref)
     path = files.user_dir(config.data_dir, user_id, create=True) / file_name(kind, ref)
     path.write_bytes(data)
+    if now is not None:
+        os.utime(path, (now.timestamp(), now.timestamp()))
     return path
 
 

@@ -115,10 +115,10 @@ def _result(ctx, chosen: Looked, result: Triage, probabilities: dict, total: int
 def _store(ctx, chosen: Looked, result: Triage, total: int) -> tuple[int, str | None]:
     """Keep the photo and its overlay in the user's folder (bot.media) and the result."""
     ref = secrets.token_urlsafe(12)
-    media.store(ctx.config, ctx.user_id, "photo", ref, chosen.data)
+    media.store(ctx.config, ctx.user_id, "photo", ref, chosen.data, ctx.now())
     overlay_ref = None
     try:
-        media.store(ctx.config, ctx.user_id, "overlay", ref, chosen.assessment.overlay_jpeg())
+        media.store(ctx.config, ctx.user_id, "overlay", ref, chosen.assessment.overlay_jpeg(), ctx.now())
         overlay_ref = ref
     except Exception:  # noqa: BLE001 — the result stands without its picture
         log.exception("overlay not drawn")

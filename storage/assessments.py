@@ -50,10 +50,6 @@ def older_than(db, cutoff_iso) -> list[dict]:
     return [_decoded(row) for row in db.query("SELECT * FROM assessments WHERE created_at < ?", [cutoff_iso])]
 
 
-def delete(db, assessment_id):
-    db.execute("DELETE FROM assessments WHERE id = ?", [assessment_id])
-
-
 def _decoded(row: dict) -> dict:
     row = dict(row)
     row["probabilities"] = json.loads(row["probabilities"])

@@ -27,3 +27,17 @@ def remove_user_dir(data_dir, user_id: str) -> bool:
         shutil.rmtree(path)
         return True
     return False
+
+
+def remove_older_than(data_dir, timestamp: float) -> int:
+    """Remove every user file last written before timestamp (retention), and folders left
+    empty. Returns how many files."""
+    count = 0
+    for folder in (Path(data_dir) / "users").glob("*"):
+        for path in folder.iterdir():
+            if path.is_file() and path.stat().st_mtime < timestamp:
+                path.unlink(missing_ok=True)
+                count += 1
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return count

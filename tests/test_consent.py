@@ -98,3 +98,39 @@ def test_results_older_than_the_retention_period_are_purged_with_their_files(cha
     assert kept["finding"] == "IM"
     assert {p.name for p in folder.iterdir()} == {
         media.file_name("overlay", kept["overlay_ref"]), media.file_name("photo", kept["photo_ref"])}
+
+
+def test_retention_covers_every_health_table_and_file_of_the_user(chat, db, services, clock):
+    """POEM answers, referral links and charts age out with the results; the account (user,
+    consent answer, reminder settings) stays."""
+    from bot import reminders
+    from storage import retention
+    from tests.test_charts import add_checkin
+
+    user = chat("en")
+    user.follow()
+    user.agree()
+    reminders.send_due(db, services.line, clock.now())  # makes the weekly check-in's row
+    user.photo(photo("AD"))
+    add_checkin(db, user.user, clock.now(), 12)
+    user.say("summary for my doctor")
+    user.say("history")  # draws and stores a chart
+    folder = files.user_dir(services.config.data_dir, user.user)
+    old_files = set(folder.iterdir())
+    assert any(p.name.startswith("chart-") for p in old_files)
+    clock.advance(days=729)
+    user.photo(photo("IM"))
+    add_checkin(db, user.user, clock.now(), 5)
+    user.say("summary for my doctor")
+    clock.advance(days=2)  # the first records are now 731 days old, the second 2
+
+    services.worker.maintain(db)
+    counts = {t: db.execute(f"SELECT count(*) FROM [{t}] WHERE user_id = ?", [user.user]).fetchone()[0]
+              for t in ("assessments", "poem_checkins", "referrals", "users", "consents", "reminders")}
+    assert counts == {"assessments": 1, "poem_checkins": 1, "referrals": 1, "users": 1, "consents": 1,
+                      "reminders": 1}  # the weekly check-in, on since consent
+    assert db.execute("SELECT score FROM poem_checkins WHERE user_id = ?", [user.user]).fetchone()[0] == 5
+    left = set(folder.iterdir())
+    assert not (left & old_files) and len(left) == 2  # the new photo and overlay only
+    # Every table with a user_id is either account state or dated, so it can expire.
+    assert {"assessments", "poem_checkins", "referrals"} <= set(retention.health_tables(db))

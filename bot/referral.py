@@ -97,7 +97,12 @@ def _assessment_view(row, lang, tz):
     return {
         "id": row["id"], "date": _local(row["created_at"], tz),
         "level": t(f"chart.risk.{row['level']}", lang), "level_code": row["level"],
-        "top": f"{t('conv.cls_' + row['finding'], lang)} ({row['top'] or '-'})",
+        # The triage finding (a complication can lead with less than the top probability),
+        # then every class's probability, so a clinician sees both.
+        "top": t("conv.cls_" + row["finding"], lang),
+        "probabilities": " · ".join(
+            f"{t('conv.cls_' + code, lang)} {100 * p:.0f}%"
+            for code, p in sorted((row["probabilities"] or {}).items(), key=lambda item: -item[1])),
         "p_not_ad": None if row["p_not_ad"] is None else f"{100 * row['p_not_ad']:.0f}%",
         "lesion": None if row["lesion_fraction"] is None else f"{100 * row['lesion_fraction']:.1f}%",
         "models": row["models"], "validated": bool(row["validated"]),

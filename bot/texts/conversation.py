@@ -74,8 +74,9 @@ JA = {
     "conv.not_validated": "このモデルは臨床的な検証を受けていません。診断ではなく、受診の目安です。",
     "conv.validated": "診断ではなく、受診の目安です。",
     "conv.advice_urgent_HI": (
-        "ヘルペスが湿疹に広がると、今日中の抗ウイルス薬が必要です。今日、皮膚科か救急外来を受診してください。"
-        "目の近くなら眼科も今日受診を。ぐったりしている・意識がおかしいときは119番へ。"
+        "湿疹にヘルペスが広がっているかもしれません。その場合、今日中に抗ウイルス薬の治療が必要です。"
+        "今日、皮膚科か救急外来を受診してください。目の近くなら眼科も今日受診を。"
+        "ぐったりしている・意識がおかしいときは119番へ。"
     ),
     "conv.advice_urgent_other": (
         "深い感染のおそれがあります。今日中に受診してください。"
@@ -110,9 +111,6 @@ JA = {
     "conv.qr_no": "いいえ",
     "conv.rf_updated": "回答ありがとうございます。結果を更新しました。",
     "conv.rf_expired": "この質問は使えなくなりました。もう一度写真を送ってください。",
-    # overlay
-    "conv.overlay_ready": "AIが湿疹として見た場所（色付き）と、判定に使った枠です。リンクは{hours}時間有効です。",
-    "conv.overlay_gone": "この画像はもう表示できません。もう一度写真を送ってください。",
     # commands
     "conv.history_header": "最近の結果",
     "conv.history_line": "{date}　{level}（{finding}）",
@@ -184,7 +182,7 @@ EN = {
     "conv.set_skipped": "{k} photo(s) could not be read and were not used.",
     "conv.not_stored": "Without consent, this photo and its result were not kept.",
     "conv.store_failed": "This time the photo and its result could not be saved. The result is as shown here.",
-    "conv.photo_limit": "You can send up to {limit} photos an hour. Please wait a little. If it is urgent, see a doctor.",
+    "conv.photo_limit": "You can send up to {limit} photos an hour. Please wait a little before sending more. If your symptoms are urgent, see a doctor.",
     "conv.alt_result": "Result: {level}",
     "conv.level_urgent": "See a doctor today",
     "conv.level_soon": "See a doctor within a few days",
@@ -208,9 +206,9 @@ EN = {
     "conv.not_validated": "This model is not clinically validated. It is not a diagnosis, only a guide to when to see a doctor.",
     "conv.validated": "Not a diagnosis, only a guide to when to see a doctor.",
     "conv.advice_urgent_HI": (
-        "Herpes spreading on eczema needs antiviral treatment today. Go to a dermatologist or "
-        "emergency department today. Near the eyes, see an eye doctor today too. "
-        "Very unwell or confused: call 119."
+        "This may be herpes spreading on eczema, which needs antiviral treatment today. Go to a "
+        "dermatologist or emergency department today. If it is near the eyes, see an eye doctor today too. "
+        "If you feel very unwell or confused, call 119."
     ),
     "conv.advice_urgent_other": (
         "This may be a deep infection. See a doctor today. High fever and very unwell, "
@@ -244,8 +242,6 @@ EN = {
     "conv.qr_no": "No",
     "conv.rf_updated": "Thank you for your answers. Here is the updated result.",
     "conv.rf_expired": "These questions are no longer available. Please send the photo again.",
-    "conv.overlay_ready": "Coloured: where the AI saw the rash; boxes: the parts it judged. The link works for {hours} hours.",
-    "conv.overlay_gone": "This picture is no longer available. Please send the photo again.",
     "conv.history_header": "Recent results",
     "conv.history_line": "{date}  {level} ({finding})",
     "conv.history_empty": "No saved results yet.",

@@ -5,7 +5,7 @@ JA = {
         "友だち追加ありがとうございます。\n"
         "アトピー性皮膚炎の皮膚の写真を送ると、AIが気になる合併症の可能性をお知らせし、"
         "経過の記録と受診の目安をお手伝いします。\n"
-        "これは医師の診断ではありません。"
+        "これは医師の診断ではありません。緊急のときは119番に電話してください。"
     ),
     "core.help_title": "使い方",
     "core.help_intro": "皮膚の写真を送ってください。次の言葉も使えます：",
@@ -25,7 +25,7 @@ EN = {
         "Thank you for adding me.\n"
         "Send a photo of your skin with atopic dermatitis, and the AI will tell you whether "
         "a complication might need attention, help you track your skin and suggest when to see a doctor.\n"
-        "This is not a doctor's diagnosis."
+        "This is not a doctor's diagnosis. In an emergency, call 119."
     ),
     "core.help_title": "How to use",
     "core.help_intro": "Send a photo of your skin. You can also type:",

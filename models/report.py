@@ -54,6 +54,13 @@ def targets(result: dict) -> list[tuple[str, str, bool]]:
     return rows
 
 
+PHOTO_GATE = ("too_small", "too_dark", "too_bright", "blurry")  # refused before segmentation
+
+
+def segmented(counters: dict) -> int:
+    return sum(n for verdict, n in counters["quality"].items() if verdict not in PHOTO_GATE)
+
+
 def metrics_table(summary: dict) -> list[str]:
     lines = ["| method | stratum | n | no result | sensitivity | specificity | accuracy (2-class) | AUC | "
              "accuracy (4-class) | macro-F1 |", "|---|---|---|---|---|---|---|---|---|---|"]
@@ -160,9 +167,9 @@ def markdown(result: dict) -> str:
               "![accuracy by distance and ROC](card/evaluation.png)", "",
               "## Confusion matrices (all distances)", "", *confusion_tables(result["summary"]),
               "## Segmentation", "",
-              "IoU over the whole test set (intersection and union summed over all photos), on the "
-              "pipeline's mask grid (long side = the segmenter's input size); the per-photo mean "
-              "is beside it.", "",
+              f"IoU over the {segmented(counters)} photos that passed the pipeline's photo quality "
+              "gate (intersection and union summed over those photos), on the pipeline's mask grid "
+              "(long side = the segmenter's input size); the per-photo mean is beside it.", "",
               "| class | IoU (pooled) | IoU (mean per photo) |", "|---|---|---|"]
     for name, value in iou.items():
         lines.append(f"| {name} | {value['pooled']:.3f} | {value['mean_per_image']:.3f} |")

@@ -112,10 +112,10 @@ class StepBatches(torch.utils.data.Dataset):
 
 
 def load_records(recipe: Recipe, items: list, workers: int) -> list:
-    if recipe.kind == "segmenter":
-        items = [item for item in items if item.mask is not None]
-        return cached(_seg_record, [(item, recipe.cache_side) for item in items], workers)
+    """Both models learn from masked photos only (the classifier's crops come from the mask)."""
     items = [item for item in items if item.mask is not None]
+    if recipe.kind == "segmenter":
+        return cached(_seg_record, [(item, recipe.cache_side) for item in items], workers)
     return cached(_cls_record, [(item, recipe.size) for item in items], workers)
 
 

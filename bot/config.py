@@ -29,6 +29,7 @@ class Config:
     line_attempts: int = 4
     line_backoff_s: float = 0.5
     handle_attempts: int = 5
+    worker_lanes: int = 3  # inbox worker threads; each user's events stay in one (bot/worker.py)
     extra: dict = field(default_factory=dict)  # features' own settings
 
     @property

@@ -1,12 +1,18 @@
-"""The worker: drains the inbox in arrival order, one event at a time, in one thread.
+"""The worker: drains the inbox in lanes, one thread per lane, each lane in arrival order.
 
-At start it first handles whatever a crash left pending. An event whose handling fails
-(LINE down, a bug) is retried later with back-off, then given up and logged. One thread
-keeps each user's events in order (consent before photo)."""
+An event's lane is its user's `lane_key` (storage.inbox) modulo the number of lanes, so one
+user's events are always handled by one thread, one at a time, in the order they arrived
+(consent before photo), while different users' photos are assessed side by side: while one
+lane waits for LINE, SQLite's fsync or onnxruntime (which releases the GIL), another works.
+
+At start every lane first handles whatever a crash left pending in it. An event whose
+handling fails (LINE down, a bug) is retried later with back-off, then given up and logged.
+"""
 
 import logging
 import threading
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 from bot import handlers
 from bot.context import EventContext
@@ -18,72 +24,97 @@ MAINTENANCE_EVERY_S = 600
 # function(services, db, now) run with each maintenance pass; features add theirs here
 # (e.g. the conversation's retention purge).
 MAINTENANCE = []
+# function(services, db, now) -> number of events it stored, run by lane 0 on every pass and
+# at least every SWEEP_EVERY_S (e.g. answering image sets whose last parts never came).
+SWEEPS = []
+SWEEP_EVERY_S = 5.0
 
 
 class Worker:
-    def __init__(self, services):
+    def __init__(self, services, lanes=None):
         self.services = services
-        self._wake = threading.Event()
+        self.lanes = max(1, int(lanes or services.config.worker_lanes))
+        self._wakes = [threading.Event() for _ in range(self.lanes)]
         self._stop = threading.Event()
-        self._thread = None
+        self._threads = []
+        self._count_lock = threading.Lock()
         self.handled = 0
 
     def start(self):
-        self._thread = threading.Thread(target=self._run, name="inbox-worker", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, args=(lane,), name=f"inbox-lane-{lane}", daemon=True)
+            for lane in range(self.lanes)
+        ]
+        for thread in self._threads:
+            thread.start()
         return self
 
     def wake(self):
-        self._wake.set()
+        for wake in self._wakes:
+            wake.set()
 
     def stop(self, timeout=10):
         self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self.wake()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
-    def _run(self):
-        import time
-
+    def _run(self, lane):
         db = self.services.db()
+        wake = self._wakes[lane]
         last_maintenance = float("-inf")
         while not self._stop.is_set():
-            self._wake.clear()
+            wake.clear()
             try:
-                if time.monotonic() - last_maintenance >= MAINTENANCE_EVERY_S:
+                if lane == 0 and time.monotonic() - last_maintenance >= MAINTENANCE_EVERY_S:
                     self.maintain(db)
                     last_maintenance = time.monotonic()
-                self.drain(db)  # at start-up this is the crash recovery: all pending events
+                if lane == 0 and self.sweep(db):
+                    self.wake()
+                self.drain(db, lane)  # at start-up this is the crash recovery of this lane
             except Exception:  # noqa: BLE001 — the worker thread must outlive any bug
-                log.exception("worker loop error")
-            self._wake.wait(self._next_wait(db))
-            if self._stop.is_set():
-                break
+                log.exception("worker lane %d loop error", lane)
+            wait = self._next_wait(db, lane)
+            if lane == 0 and SWEEPS:
+                wait = min(wait, SWEEP_EVERY_S)
+            wake.wait(wait)
 
-    def _next_wait(self, db):
-        """Sleep until woken, or until the earliest postponed retry is due."""
-        row = db.execute(
-            "SELECT min(next_attempt_at) FROM inbox WHERE state = ?", [inbox.PENDING]
-        ).fetchone()
-        if not row or not row[0]:
+    def _next_wait(self, db, lane):
+        """Sleep until woken, or until the lane's earliest postponed retry is due."""
+        due = inbox.next_due(db, lane, self.lanes)
+        if not due:
             return MAINTENANCE_EVERY_S
-        from datetime import datetime
+        seconds = (datetime.fromisoformat(due) - self.services.clock.now()).total_seconds()
+        return max(0.05, min(MAINTENANCE_EVERY_S, seconds))
 
-        due = datetime.fromisoformat(row[0])
-        return max(0.05, min(MAINTENANCE_EVERY_S, (due - self.services.clock.now()).total_seconds()))
-
-    def drain(self, db=None) -> int:
-        """Handle every due pending event; returns how many. Tests call this directly."""
+    def sweep(self, db=None) -> int:
+        """Run every registered sweep; returns how many events they stored."""
         db = db or self.services.db()
+        now = self.services.clock.now()
+        return sum(job(self.services, db, now) for job in SWEEPS)
+
+    def drain(self, db=None, lane=None) -> int:
+        """Handle every due pending event of one lane; returns how many. Tests call it with no
+        lane: sweeps first, then every lane's events, in arrival order, in the calling thread."""
+        db = db or self.services.db()
+        if lane is None:
+            self.sweep(db)
+            lane, lanes = 0, 1
+        else:
+            lanes = self.lanes
         count = 0
         while not self._stop.is_set():
-            batch = inbox.due(db, self.services.clock.now())
+            batch = inbox.due(db, self.services.clock.now(), lane=lane, lanes=lanes)
             if not batch:
                 break
             for row in batch:
+                if self._stop.is_set():
+                    break
                 self.handle(db, row)
                 count += 1
-        self.handled += count
+        with self._count_lock:
+            self.handled += count
         return count
 
     def handle(self, db, row):

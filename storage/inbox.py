@@ -3,6 +3,7 @@ redelivered event is stored once; the body is dropped once handled (it holds use
 the id is kept for RETENTION so later redeliveries are still recognised."""
 
 import json
+import zlib
 from datetime import timedelta
 
 from storage.db import now_iso, transaction
@@ -18,8 +19,8 @@ def store(db, events, now) -> int:
     with transaction(db) as conn:
         before = conn.total_changes
         conn.executemany(
-            "INSERT OR IGNORE INTO inbox (event_id, body, state, received_at, next_attempt_at, handled_at)"
-            " VALUES (:event_id, :body, :state, :received_at, :next_attempt_at, :handled_at)",
+            "INSERT OR IGNORE INTO inbox (event_id, body, state, received_at, next_attempt_at, handled_at, lane_key)"
+            " VALUES (:event_id, :body, :state, :received_at, :next_attempt_at, :handled_at, :lane_key)",
             rows,
         )
         return conn.total_changes - before
@@ -34,7 +35,17 @@ def _row(event, stamp):
         "received_at": stamp,
         "next_attempt_at": stamp,
         "handled_at": stamp if standby else None,
+        "lane_key": lane_key(event),
     }
+
+
+def lane_key(event) -> int:
+    """A stable hash of whose event this is (the user, else the group or room). The worker's
+    lanes split events by it, so one user's events always go to the same lane, in order."""
+    source = event.get("source")
+    source = source if isinstance(source, dict) else {}
+    who = source.get("userId") or source.get("groupId") or source.get("roomId") or ""
+    return zlib.crc32(str(who).encode())
 
 
 def event_id(event) -> str:
@@ -47,12 +58,13 @@ def event_id(event) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()[:32]
 
 
-def due(db, now, limit=50) -> list[dict]:
-    """Pending events whose next attempt is due, oldest first, body decoded."""
+def due(db, now, limit=50, lane=0, lanes=1) -> list[dict]:
+    """Pending events whose next attempt is due, oldest first, body decoded; with `lanes` > 1
+    only those of lane number `lane` (lane_key % lanes)."""
     rows = db.execute(
         "SELECT event_id, body, attempts FROM inbox WHERE state = ? AND next_attempt_at <= ?"
-        " ORDER BY rowid LIMIT ?",
-        [PENDING, now_iso(now), limit],
+        " AND lane_key % ? = ? ORDER BY rowid LIMIT ?",
+        [PENDING, now_iso(now), lanes, lane, limit],
     ).fetchall()
     return [{"event_id": r[0], "event": json.loads(r[1]), "attempts": r[2]} for r in rows]
 
@@ -63,6 +75,15 @@ def finish(db, event_id, now, state=DONE):
         "UPDATE inbox SET state = ?, body = NULL, handled_at = ? WHERE event_id = ?",
         [state, now_iso(now), event_id],
     )
+
+
+def next_due(db, lane=0, lanes=1) -> str | None:
+    """When the lane's earliest pending event is due (ISO text), or None."""
+    row = db.execute(
+        "SELECT min(next_attempt_at) FROM inbox WHERE state = ? AND lane_key % ? = ?",
+        [PENDING, lanes, lane],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def retry_later(db, event_id, now, delay: timedelta):

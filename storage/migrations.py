@@ -1,6 +1,8 @@
 """Schema as an ordered list of steps. Features append their own numbered steps here;
 never edit a step that has shipped (databases in the field have already run it)."""
 
+import json
+
 
 def users_table(db):
     db.execute(
@@ -176,6 +178,20 @@ def reminders_source(db):
     db.execute("ALTER TABLE reminders ADD COLUMN source TEXT")
 
 
+def inbox_lanes(db):
+    # The worker runs several lanes; each user's events stay in one lane (bot/worker.py).
+    from storage.inbox import lane_key
+
+    db.execute("ALTER TABLE inbox ADD COLUMN lane_key INTEGER NOT NULL DEFAULT 0")
+    for event_id, body in db.execute("SELECT event_id, body FROM inbox WHERE body IS NOT NULL").fetchall():
+        try:
+            event = json.loads(body)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            db.execute("UPDATE inbox SET lane_key = ? WHERE event_id = ?", [lane_key(event), event_id])
+
+
 MIGRATIONS = [
     ("0001_users", users_table),
     ("0002_inbox", inbox_table),
@@ -187,6 +203,7 @@ MIGRATIONS = [
     ("0602_poem", poem_table),
     ("0603_referrals", referrals_table),
     ("0604_reminders_source", reminders_source),
+    ("0701_inbox_lanes", inbox_lanes),
 ]
 
 

@@ -21,6 +21,7 @@ BLUEPRINTS = [
 FEATURES = [
     "bot.conversation:register",  # issue 5: consent, photos, red flags, commands, abuse limits
     "bot.followup_commands:register",  # issue 6: check-ins, reminders, clinics, doctor summary
+    "bot.image_set_timeout:register",  # image sets whose last parts never arrive
 ]
 
 BACKGROUND = [

@@ -80,13 +80,19 @@ def on_image(ctx):
             return  # more parts to come; the last one triggers the photo seam
     else:
         message_ids = [message["id"]]
+    answer_photos(ctx, message_ids, image_set)
+
+
+def answer_photos(ctx, message_ids, image_set=None):
+    """Download the photos and hand them to the photo seam; then forget the set's parts (a
+    crash before that replays the event, which finds the same parts again)."""
     ctx.loading(30)
     try:
         images = [ctx.line.content(message_id) for message_id in message_ids]
     except LineRejected:  # content expired or never uploaded
         ctx.answer({"type": "text", "text": ctx.t("core.photo_unavailable")})
-        return
-    photos.on_photo(ctx, images)
+    else:
+        photos.on_photo(ctx, images)
     if image_set:
         image_sets.finish(ctx.db, image_set)
 

@@ -24,3 +24,22 @@ def add_part(db, image_set: dict, message_id, user_id, now) -> list[str] | None:
 
 def finish(db, image_set: dict):
     db.execute("DELETE FROM image_set_parts WHERE set_id = ?", [str(image_set["id"])])
+
+
+def parts(db, set_id) -> list[str]:
+    """Message ids of the parts of a set that arrived, in order."""
+    rows = db.execute(
+        "SELECT message_id FROM image_set_parts WHERE set_id = ? ORDER BY idx", [str(set_id)]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def stale(db, before) -> list[dict]:
+    """Sets whose newest part arrived before `before` (the rest never came): dicts with
+    set_id, user_id, total, last_part_at."""
+    rows = db.execute(
+        "SELECT set_id, min(user_id), max(total), max(received_at) FROM image_set_parts"
+        " GROUP BY set_id HAVING max(received_at) < ?",
+        [now_iso(before)],
+    ).fetchall()
+    return [{"set_id": r[0], "user_id": r[1], "total": r[2], "last_part_at": r[3]} for r in rows]

@@ -63,8 +63,10 @@ class EventContext:
 
     # --- answering -------------------------------------------------------------------
     def reply_token_fresh(self) -> bool:
-        if not self._reply_token:
-            return False
+        return bool(self._reply_token) and self._token_young()
+
+    def _token_young(self) -> bool:
+        """The event's reply token is younger than our TTL (LINE's lifetime less a margin)."""
         sent_at = from_millis(self.event.get("timestamp", 0))
         return self.now() - sent_at < timedelta(seconds=self.config.reply_token_ttl_s)
 
@@ -96,13 +98,17 @@ class EventContext:
             except LineRejected as e:
                 if e.status != 400:
                     raise
-                if (earlier and earlier["kind"] == "reply") or e.after_retry:
-                    # An earlier try of this reply may have gone through (we crashed before
-                    # recording it, or LINE's answer was lost); now LINE refuses the used
-                    # token. Pushing could send it twice: take it as delivered.
+                fate_unknown = (earlier and earlier["kind"] == "reply") or e.after_retry
+                if fate_unknown and self._token_young():
+                    # An earlier try of this reply went through (we crashed before recording
+                    # it, or LINE's answer was lost): a young token is refused only when used.
                     sent.finish(self.db, key, self.now())
                     return
-                log.info("reply token refused (expired?); pushing instead")
+                # The token was never used, or it may simply have expired since the earlier
+                # try (LINE's 400 does not say which). A lost health answer is worse than a
+                # rare duplicate: push, with the retry key so that the push itself goes once.
+                log.info("reply token refused (%s); pushing instead",
+                         "expired or used" if fate_unknown else "expired?")
         self._reply_token = None
         sent.begin(self.db, key, self.sent_owner, "push", len(batch), self.now())
         self.line.push(self.chat_id, batch, retry_key=key)

@@ -86,13 +86,13 @@ def start_emulator():
     return process, url
 
 
-def start_server(emulator_url, data_dir: Path, models_dir: Path, log_path: Path):
+def start_server(emulator_url, data_dir: Path, models_dir: Path, log_path: Path, extra_args=()):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINE_CHANNEL_")}
     env.update(LINE_API_BASE_URL=emulator_url, ADAI_DATA_DIR=str(data_dir),
                ADAI_MODELS_DIR=str(models_dir), PORT=str(port))
     log = open(log_path, "wb")
-    process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port), *extra_args],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -419,6 +419,8 @@ def main(argv=None) -> int:
     parser.add_argument("--photo-rate", type=float, default=8.0)
     parser.add_argument("--photo-seconds", type=float, default=None, help="default 60 (quick: 8)")
     parser.add_argument("--concurrency", default="1,5,20,50")
+    parser.add_argument("--server-args", default="", help="extra `python -m bot serve` options, e.g. "
+                        "'--lanes 1 --assess-processes 0' (the design before the lanes and the pool)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     photo_seconds = args.photo_seconds or plan.get("photo_seconds", 60.0)
@@ -428,14 +430,15 @@ def main(argv=None) -> int:
     report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": _commit(),
               "cpus": os.cpu_count(), "models": f"{models} ({models_kind})", "quick": args.quick,
               "photo_bytes": [len(p) for p in pool], "phases": [],
-              "loadavg_before": os.getloadavg()}  # other work on the machine skews every number
+              "loadavg_before": os.getloadavg(), "server_args": args.server_args}  # other work on the machine skews every number
     tracker = Tracker()
     emulator, emulator_url = start_emulator()
     with tempfile.TemporaryDirectory(prefix="adai-load-") as tmp:
         data = Path(tmp) / "var"
         server = None
         try:
-            server, url = start_server(emulator_url, data, models, OUT / "load-server.log")
+            server, url = start_server(emulator_url, data, models, OUT / "load-server.log",
+                                       args.server_args.split())
             line = Line(emulator_url)
             photo_ids = [f"load-photo-{i}" for i in range(len(pool))]
             for message_id, data_bytes in zip(photo_ids, pool):

@@ -30,6 +30,7 @@ class Config:
     line_backoff_s: float = 0.5
     handle_attempts: int = 5
     worker_lanes: int = 3  # inbox worker threads; each user's events stay in one (bot/worker.py)
+    assess_processes: int = 0  # photo assessment processes (bot/assess_pool.py); 0: in-process
     extra: dict = field(default_factory=dict)  # features' own settings
 
     @property

@@ -15,6 +15,9 @@ def add_arguments(parser):
     parser.add_argument("--host", default=None, help="default 127.0.0.1")
     parser.add_argument("--port", type=int, default=None, help="default $PORT or 8000")
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--lanes", type=int, default=None, help="inbox worker lanes (default 3)")
+    parser.add_argument("--assess-processes", type=int, default=2,
+                        help="processes assessing photos (0: in the server process)")
 
 
 def run(args) -> int:
@@ -28,7 +31,10 @@ def run(args) -> int:
         overrides["host"] = args.host
     if args.port:
         overrides["port"] = args.port
-    app = create_app(overrides or None)
+    if args.lanes:
+        overrides["worker_lanes"] = args.lanes
+    overrides["assess_processes"] = args.assess_processes
+    app = create_app(overrides)
     app.config["TESTING"] = False
     services = app.extensions["adai"]
     config = services.config

@@ -5,6 +5,7 @@ import logging
 import threading
 
 from bot.clock import SystemClock
+from bot.inbox_writer import InboxWriter
 from bot.line_api import LineClient
 from bot.logs import log_key
 from bot.worker import Worker
@@ -33,6 +34,7 @@ class Services:
             backoff_s=config.line_backoff_s,
         )
         self.worker = Worker(self)
+        self.inbox_writer = InboxWriter(self)
         self._local = threading.local()
         self._pipeline = None
         self._pipeline_lock = threading.Lock()
@@ -48,12 +50,23 @@ class Services:
         return db
 
     def pipeline(self):
-        """The inference pipeline, loaded once on first use."""
+        """The inference pipeline, loaded once on first use: in this process, or (with
+        config.assess_processes > 0, as `python -m bot serve` does) a bot.assess_pool of
+        worker processes, after loading the models here once to report broken ones now."""
         with self._pipeline_lock:
             if self._pipeline is None:
                 from inference import Pipeline
 
-                self._pipeline = Pipeline.from_dir(self.config.models_dir)
+                processes = self.config.assess_processes
+                # With several lanes assessing at once, one onnxruntime thread each is enough.
+                threads = 1 if processes or self.worker.lanes > 1 else None
+                pipeline = Pipeline.from_dir(self.config.models_dir, **({"threads": threads} if threads else {}))
+                if processes:
+                    from bot.assess_pool import PooledPipeline
+
+                    pipeline = PooledPipeline(pipeline, self.config.models_dir, processes)
+                    self._stoppers.append(pipeline.close)
+                self._pipeline = pipeline
             return self._pipeline
 
     def start_background(self, starters):
@@ -68,6 +81,7 @@ class Services:
         for stop in reversed(self._stoppers):
             stop()
         self._stoppers.clear()
+        self.inbox_writer.stop()
         self.line.close()
         if self.emulator is not None:
             self.emulator.stop()

@@ -1,7 +1,8 @@
 """POST /callback: verify the signature on the raw body, store the events, answer 200.
 
-Nothing is parsed or stored before the signature checks out. The 200 waits only for one
-SQLite transaction, never for LINE or inference; the worker does the rest."""
+Nothing is parsed or stored before the signature checks out. The 200 waits only for the
+SQLite commit that stores the events (shared with concurrent webhooks: bot.inbox_writer),
+never for LINE or inference; the worker does the rest."""
 
 import base64
 import hashlib
@@ -10,8 +11,6 @@ import json
 import logging
 
 from flask import Blueprint, abort, current_app, request
-
-from storage import inbox
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
@@ -44,7 +43,7 @@ def callback():
         abort(400)
     events = parse_events(body)
     if events:
-        new = inbox.store(services.db(), events, services.clock.now())
+        new = services.inbox_writer.store(events, services.clock.now())  # group commit
         if new:
             services.worker.wake()
     return "OK"

@@ -18,6 +18,7 @@ from bot import handlers
 from bot.context import EventContext
 from bot.line_api import LineRejected, LineUnavailable
 from storage import inbox, sent
+from storage.db import for_worker
 
 log = logging.getLogger(__name__)
 MAINTENANCE_EVERY_S = 600
@@ -61,7 +62,7 @@ class Worker:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def _run(self, lane):
-        db = self.services.db()
+        db = for_worker(self.services.db())  # this thread's connection; see storage.db
         wake = self._wakes[lane]
         last_maintenance = float("-inf")
         while not self._stop.is_set():

@@ -14,16 +14,24 @@ RETENTION = timedelta(hours=48)  # LINE redelivers for a while; we keep ids at l
 
 def store(db, events, now) -> int:
     """Store every event not seen before in one transaction; returns how many were new."""
-    stamp = now_iso(now)
-    rows = [_row(event, stamp) for event in events]
+    return store_batches(db, [(events, now)])[0]
+
+
+def store_batches(db, batches) -> list[int]:
+    """Several webhooks' events, [(events, now)], in ONE transaction (one fsync: group commit);
+    returns how many of each batch were new."""
+    counts = []
     with transaction(db) as conn:
-        before = conn.total_changes
-        conn.executemany(
-            "INSERT OR IGNORE INTO inbox (event_id, body, state, received_at, next_attempt_at, handled_at, lane_key)"
-            " VALUES (:event_id, :body, :state, :received_at, :next_attempt_at, :handled_at, :lane_key)",
-            rows,
-        )
-        return conn.total_changes - before
+        for events, now in batches:
+            stamp = now_iso(now)
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT OR IGNORE INTO inbox (event_id, body, state, received_at, next_attempt_at, handled_at, lane_key)"
+                " VALUES (:event_id, :body, :state, :received_at, :next_attempt_at, :handled_at, :lane_key)",
+                [_row(event, stamp) for event in events],
+            )
+            counts.append(conn.total_changes - before)
+    return counts
 
 
 def _row(event, stamp):

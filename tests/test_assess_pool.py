@@ -1,0 +1,62 @@
+"""Photo assessment in worker processes (bot.assess_pool) gives what the in-process Pipeline
+gives: the same JSON, an overlay JPEG, the same typed refusals; and the bot answers with it."""
+
+import pytest
+
+from bot.assess_pool import OverlayNotDrawn, PooledPipeline
+from inference import Pipeline
+from inference.errors import InferenceError
+from tests.support.chat import dark_photo, photo
+from tests.support.devmodels import build_dev_models
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    return build_dev_models(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="module")
+def pooled(models):
+    pool = PooledPipeline(Pipeline.from_dir(models, threads=1), models, processes=1)
+    yield pool
+    pool.close()
+
+
+def without_timings(assessment) -> dict:
+    result = assessment.to_dict()
+    result.pop("timings_ms")
+    return result
+
+
+def test_the_pool_assesses_like_the_pipeline_and_brings_the_overlay(pooled, models):
+    data = photo("IM", seed=3)
+    here = Pipeline.from_dir(models, threads=1).assess(data)
+    there = pooled.assess(data)
+    assert there.ok and without_timings(there) == without_timings(here)
+    assert there.overlay_jpeg()[:3] == b"\xff\xd8\xff"  # a JPEG, drawn in the child
+    assert there.image is None and there.masks is None  # the pictures stayed in the child
+
+
+def test_the_pool_raises_the_same_typed_refusals(pooled):
+    with pytest.raises(InferenceError) as refused:
+        pooled.assess(b"not an image at all")
+    assert refused.value.code == "unsupported_image"
+    dark = pooled.assess(dark_photo())
+    assert not dark.ok and dark.quality == "too_dark"
+    with pytest.raises(OverlayNotDrawn):
+        dark.overlay_jpeg()
+
+
+@pytest.fixture
+def app_config(app_config, models):
+    return {**app_config, "models_dir": models, "assess_processes": 1}
+
+
+def test_the_bot_answers_photos_through_the_pool_with_an_overlay_link(chat, services):
+    user = chat("en")
+    user.follow()
+    user.agree()
+    (card,) = user.photo(photo("AD"))
+    assert card["type"] == "flex"
+    assert isinstance(services.pipeline(), PooledPipeline)
+    assert "/media/" in str(card)  # the overlay drawn in the child was stored and linked

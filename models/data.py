@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
 LABELS = ("AD", "IM", "HI", "MF")
+# Preferred when one id has several files; any other extension Pillow reads is accepted too.
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 BACKGROUND, SKIN, LESION = 0, 1, 2
 MEAN = np.array([0.485, 0.456, 0.406], np.float32)
@@ -49,23 +50,42 @@ def read_items(data_dir: Path) -> list[Item]:
         rows = list(csv.DictReader(handle))
     if not rows or not {"id", "label"} <= set(rows[0]):
         raise DatasetError(f"{labels}: needs a header with at least id,label")
+    images = image_index(data_dir)
     items = []
     for row in rows:
         if row["label"] not in LABELS:
             raise DatasetError(f"{labels}: id {row['id']}: label {row['label']!r} not in {LABELS}")
         mask = data_dir / "masks" / f"{row['id']}.png"
-        items.append(Item(row["id"], row["label"], find_image(data_dir, row["id"]),
+        items.append(Item(row["id"], row["label"], find_image(images, data_dir, row["id"]),
                           mask if mask.is_file() else None,
                           row.get("distance") or "", row.get("tone") or ""))
     return items
 
 
-def find_image(data_dir: Path, item_id: str) -> Path:
-    for suffix in IMAGE_SUFFIXES:
-        path = Path(data_dir) / "images" / f"{item_id}{suffix}"
-        if path.is_file():
-            return path
-    raise DatasetError(f"no image for id {item_id} under {data_dir}/images")
+def image_index(data_dir: Path) -> dict[str, Path]:
+    """id -> photo under DIR/images, for every extension Pillow reads (.JPG, .webp, .tif...).
+
+    Clinics export photos as they come; listing the folder once also spares a lookup per row."""
+    readable = Image.registered_extensions()
+    folder = Path(data_dir) / "images"
+    files = sorted(folder.iterdir(), key=_preference) if folder.is_dir() else []
+    index: dict[str, Path] = {}
+    for path in files:
+        if path.is_file() and path.suffix.lower() in readable:
+            index.setdefault(path.name[: -len(path.suffix)], path)
+    return index
+
+
+def _preference(path: Path) -> tuple[int, str]:
+    suffix = path.suffix.lower()
+    rank = IMAGE_SUFFIXES.index(suffix) if suffix in IMAGE_SUFFIXES else len(IMAGE_SUFFIXES)
+    return rank, path.name
+
+
+def find_image(images: dict[str, Path], data_dir: Path, item_id: str) -> Path:
+    if item_id not in images:
+        raise DatasetError(f"no image for id {item_id} under {data_dir}/images")
+    return images[item_id]
 
 
 def split(items: list[Item], val_fraction: float, seed: int) -> tuple[list[Item], list[Item]]:

@@ -31,6 +31,24 @@ def test_reads_images_masks_and_optional_columns(tmp_path):
     assert b.image.suffix == ".png" and b.mask is None
 
 
+def test_any_extension_pillow_reads_and_ids_with_odd_characters(tmp_path):
+    # A clinic's export: upper-case .JPG, WebP, TIFF, ids with spaces, dots and non-ASCII.
+    files = {"case 1": ".JPG", "c-2.b": ".webp", "äöü_5": ".tif", "p4": ".PNG"}
+    root = write_set(tmp_path, [f"{i},AD" for i in files], "id,label")
+    for item_id, suffix in files.items():
+        add_photo(root, item_id, np.ones((30, 50), np.uint8), suffix=suffix, with_mask=False)
+    items = data.read_items(root)
+    assert [item.image.name for item in items] == [i + s for i, s in files.items()]
+    assert all(np.asarray(data.open_rgb(item.image)).shape == (30, 50, 3) for item in items)
+
+
+def test_an_id_with_two_photos_prefers_jpeg_then_png(tmp_path):
+    root = write_set(tmp_path, ["a,AD"], "id,label")
+    for suffix in (".webp", ".png", ".jpg"):
+        add_photo(root, "a", np.ones((20, 20), np.uint8), suffix=suffix, with_mask=False)
+    assert data.read_items(root)[0].image.name == "a.jpg"
+
+
 @pytest.mark.parametrize("rows, header, message", [
     (["a,XX"], "id,label", "not in"),
     (["a,AD"], "name,label", "header"),

@@ -7,9 +7,8 @@ group chats.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from bot import commands, consent, handlers, postbacks, redflags, worker
+from bot import commands, consent, handlers, postbacks, redflags, reminders, worker
 from bot.abuse import MAX_TEXT_CHARS, text_too_long
 from bot.cards import postback, result_card, text_message, yes_no
 from bot.commands import Command
@@ -17,22 +16,22 @@ from bot.triage import triage
 from storage import assessments, users
 from storage import consent as consent_store
 
-LOCAL_TZ = ZoneInfo("Asia/Tokyo")  # the users' default zone; dates in history are local
 HISTORY_LIMIT = 5
 
 
 # --- history ---------------------------------------------------------------------------
 
 def history_lines(ctx) -> list[dict]:
-    """Recent results, newest first, with local date and level."""
+    """Recent results, newest first, with the date in the user's zone and the level."""
     if not consent_store.given(ctx.db, ctx.user_id):
         return [text_message(ctx.t("conv.history_no_consent"))]
     rows = assessments.recent(ctx.db, ctx.user_id, HISTORY_LIMIT)
     if not rows:
         return [text_message(ctx.t("conv.history_empty"))]
     lines = [ctx.t("conv.history_header")]
+    tz = reminders.user_zone(ctx.db, ctx.user_id)
     for row in rows:
-        when = datetime.fromisoformat(row["created_at"]).astimezone(LOCAL_TZ)
+        when = datetime.fromisoformat(row["created_at"]).astimezone(tz)
         lines.append(ctx.t(
             "conv.history_line", date=when.strftime("%Y-%m-%d %H:%M"),
             level=ctx.t(f"conv.level_{row['level']}"), finding=ctx.t(f"conv.cls_{row['finding']}"),

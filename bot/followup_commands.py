@@ -202,7 +202,7 @@ def chart_messages(ctx):
     poem_points, photo_points = chart_points(ctx.db, ctx.user_id)
     if not poem_points and not photo_points:
         return []
-    tz = reminders.zone(reminders.user_tz(ctx.db, ctx.user_id))
+    tz = reminders.user_zone(ctx.db, ctx.user_id)
     png = charts.render(poem_points, photo_points, ctx.lang, tz)
     ref = secrets.token_urlsafe(12)
     media.store(ctx.config, ctx.user_id, "chart", ref, png, ctx.now())

@@ -12,7 +12,7 @@ import re
 
 from flask import Blueprint, Response, abort, current_app, render_template
 
-from bot import media
+from bot import media, reminders
 from bot.texts import t
 from storage import assessments, files, users
 from storage import poem as poem_store
@@ -70,7 +70,7 @@ def private(response):
 def page(token):
     services, row = _live_referral(token)
     db, user_id = services.db(), row["user_id"]
-    lang, tz = users.lang(db, user_id), _user_zone(db, user_id)
+    lang, tz = users.lang(db, user_id), reminders.user_zone(db, user_id)
     rows = assessments.recent(db, user_id, MAX_ASSESSMENTS)
     checkins = poem_store.history(db, user_id)
     return render_template(
@@ -81,12 +81,6 @@ def page(token):
         models=rows[0]["models"] if rows else {}, validated=bool(rows and rows[0]["validated"]),
         expires=_local(row["expires_at"], tz), made=_local(services.clock.now().isoformat(), tz),
     )
-
-
-def _user_zone(db, user_id):
-    from bot import reminders
-
-    return reminders.zone(reminders.user_tz(db, user_id))
 
 
 def _local(iso, tz, pattern="%Y-%m-%d %H:%M"):
@@ -134,7 +128,7 @@ def chart(token):
     services, row = _live_referral(token)
     db, user_id = services.db(), row["user_id"]
     poem_points, photo_points = chart_points(db, user_id)
-    png = charts.render(poem_points, photo_points, users.lang(db, user_id), _user_zone(db, user_id))
+    png = charts.render(poem_points, photo_points, users.lang(db, user_id), reminders.user_zone(db, user_id))
     return Response(png, mimetype="image/png")
 
 

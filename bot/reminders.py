@@ -205,6 +205,11 @@ def user_tz(db, user_id):
     return checkin["tz"] if checkin else DEFAULT_TZ
 
 
+def user_zone(db, user_id):
+    """The ZoneInfo the user's dates are shown in (their check-in zone, else the default)."""
+    return zone(user_tz(db, user_id))
+
+
 def next_due_after(reminder, after):
     """Next occurrence of a reminder after an instant; None for one-shot follow-ups."""
     if reminder["kind"] != store.CHECKIN:

@@ -96,3 +96,13 @@ def test_follow_up_buttons_answer_even_before_that_feature_lands(chat, data):
     user.follow()
     (answer,) = user.tap(data)
     assert answer["type"] in ("text", "flex", "template")
+
+
+def test_history_dates_follow_the_users_time_zone(chat):
+    user = chat("en")
+    user.follow()
+    user.agree()
+    user.say("timezone Europe/London")
+    user.photo(photo("AD"))  # 2025-06-01 09:00 UTC = 10:00 in London (BST), 18:00 in Tokyo
+    answer = user.say("history")[0]
+    assert answer["text"].splitlines()[1].startswith("2025-06-01 10:00")

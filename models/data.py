@@ -46,8 +46,10 @@ def read_items(data_dir: Path) -> list[Item]:
     labels = data_dir / "labels.csv"
     if not labels.is_file():
         raise DatasetError(f"{labels} is missing")
-    with open(labels, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    # utf-8-sig: spreadsheet programs save "CSV UTF-8" with a byte-order mark before "id".
+    with open(labels, newline="", encoding="utf-8-sig") as handle:
+        rows = [{key: (value or "").strip() for key, value in row.items() if key}
+                for row in csv.DictReader(handle, skipinitialspace=True)]
     if not rows or not {"id", "label"} <= set(rows[0]):
         raise DatasetError(f"{labels}: needs a header with at least id,label")
     images = image_index(data_dir)

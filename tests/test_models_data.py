@@ -42,6 +42,15 @@ def test_any_extension_pillow_reads_and_ids_with_odd_characters(tmp_path):
     assert all(np.asarray(data.open_rgb(item.image)).shape == (30, 50, 3) for item in items)
 
 
+def test_labels_saved_by_a_spreadsheet(tmp_path):
+    # Excel's "CSV UTF-8": byte-order mark, CRLF line ends, stray spaces around the cells.
+    root = write_set(tmp_path, [], "id,label")
+    (root / "labels.csv").write_bytes("\ufeffid, label\r\nx 1, AD \r\n".encode("utf-8"))
+    add_photo(root, "x 1", np.ones((20, 20), np.uint8), with_mask=False)
+    (item,) = data.read_items(root)
+    assert (item.id, item.label, item.image.name) == ("x 1", "AD", "x 1.jpg")
+
+
 def test_an_id_with_two_photos_prefers_jpeg_then_png(tmp_path):
     root = write_set(tmp_path, ["a,AD"], "id,label")
     for suffix in (".webp", ".png", ".jpg"):

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import json
 import secrets
 
@@ -18,6 +16,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 
 from bot import richmenu
 from bot.fonts import cjk_font_path
+from bot.webhook import signature
 
 bp = Blueprint("simulator", __name__, template_folder="templates", static_folder="static",
                static_url_path="/simulator/static")
@@ -85,10 +84,7 @@ def signed_event():
         **message,
     }
     body = json.dumps({"destination": "Usimulator", "events": [event]}, ensure_ascii=False)
-    signature = base64.b64encode(
-        hmac.new(services.config.channel_secret.encode(), body.encode(), hashlib.sha256).digest()
-    ).decode()
-    return jsonify({"body": body, "signature": signature})
+    return jsonify({"body": body, "signature": signature(body.encode(), services.config.channel_secret)})
 
 
 @bp.get("/simulator/api/messages")

@@ -101,11 +101,17 @@ def describe_training(infos: dict) -> str:
 
 def export_all(checkpoints: Path, out: Path, training_data: str | None = None) -> dict:
     from models import train
-    files = {}
+    built = {}
+    # Both models are built and checked before anything is written: a missing or broken
+    # checkpoint must not leave a new ONNX file beside an old manifest (the bot would refuse both).
     for kind in ("segmenter", "classifier"):
         net, info = train.load_trained(kind, checkpoints)
         model = onnx_bytes(net, kind, info["input_size"])
-        diff = verify(net, kind, model, info["input_size"])
+        built[kind] = model, info, verify(net, kind, model, info["input_size"])
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for kind, (model, info, diff) in built.items():
         path = out / manifest.FILES[kind]
         path.write_bytes(model)
         files[kind] = {"path": path, "input_size": info["input_size"], "info": info}

@@ -32,9 +32,20 @@ def trained(phantom_set, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def exported(trained, tmp_path_factory):
-    out = tmp_path_factory.mktemp("models")
+    out = tmp_path_factory.mktemp("models") / "new" / "folder"  # export makes its folder
     export.export_all(trained, out)
     return out
+
+
+def test_export_writes_nothing_when_a_checkpoint_is_missing(trained, tmp_path):
+    only_segmenter = tmp_path / "checkpoints"
+    only_segmenter.mkdir()
+    (only_segmenter / "segmenter.pt").write_bytes((trained / "segmenter.pt").read_bytes())
+    out = tmp_path / "models"
+    out.mkdir()
+    with pytest.raises(FileNotFoundError):
+        export.export_all(only_segmenter, out)
+    assert list(out.iterdir()) == []
 
 
 def test_training_logs_and_checkpoints(trained):

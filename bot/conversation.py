@@ -1,8 +1,8 @@
 """The conversation's commands and postbacks, and register(), which puts them in the tables.
 
 Commands (text, ja/en) and rich-menu postbacks reach the same small functions: help,
-history, delete my data, language, consent; red-flag answers; abuse limits on text and
-group chats.
+history, delete my data, language, consent; red-flag answers; the limit on text
+length.
 """
 from __future__ import annotations
 
@@ -135,18 +135,13 @@ def _overlay_link(ctx, assessment_id: int) -> str | None:
     return overlay_link(ctx, row["overlay_ref"]) if row and row["overlay_ref"] else None
 
 
-# --- abuse limits and groups -----------------------------------------------------------
+# --- abuse limits ---------------------------------------------------------------------
 
 def on_text(ctx):
     if text_too_long(ctx.message.get("text", "")):
         ctx.answer(text_message(ctx.t("conv.too_long", limit=MAX_TEXT_CHARS)))
         return
     handlers.on_text(ctx)
-
-
-def group_note(ctx):
-    """Group and room chats: one short note, and nothing stored about anyone."""
-    ctx.answer(text_message(ctx.t("core.group_only_personal")))
 
 
 def coming_soon(ctx, params: dict):
@@ -183,8 +178,6 @@ def register():
     """Put the conversation into the tables (idempotent: create_app runs it every time)."""
     handlers.EVENT_HANDLERS["follow"] = consent.on_follow
     handlers.MESSAGE_HANDLERS["text"] = on_text
-    for kind in ("message", "postback"):
-        handlers.GROUP_HANDLERS[kind] = group_note
     names = {command.name for command in CONVERSATION_COMMANDS}
     commands.COMMANDS[:] = [c for c in commands.COMMANDS if c.name not in names] + CONVERSATION_COMMANDS
     postbacks.ACTIONS.update(ACTIONS)

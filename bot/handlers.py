@@ -12,13 +12,6 @@ log = logging.getLogger(__name__)
 
 # --- events ---------------------------------------------------------------------------
 
-def on_follow(ctx):
-    lang = profile_lang(ctx)
-    users.follow(ctx.db, ctx.user_id, ctx.now(), lang)
-    ctx.lang = users.lang(ctx.db, ctx.user_id)
-    ctx.answer({"type": "text", "text": ctx.t("core.greeting")})
-
-
 def on_unfollow(ctx):
     users.unfollow(ctx.db, ctx.user_id, ctx.now())  # LINE gives no reply token here
 
@@ -50,8 +43,8 @@ def profile_lang(ctx) -> str | None:
     return "en" if language.startswith("en") else "ja"
 
 
+# "follow" is bot.consent.on_follow (greeting and consent), registered by bot.conversation.
 EVENT_HANDLERS = {
-    "follow": on_follow,
     "unfollow": on_unfollow,
     "message": on_message,
     "postback": on_postback,
@@ -97,10 +90,6 @@ def answer_photos(ctx, message_ids, image_set=None):
         image_sets.finish(ctx.db, image_set)
 
 
-def on_location(ctx):
-    ctx.answer({"type": "text", "text": ctx.t("core.location")})
-
-
 def on_sticker(ctx):
     ctx.answer({"type": "text", "text": ctx.t("core.sticker")})
 
@@ -112,7 +101,7 @@ def on_unsupported_message(ctx):
 MESSAGE_HANDLERS = {
     "text": on_text,
     "image": on_image,
-    "location": on_location,
+    # "location" is bot.followup_commands.on_location (clinics nearby).
     "sticker": on_sticker,
     "video": on_unsupported_message,
     "audio": on_unsupported_message,
@@ -122,12 +111,15 @@ MESSAGE_HANDLERS = {
 
 # --- groups and rooms: health talk is one-to-one only ----------------------------------
 
-def on_group_join(ctx):
+def group_note(ctx):
+    """Group and room chats: one short note, and nothing stored about anyone."""
     ctx.answer({"type": "text", "text": ctx.t("core.group_only_personal")})
 
 
 GROUP_HANDLERS = {
-    "join": on_group_join,
+    "join": group_note,
+    "message": group_note,
+    "postback": group_note,
 }
 
 

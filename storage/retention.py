@@ -6,7 +6,7 @@ in ACCOUNT_TABLES, which lives as long as the user does. A row's age is its firs
 named in AGE_COLUMNS; a health table without one is an error, never silently kept.
 """
 
-from storage.db import now_iso
+from storage.db import now_iso, transaction
 from storage.users import tables_with_user_id
 
 # Who the user is, their consent answer and their reminder settings: not health data, and
@@ -37,17 +37,11 @@ def purge(db, cutoff) -> dict[str, int]:
     then empty the WAL so no old page image outlives the rows. Returns rows per table."""
     tables = health_tables(db)
     deleted = {}
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db) as conn:
         for name, column in tables.items():
             count = conn.execute(f"DELETE FROM [{name}] WHERE [{column}] < ?", [now_iso(cutoff)]).rowcount
             if count:
                 deleted[name] = count
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     if deleted:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return deleted

@@ -1,6 +1,6 @@
 """Users: language and whether they still follow the bot; `forget` erases a user everywhere."""
 
-from storage.db import now_iso
+from storage.db import now_iso, transaction
 from storage.files import remove_user_dir
 
 DEFAULT_LANG = "ja"
@@ -61,20 +61,15 @@ def forget(db, user_id, data_dir=None) -> dict:
     remove their file folder, then checkpoint and VACUUM so no byte of the id stays in
     the database or its WAL. Returns rows deleted per table."""
     deleted = {}
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for name in tables_with_user_id(db):
+    tables = tables_with_user_id(db)
+    with transaction(db) as conn:
+        for name in tables:
             deleted[name] = conn.execute(
                 f"DELETE FROM [{name}] WHERE user_id = ?", [user_id]
             ).rowcount
         deleted["inbox"] = conn.execute(
             "UPDATE inbox SET body = NULL, state = 'done' WHERE instr(body, ?) > 0", [user_id]
         ).rowcount
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     if data_dir is not None:
         remove_user_dir(data_dir, user_id)
     compact(db)

@@ -301,7 +301,8 @@ def run(data_dir: Path, models_dir: Path, limit: int | None = None, check_spots:
         if i % 50 == 0 or i == len(items):
             print(f"evaluated {i}/{len(items)} photos in {time.time() - start:.0f}s", flush=True)
     totals = [r["ms"]["total"] for r in rows]
-    return {"n": len(rows), "data": str(data_dir), "models_dir": str(models_dir), "summary": summarise(rows),
+    return {"n": len(rows), "data": str(data_dir), "models_dir": str(models_dir),
+            "synthetic": (Path(data_dir) / "meta.jsonl").is_file(), "summary": summarise(rows),
             "iou": iou.result(), "counters": counters,
             "assess_ms_median": float(np.median(totals)), "assess_ms_p90": float(np.percentile(totals, 90)),
             "latency": latencies(models_dir), "rows": rows}

@@ -114,18 +114,16 @@ def plot(result: dict, path: Path) -> None:
     roc.set_ylabel("sensitivity (complication = positive)")
     roc.set_title("AD vs others, all distances")
     roc.legend(loc="lower right", fontsize=8)
-    fig.suptitle(f"Phantom test set, {result['n']} synthetic photos — not clinical data", fontsize=10)
+    fig.suptitle(f"Phantom test set, {result['n']} synthetic photos — not clinical data"
+                 if result.get("synthetic", True) else f"{result['n']} photos of {result['data']}",
+                 fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def markdown(result: dict) -> str:
-    cmd = result["command"]
-    man = manifest.load_manifest(Path(result.get("models_dir", "models")), check_hashes=False)
-    iou, counters, lat = result["iou"], result["counters"], result["latency"]
-    healthy_fp = counters["fp_lesion_on_healthy"] / max(1, counters["healthy"])
-    lines = [
+def phantom_intro(cmd: dict) -> list[str]:
+    return [
         "# Evaluation of the AD-AI models on the phantom test set",
         "",
         "**Synthetic images only.** Every number below comes from procedurally generated phantom "
@@ -141,13 +139,39 @@ def markdown(result: dict) -> str:
         "python -m models evaluate --latency-only   # the speed section again, e.g. on a quiet machine",
         "```",
         "",
-        f"(`python -m models evaluate` alone generates the test set when `{cmd['data']}` is missing.) "
-        f"Run on {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} CPU cores, "
-        f"onnxruntime on 2 threads.",
-        "",
-        "Models evaluated:",
-        "",
+        f"(`python -m models evaluate` alone generates the test set when `{cmd['data']}` is missing.)",
     ]
+
+
+def photos_intro(cmd: dict) -> list[str]:
+    """A data folder without meta.jsonl: photos the user supplied, not the phantom."""
+    return [
+        f"# Evaluation of the AD-AI models on `{cmd['data']}`",
+        "",
+        f"The photos, masks and labels of `{cmd['data']}` (not a phantom set). The models are "
+        "not clinically validated (`validated: false` in the manifest) until a clinical "
+        "validation says otherwise. The phantom-only checks (moles and freckles) do not apply.",
+        "",
+        "## How to reproduce",
+        "",
+        "```",
+        f"python -m models evaluate --data {cmd['data']}",
+        "```",
+        "",
+        "(Nothing is generated: the folder is read as it is.)",
+    ]
+
+
+def markdown(result: dict) -> str:
+    cmd = result["command"]
+    man = manifest.load_manifest(Path(result.get("models_dir", "models")), check_hashes=False)
+    iou, counters, lat = result["iou"], result["counters"], result["latency"]
+    healthy_fp = counters["fp_lesion_on_healthy"] / max(1, counters["healthy"])
+    # Results saved before the "synthetic" key existed were all phantom runs.
+    lines = phantom_intro(cmd) if result.get("synthetic", True) else photos_intro(cmd)
+    lines[-1] = (f"{lines[-1]} Run on {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+                 f"{os.cpu_count()} CPU cores, onnxruntime on 2 threads.").lstrip()
+    lines += ["", "Models evaluated:", ""]
     for kind, entry in man["models"].items():
         lines.append(f"- {kind}: `{entry['file']}` {entry['name']}@{entry['version']}, "
                      f"sha256 `{entry['sha256'][:16]}…`, input {entry['input_size']}")

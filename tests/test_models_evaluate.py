@@ -1,0 +1,53 @@
+"""`python -m models evaluate` on a folder of the user's own photos (no phantom meta.jsonl).
+
+Runs the real evaluation with the committed models (onnxruntime only, no torch) and reads the
+report it writes to tmp_path; models/EVALUATION.md is never touched.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from models import evaluate
+
+COMMITTED = Path(__file__).resolve().parents[1] / "models"
+pytestmark = pytest.mark.skipif(not (COMMITTED / "manifest.json").is_file(),
+                                reason="needs the committed models")
+
+
+def photo_folder(root: Path, synthetic: bool) -> Path:
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rows = ["id,label"]
+    for i, (label, size) in enumerate([("AD", (420, 300)), ("IM", (300, 500))]):
+        image = Image.new("RGB", size, (205, 160, 130))
+        mask = Image.new("L", size, 1)
+        box = (size[0] // 3, size[1] // 3, size[0] // 2, size[1] // 2)
+        ImageDraw.Draw(image).ellipse(box, fill=(190, 50, 50))
+        ImageDraw.Draw(mask).ellipse(box, fill=2)
+        image.save(root / "images" / f"photo {i}.png")
+        mask.save(root / "masks" / f"photo {i}.png")
+        rows.append(f"photo {i},{label}")
+    (root / "labels.csv").write_text("\n".join(rows) + "\n")
+    if synthetic:
+        (root / "meta.jsonl").write_text("")
+    return root
+
+
+@pytest.mark.parametrize("synthetic, says, never", [
+    (False, "(not a phantom set)", ["Synthetic images only", "python -m models phantom"]),
+    (True, "**Synthetic images only.**", ["(not a phantom set)"]),
+])
+def test_report_says_what_the_photos_are(tmp_path, synthetic, says, never):
+    data_dir = photo_folder(tmp_path / "set", synthetic)
+    report = tmp_path / "EVALUATION.md"
+    assert evaluate.main(["--data", str(data_dir), "--models", str(COMMITTED), "--report",
+                          str(report), "--card", str(tmp_path / "card"), "--no-spot-check"]) == 0
+    text = report.read_text(encoding="utf-8")
+    assert says in text and f"python -m models evaluate --data {data_dir}" in text
+    for phrase in never:
+        assert phrase not in text
+    assert "| (c) automatic crops | all | 2 |" in text

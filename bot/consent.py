@@ -59,11 +59,12 @@ def decline(ctx):
 def withdraw(ctx):
     """Erase everything kept (as "delete my data" does), then remember only the answer
     and the language, so nothing is stored from now on."""
-    lang = ctx.lang
-    users.forget(ctx.db, ctx.user_id, ctx.config.data_dir)
-    users.ensure(ctx.db, ctx.user_id, ctx.now(), lang)
-    consent.record(ctx.db, ctx.user_id, consent.WITHDRAWN, ctx.now())
+    # Answer first, as "delete my data" does: forget() also closes this very event in the
+    # inbox, so an answer failing after it (LINE down) would never be retried.
     ctx.answer(text_message(ctx.t("conv.consent_withdrawn")))
+    users.forget(ctx.db, ctx.user_id, ctx.config.data_dir)
+    users.ensure(ctx.db, ctx.user_id, ctx.now(), ctx.lang)
+    consent.record(ctx.db, ctx.user_id, consent.WITHDRAWN, ctx.now())
 
 
 def status(ctx):

@@ -75,6 +75,26 @@ def test_consent_can_be_withdrawn_from_the_menu_and_erases_what_was_kept(chat, d
     assert assessments.recent(db, user.user) == []
 
 
+def test_a_withdrawal_answered_during_a_line_outage_is_answered_once_line_is_back(
+        chat, db, services, events, post_events, emulator, clock):
+    user = chat("en")
+    user.follow()
+    user.agree()
+    services.line.sleep = lambda seconds: None  # the client's back-off, not slept
+    ev = events.postback("action=consent&v=withdraw", user=user.user)
+    post_events(ev)
+    clock.advance(55)  # the reply token is stale: the answer goes by push
+    emulator.fail_next(services.config.line_attempts, status=500, path="/push")
+    before = len(emulator.sent)
+    services.worker.drain()
+    assert len(emulator.sent) == before  # LINE was down for every attempt
+    clock.advance(6)  # the worker's own back-off for the event
+    services.worker.drain()
+    (answer,) = emulator.sent[before:]
+    assert "deleted" in answer["messages"][0]["text"]
+    assert consent.get(db, user.user)["state"] == consent.WITHDRAWN
+
+
 @pytest.mark.parametrize("lang, word", [("ja", "同意"), ("en", "consent")])
 def test_consent_command_in_text_offers_to_agree(chat, lang, word):
     user = chat(lang)

@@ -13,6 +13,7 @@ import argparse
 import json
 import math
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from multiprocessing import Pool
@@ -338,9 +339,13 @@ def main(argv=None) -> int:
     deadline = None if args.deadline_minutes is None else time.time() + args.deadline_minutes * 60
     kinds = ["segmenter", "classifier"] if args.what == "both" else [args.what]
     for kind in kinds:
-        state = train(recipe_from_args(kind, args), args.data, args.checkpoints,
-                      workers=args.workers, fresh=args.fresh, save_every=args.save_every,
-                      log_every=args.log_every, deadline=deadline, device=args.device)
+        try:
+            state = train(recipe_from_args(kind, args), args.data, args.checkpoints,
+                          workers=args.workers, fresh=args.fresh, save_every=args.save_every,
+                          log_every=args.log_every, deadline=deadline, device=args.device)
+        except (data.DatasetError, NoTrainingData, CheckpointMismatch) as exc:
+            print(f"error: {exc}", file=sys.stderr)  # the folder's problem, not a traceback
+            return 2
         if state["step"] < state["recipe"]["steps"]:
             return 3  # stopped by the deadline; run again to resume
     return 0

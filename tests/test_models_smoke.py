@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 torch = pytest.importorskip("torch", reason="training needs requirements-train.txt")
 
@@ -75,6 +76,14 @@ def test_interrupted_run_resumes_to_the_same_weights(phantom_set, tmp_path):
     b = torch.load(interrupted / "segmenter.pt", weights_only=False)["model"]
     for key in a:
         assert torch.allclose(a[key].float(), b[key].float(), atol=1e-5), key
+
+
+def test_a_folder_without_masks_is_a_clear_error_not_a_traceback(tmp_path, capsys):
+    (tmp_path / "images").mkdir()
+    Image.new("RGB", (300, 200), (200, 150, 120)).save(tmp_path / "images" / "a.png")
+    (tmp_path / "labels.csv").write_text("id,label\na,AD\n")
+    assert train.main(["--data", str(tmp_path), "--checkpoints", str(tmp_path / "ck"), *TINY]) == 2
+    assert "no images with masks for the segmenter" in capsys.readouterr().err
 
 
 def test_export_writes_manifest_that_matches_the_files(exported):

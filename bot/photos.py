@@ -58,8 +58,9 @@ def worst(results: list[tuple[Looked, Triage, dict]]):
 
 
 def on_photo(ctx, images: list[bytes]):
-    if not abuse.photo_limiter(ctx.services).allow(ctx.user_ref, len(images), ctx.now()):
-        ctx.answer(text_message(ctx.t("conv.photo_limit", limit=abuse.photo_limiter(ctx.services).limit)))
+    limiter = abuse.photo_limiter(ctx.services)
+    if not limiter.allow(ctx.user_ref, len(images), ctx.now()):
+        ctx.answer(text_message(ctx.t("conv.photo_limit", limit=limiter.limit)))
         return
     try:
         pipeline = load_pipeline(ctx)

@@ -111,10 +111,37 @@ def open_rgb(path: Path, max_side: int | None = None) -> Image.Image:
 
 
 def open_mask(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
-    mask = Image.open(path)
-    if size and mask.size != size:
-        mask = mask.resize(size, Image.NEAREST)
-    return np.asarray(mask, dtype=np.uint8)
+    """Class indices 0/1/2 as uint8. Labelling tools save masks as grey, palette (the
+    indices are the classes), 16-bit or RGB with equal channels; all of those are read. A
+    mask whose values cannot be classes is refused here, not deep inside training."""
+    with Image.open(path) as mask:
+        values = _mask_values(mask, path)
+    if size and values.shape[::-1] != size:
+        _check_aspect(values.shape[::-1], size, path)
+        values = np.asarray(Image.fromarray(values).resize(size, Image.NEAREST))
+    return values
+
+
+def _mask_values(mask: Image.Image, path: Path) -> np.ndarray:
+    values = np.asarray(mask)
+    if values.ndim == 3:
+        if not (values[..., :3] == values[..., :1]).all():
+            raise DatasetError(f"{path.name}: a colour mask; save one channel with 0 background, "
+                               "1 skin, 2 lesion")
+        values = values[..., 0]
+    if values.size and values.max() > LESION:
+        raise DatasetError(f"{path.name}: mask values must be 0 background, 1 skin, 2 lesion "
+                           f"(found {int(values.max())})")
+    return values.astype(np.uint8)
+
+
+def _check_aspect(mask_size, photo_size, path: Path) -> None:
+    """A mask drawn on the stored pixels of a photo whose EXIF says "rotate 90°" comes out
+    transposed against the upright photo: refuse it rather than train on a misaligned mask."""
+    (mw, mh), (pw, ph) = mask_size, photo_size
+    if abs(mh * pw / mw - ph) > max(2.0, 0.02 * ph):  # rounding of shrunken copies allowed
+        raise DatasetError(f"{path.name}: mask is {mw}x{mh} but the upright photo is "
+                           f"{pw}x{ph}; draw masks on the photo as a viewer shows it")
 
 
 def normalise(rgb: np.ndarray) -> np.ndarray:
@@ -200,6 +227,7 @@ def cls_records(item: Item, size: int, mask_side: int = 256, k: int = 3) -> list
     """The crops of one photo (window plus context margin), cached at size * CROP_CONTEXT."""
     image = open_rgb(item.image)
     mask = open_mask(item.mask)
+    _check_aspect(mask.shape[::-1], image.size, item.mask)
     scale = mask_side / max(mask.shape)
     small = np.asarray(Image.fromarray(mask).resize(
         (max(1, round(mask.shape[1] * scale)), max(1, round(mask.shape[0] * scale))), Image.NEAREST))

@@ -90,3 +90,35 @@ def test_training_samples_have_the_model_shapes():
     assert x.shape == (3, 256, 256) and x.dtype == np.float32 and y.shape == (256, 256)
     crop = np.zeros((216, 216, 3), np.uint8)
     assert data.cls_sample(crop, 160, rng).shape == (3, 160, 160)
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "I;16", "RGB", "RGBA"])
+def test_masks_from_labelling_tools_are_read_as_class_indices(tmp_path, mode):
+    classes = np.zeros((20, 30), np.uint8)
+    classes[5:15, 5:25], classes[8:12, 10:20] = 1, 2
+    picture = Image.fromarray(classes)
+    if mode == "P":
+        picture = picture.convert("P")
+        picture.putpalette([0, 0, 0, 230, 190, 160, 220, 30, 60])
+    elif mode != "L":
+        picture = picture.convert(mode)
+    picture.save(tmp_path / "m.png")
+    assert np.array_equal(data.open_mask(tmp_path / "m.png"), classes)
+
+
+@pytest.mark.parametrize("values, message", [
+    (np.stack([np.zeros((20, 30)), np.ones((20, 30)), np.zeros((20, 30))], -1), "colour mask"),
+    (np.full((20, 30), 255), "found 255"),
+])
+def test_masks_that_cannot_be_classes_are_refused_clearly(tmp_path, values, message):
+    Image.fromarray(values.astype(np.uint8)).save(tmp_path / "m.png")
+    with pytest.raises(data.DatasetError, match=message):
+        data.open_mask(tmp_path / "m.png")
+
+
+def test_a_mask_transposed_against_the_upright_photo_is_refused(tmp_path):
+    # Drawn on the stored pixels of a photo whose EXIF turns it upright by 90°.
+    Image.fromarray(np.ones((30, 50), np.uint8)).save(tmp_path / "m.png")
+    with pytest.raises(data.DatasetError, match="upright photo is 30x50"):
+        data.open_mask(tmp_path / "m.png", size=(30, 50))
+    assert data.open_mask(tmp_path / "m.png", size=(25, 15)).shape == (15, 25)

@@ -4,6 +4,7 @@ from datetime import timezone
 from pathlib import Path
 
 import sqlite3
+import time
 
 import sqlite_utils
 
@@ -32,7 +33,7 @@ def open_db(path, migrate_schema=True) -> sqlite_utils.Database:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
+    _set_wal(conn)
     conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -40,6 +41,20 @@ def open_db(path, migrate_schema=True) -> sqlite_utils.Database:
     if migrate_schema:
         migrate(db)
     return db
+
+
+def _set_wal(conn):
+    """Switch to WAL. On a new file raced by other openers SQLite can answer 'database is
+    locked' at once, without waiting on busy_timeout, so wait here (up to that timeout)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def for_worker(db) -> sqlite_utils.Database:

@@ -16,7 +16,12 @@ from concurrent.futures import Future
 from storage import inbox
 
 MAX_BATCH = 64  # webhooks per transaction (a bound on how long one commit takes)
+STORE_TIMEOUT_S = 10  # a webhook never waits longer; LINE then gets a 503 and may redeliver
 _STOP = object()
+
+
+class InboxUnavailable(RuntimeError):
+    """The events could not be stored in time (database unreachable, writer stopped)."""
 
 
 class InboxWriter:
@@ -31,7 +36,10 @@ class InboxWriter:
         """Store the events (durably, before returning); how many were new."""
         done: Future = Future()
         self._running().put((events, now, done))
-        return done.result()
+        try:
+            return done.result(timeout=STORE_TIMEOUT_S)
+        except TimeoutError as error:
+            raise InboxUnavailable("inbox writer did not store the events in time") from error
 
     def _running(self) -> queue.SimpleQueue:
         with self._lock:
@@ -48,7 +56,11 @@ class InboxWriter:
                 self._thread = None
 
     def _run(self):
-        db = self.services.db()  # this thread's own connection, synchronous=FULL
+        try:
+            db = self.services.db()  # this thread's own connection, synchronous=FULL
+        except Exception as error:  # noqa: BLE001 — fail the waiting webhooks, retry on the next one
+            self._give_up(error)
+            return
         while True:
             batch = [self._queue.get()]
             while len(batch) < MAX_BATCH:
@@ -63,13 +75,26 @@ class InboxWriter:
             if stopping:
                 return
 
+    def _give_up(self, error):
+        """Without a database the thread ends; whoever waits now gets the error at once and
+        the next webhook starts a new writer (the database may be back by then)."""
+        with self._lock:
+            self._thread = None
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not _STOP:
+                item[2].set_exception(InboxUnavailable(f"inbox database unavailable: {error}"))
+
     def _commit(self, db, batch):
         try:
             counts = inbox.store_batches(db, [(events, now) for events, now, _ in batch])
             self.commits += 1
-        except Exception as error:  # noqa: BLE001 — each waiting webhook answers 500; LINE redelivers
+        except Exception as error:  # noqa: BLE001 — each waiting webhook answers 503; LINE may redeliver
             for _, _, done in batch:
-                done.set_exception(error)
+                done.set_exception(InboxUnavailable(f"inbox not stored: {error}"))
             return
         for (_, _, done), count in zip(batch, counts):
             done.set_result(count)

@@ -12,6 +12,8 @@ import logging
 
 from flask import Blueprint, abort, current_app, request
 
+from bot.inbox_writer import InboxUnavailable
+
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
 
@@ -43,7 +45,11 @@ def callback():
         abort(400)
     events = parse_events(body)
     if events:
-        new = services.inbox_writer.store(events, services.clock.now())  # group commit
+        try:
+            new = services.inbox_writer.store(events, services.clock.now())  # group commit
+        except InboxUnavailable as error:
+            log.error("webhook not stored (%s); answering 503 so LINE may redeliver", error)
+            abort(503)
         if new:
             services.worker.wake()
     return "OK"

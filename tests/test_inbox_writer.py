@@ -40,3 +40,23 @@ def test_a_redelivery_in_the_same_batch_is_stored_once(services, clock):
     [t.start() for t in threads]
     [t.join(10) for t in threads]
     assert sorted(counts) == [0, 0, 0, 0, 0, 1]
+
+
+def test_an_unreachable_database_answers_503_at_once_and_the_next_webhook_is_stored(services, client):
+    """The writer thread could not open its connection: the waiting webhook must not hang
+    (LINE gets a 503 and may redeliver), and the writer starts again once the disk is back."""
+    data_dir = services.config.db_path.parent
+    away = data_dir.with_name(data_dir.name + "-away")
+    first, second = webhooks.text("help"), webhooks.text("help")
+    data_dir.rename(away)
+    data_dir.write_text("a file where the data folder belongs: no database can open")
+    try:
+        raw, headers = webhooks.signed(services.config.channel_secret, first)
+        assert client.post("/callback", data=raw, headers=headers).status_code == 503
+    finally:
+        data_dir.unlink()
+        away.rename(data_dir)
+    raw, headers = webhooks.signed(services.config.channel_secret, second)
+    assert client.post("/callback", data=raw, headers=headers).status_code == 200
+    stored = {r["event_id"] for r in open_db(services.config.db_path, migrate_schema=False).query("SELECT event_id FROM inbox")}
+    assert stored == {second["webhookEventId"]}

@@ -14,6 +14,7 @@ CLI = {
 
 
 def main(argv=None) -> int:
+    from bot.config import MissingCredential, SimulatorNotLocal
     from bot.services import load
 
     argv = sys.argv[1:] if argv is None else argv
@@ -23,7 +24,11 @@ def main(argv=None) -> int:
             if add_arguments:
                 load(add_arguments)(parser)
             args = parser.parse_args(argv[len(words):])
-            return load(run)(args) or 0
+            try:
+                return load(run)(args) or 0
+            except (MissingCredential, SimulatorNotLocal) as error:  # a set-up mistake, not a bug
+                print(f"error: {error}", file=sys.stderr)
+                return 2
     print("usage: python -m bot {" + " | ".join(" ".join(w) for w in CLI) + "} …", file=sys.stderr)
     return 2
 

@@ -12,6 +12,13 @@ class MissingCredential(RuntimeError):
     """Only one of the two LINE credentials is set: production needs both."""
 
 
+class SimulatorNotLocal(RuntimeError):
+    """Simulator mode signs with a secret anyone can read in this file: loopback only."""
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
 @dataclass(frozen=True)
 class Config:
     channel_secret: str | None = None
@@ -75,6 +82,13 @@ def load(test_config=None, env=None) -> Config:
 def _credentials(config: Config) -> Config:
     secret, token = config.channel_secret, config.access_token
     if secret is None and token is None:
+        if config.host not in LOOPBACK_HOSTS:
+            # Its links (/media, /referral) and webhooks could be forged by anyone who can
+            # reach the port, so the simulator never listens beyond this machine.
+            raise SimulatorNotLocal(
+                f"simulator mode (no LINE credentials) listens on loopback only, not {config.host}; "
+                "set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN to serve on other addresses."
+            )
         return replace(
             config, channel_secret=SIMULATOR_SECRET, access_token=SIMULATOR_TOKEN, simulator=True
         )

@@ -1,5 +1,6 @@
 """Configuration, simulator mode, the CLI table and `python -m bot serve` start-up."""
 
+import os
 import subprocess
 import sys
 
@@ -38,6 +39,18 @@ def test_one_credential_alone_is_a_clear_error_from_the_factory(env, monkeypatch
         create_app({"data_dir": tmp_path})
 
 
+@pytest.mark.parametrize("host, refused", [("0.0.0.0", True), ("192.0.2.7", True),
+                                           ("127.0.0.1", False), ("localhost", False), ("::1", False)])
+def test_simulator_mode_listens_on_loopback_only(host, refused):
+    if refused:
+        with pytest.raises(configuration.SimulatorNotLocal, match="loopback only"):
+            configuration.load({"host": host}, env={})
+    else:
+        assert configuration.load({"host": host}, env={}).simulator
+    assert not configuration.load({"host": host}, env={"LINE_CHANNEL_SECRET": "s",
+                                                         "LINE_CHANNEL_ACCESS_TOKEN": "t"}).simulator
+
+
 def test_simulator_mode_runs_its_own_emulator_and_answers(tmp_path, monkeypatch):
     for key in ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_BASE_URL"):
         monkeypatch.delenv(key, raising=False)
@@ -66,3 +79,12 @@ def test_cli_unknown_command_prints_usage(capsys):
 def test_serve_help_runs_without_starting_anything():
     out = subprocess.run([sys.executable, "-m", "bot", "serve", "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "--port" in out.stdout
+
+
+def test_serve_on_a_public_address_without_credentials_is_a_clear_error(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINE_")}
+    env["ADAI_DATA_DIR"] = str(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "bot", "serve", "--host", "0.0.0.0", "--port", "0"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "loopback only" in done.stderr and "Traceback" not in done.stderr

@@ -3,7 +3,8 @@
 Layout (docs/ARCHITECTURE.md, models/MODEL_CARD.md):
 
     DIR/images/<id>.jpg|png   photos
-    DIR/masks/<id>.png        uint8 per pixel: 0 background, 1 skin, 2 lesion (optional per image)
+    DIR/masks/<id>.png        uint8 per pixel: 0 background, 1 skin, 2 lesion (optional per image;
+                              without one the classifier crops on the segmenter's mask)
     DIR/labels.csv            id,label[,distance][,tone]   label in AD|IM|HI|MF
 
 numpy and Pillow only (no torch), so evaluation can use it too.
@@ -223,11 +224,31 @@ def square(cx: float, cy: float, side: float, width: int, height: int) -> tuple[
     return x0, y0, x0 + int(side), y0 + int(side)
 
 
-def cls_records(item: Item, size: int, mask_side: int = 256, k: int = 3) -> list[np.ndarray]:
-    """The crops of one photo (window plus context margin), cached at size * CROP_CONTEXT."""
+def predicted_mask(pipeline, path: Path) -> np.ndarray:
+    """Class indices 0/1/2 on the shipped segmenter's mask grid, for a photo without a mask.
+
+    The inference package's own decode and segment, so the crops are the ones the bot would
+    choose (the AD-AI paper: automatic crops classify as well as dermatologists' crops)."""
+    from inference.decode import decode
+    from inference.errors import InferenceError
+    from inference.segment import segment
+    try:
+        decoded = decode(Path(path).read_bytes())
+    except InferenceError as exc:
+        raise DatasetError(f"{Path(path).name}: the segmenter cannot read this photo ({exc})") from exc
+    masks = segment(pipeline.segmenter, pipeline.manifest.segmenter, decoded.image)
+    return np.where(masks.lesion, LESION, np.where(masks.skin, SKIN, BACKGROUND)).astype(np.uint8)
+
+
+def cls_records(item: Item, size: int, mask_side: int = 256, k: int = 3,
+                mask: np.ndarray | None = None) -> list[np.ndarray]:
+    """The crops of one photo (window plus context margin), cached at size * CROP_CONTEXT.
+
+    `mask` (class indices, e.g. from `predicted_mask`) stands in for a photo without a mask."""
     image = open_rgb(item.image)
-    mask = open_mask(item.mask)
-    _check_aspect(mask.shape[::-1], image.size, item.mask)
+    if mask is None:
+        mask = open_mask(item.mask)
+        _check_aspect(mask.shape[::-1], image.size, item.mask)
     scale = mask_side / max(mask.shape)
     small = np.asarray(Image.fromarray(mask).resize(
         (max(1, round(mask.shape[1] * scale)), max(1, round(mask.shape[0] * scale))), Image.NEAREST))

@@ -6,7 +6,8 @@ For every photo: classify (a) the whole photo, (b) manual crops — windows chos
 rule on the ground-truth mask — and (c) automatic crops — `inference.Pipeline.assess` on the
 photo's bytes, end to end. Reports AD-vs-others sensitivity, specificity, accuracy and AUC,
 four-class accuracy, macro-F1 and confusion matrices, overall and per distance stratum, and
-the segmenter's skin and lesion IoU. Writes models/EVALUATION.md, models/card/evaluation.json
+the segmenter's skin and lesion IoU. A photo without a mask gets (a) and (c) only: no manual
+crops and no IoU; the report says how many there were. Writes models/EVALUATION.md, models/card/evaluation.json
 and the plot models/card/evaluation.png. numpy only (no torch, no sklearn).
 """
 from __future__ import annotations
@@ -88,9 +89,9 @@ def scores(truth: np.ndarray, pred: np.ndarray, p_not_ad: np.ndarray) -> dict:
         "no_result": int(np.sum(pred < 0)),
         "sensitivity": float(tp / max(1, positive.sum())),
         "specificity": float(tn / max(1, (~positive).sum())),
-        "binary_accuracy": float((tp + tn) / len(truth)),
+        "binary_accuracy": float((tp + tn) / max(1, len(truth))),
         "auc": auc(positive, p_not_ad),
-        "accuracy4": float(np.mean(pred == truth)),
+        "accuracy4": float(np.mean(pred == truth)) if len(truth) else float("nan"),
         "macro_f1": macro_f1(truth, pred),
         "confusion": confusion(truth, pred).tolist(),
     }
@@ -209,29 +210,39 @@ def evaluate_item(pipeline, item: data.Item, meta: dict, iou: IoU, counters: dic
     assessment = pipeline.assess(raw)
     image = assessment.image  # the pipeline's own decoded, upright, reduced photo
     grid_long = max(pipeline.manifest.segmenter.input_size)
-    truth = data.open_mask(item.mask)
+    truth = None if item.mask is None else data.open_mask(item.mask)
     whole = pipeline.classify_regions(image, [(0, 0, image.width, image.height)])[0]
-    boxes = manual_boxes(truth, image.size, grid_long)
+    boxes = [] if truth is None else manual_boxes(truth, image.size, grid_long)
     manual = combine(pipeline.classify_regions(image, boxes)) if boxes else None
     masks = getattr(assessment, "masks", None)
-    if masks is not None:
+    if masks is not None and truth is None:
+        # Passed the photo gate but has no mask to score: kept out of the IoU's photo count.
+        counters["unmasked_segmented"] = counters.get("unmasked_segmented", 0) + 1
+    elif masks is not None:
         gt = np.asarray(Image.fromarray(truth).resize(masks.lesion.shape[::-1], Image.NEAREST))
         iou.add("skin", masks.skin, gt != data.BACKGROUND)
         iou.add("lesion", masks.lesion, gt == data.LESION)
         distractor_checks(masks, gt, phantom_spots(meta, truth) if check_spots else None, counters)
     counters["quality"][assessment.quality] = counters["quality"].get(assessment.quality, 0) + 1
     return {"id": item.id, "label": CLASSES.index(item.label), "distance": item.distance,
+            "masked": truth is not None,
             "whole": probs_vector(whole), "manual": probs_vector(manual),
             "auto": probs_vector(assessment.probabilities if assessment.quality == "ok" else None),
             "ms": assessment.stages_ms}
 
 
 def method_scores(rows: list[dict], method: str) -> dict:
+    rows = scored_rows(rows, method)
     truth = np.array([r["label"] for r in rows])
     probs = [r[method] for r in rows]
     pred = np.array([-1 if p is None else int(np.argmax(p)) for p in probs])
     p_not_ad = np.array([0.5 if p is None else 1 - p[0] for p in probs])
     return scores(truth, pred, p_not_ad)
+
+
+def scored_rows(rows: list[dict], method: str) -> list[dict]:
+    """Manual crops need a hand-drawn mask: photos without one are not scored for (b)."""
+    return [r for r in rows if r.get("masked", True)] if method == "manual" else rows
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -288,7 +299,7 @@ def latencies(models_dir: Path) -> dict:
 def run(data_dir: Path, models_dir: Path, limit: int | None = None, check_spots: bool = True) -> dict:
     from inference import Pipeline
     pipeline = Pipeline.from_dir(models_dir, threads=2)
-    items = [item for item in data.read_items(data_dir) if item.mask is not None]
+    items = data.read_items(data_dir)
     items = items[:limit] if limit else items
     meta = read_meta(data_dir)
     iou = IoU()
@@ -301,7 +312,13 @@ def run(data_dir: Path, models_dir: Path, limit: int | None = None, check_spots:
         if i % 50 == 0 or i == len(items):
             print(f"evaluated {i}/{len(items)} photos in {time.time() - start:.0f}s", flush=True)
     totals = [r["ms"]["total"] for r in rows]
-    return {"n": len(rows), "data": str(data_dir), "models_dir": str(models_dir),
+    unmasked = sum(not r["masked"] for r in rows)
+    # Only when there are any, so a fully masked set's evaluation.json stays as it was.
+    without_masks = {"unmasked": unmasked} if unmasked else {}
+    if unmasked:
+        print(f"{unmasked} of {len(rows)} photos had no mask: (a) and (c) only, no (b) and no IoU",
+              flush=True)
+    return {"n": len(rows), **without_masks, "data": str(data_dir), "models_dir": str(models_dir),
             "synthetic": (Path(data_dir) / "meta.jsonl").is_file(), "summary": summarise(rows),
             "iou": iou.result(), "counters": counters,
             "assess_ms_median": float(np.median(totals)), "assess_ms_p90": float(np.percentile(totals, 90)),

@@ -11,7 +11,7 @@ import numpy as np
 
 from models import manifest
 from models.evaluate import (CLASSES, FAR_FROM_LESION, METHODS, MIN_FALSE_REGION, STRATA,
-                             roc_curve)
+                             roc_curve, scored_rows)
 
 MOLE_LIMIT = 0.02
 NOTES = "evaluation_notes.md"  # hand-written observations, appended to the report  # share of moles/freckles the segmenter may mark as lesion
@@ -19,7 +19,9 @@ NOTES = "evaluation_notes.md"  # hand-written observations, appended to the repo
 
 def targets(result: dict) -> list[tuple[str, str, bool]]:
     """(target, measured, met) for every target of issue 3."""
-    s, iou, lat = result["summary"], result["iou"], result["latency"]
+    s, lat = result["summary"], result["latency"]
+    nothing = {"pooled": float("nan"), "mean_per_image": float("nan")}  # no photo had a mask
+    iou = {"skin": nothing, "lesion": nothing, **result["iou"]}
     auto, manual, whole = s["auto"]["all"], s["manual"]["all"], s["whole"]
     c = result["counters"]
     spot_rate = c["spot_cells_marked"] / c["spot_cells"] if c["spot_cells"] else float("nan")
@@ -67,7 +69,7 @@ def metrics_table(summary: dict) -> list[str]:
     for method, title in METHODS.items():
         for stratum in ("all", *STRATA):
             m = summary[method].get(stratum)
-            if m:
+            if m and m["n"]:  # a stratum with no masked photo has no (b) row
                 lines.append(f"| {title} | {stratum} | {m['n']} | {m['no_result']} | "
                              f"{m['sensitivity']:.3f} | {m['specificity']:.3f} | "
                              f"{m['binary_accuracy']:.3f} | {m['auc']:.3f} | {m['accuracy4']:.3f} | "
@@ -104,9 +106,10 @@ def plot(result: dict, path: Path) -> None:
     bars.set_ylabel("four-class accuracy")
     bars.set_title("Four-class accuracy by distance")
     bars.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=8)
-    truth = np.array([r["label"] for r in rows]) != 0
     for method, title in METHODS.items():
-        score = np.array([0.5 if r[method] is None else 1 - r[method][0] for r in rows])
+        scored = scored_rows(rows, method)
+        truth = np.array([r["label"] for r in scored]) != 0
+        score = np.array([0.5 if r[method] is None else 1 - r[method][0] for r in scored])
         fpr, tpr = roc_curve(truth, score)
         roc.plot(fpr, tpr, label=f"{title} (AUC {summary[method]['all']['auc']:.3f})")
     roc.plot([0, 1], [0, 1], color="grey", linestyle=":")
@@ -162,6 +165,16 @@ def photos_intro(cmd: dict) -> list[str]:
     ]
 
 
+def without_masks(result: dict) -> list[str]:
+    """How many photos had no hand-drawn mask, and what that leaves out (nothing if none)."""
+    unmasked = result.get("unmasked", 0)
+    if not unmasked:
+        return []
+    return ["", f"**{unmasked} of the {result['n']} photos had no mask.** They are classified "
+            "(a) whole and (c) by automatic crops only: (b) manual crops, the IoU and the "
+            f"distractor checks are over the {result['n'] - unmasked} photos with a mask."]
+
+
 def markdown(result: dict) -> str:
     cmd = result["command"]
     man = manifest.load_manifest(Path(result.get("models_dir", "models")), check_hashes=False)
@@ -184,14 +197,15 @@ def markdown(result: dict) -> str:
               "`inference.combine`). Crop probabilities are combined by `inference.combine.combine` "
               "in (b) and (c). AD vs others: a complication (IM, HI or MF) is the positive class; "
               "the score is `p_not_ad`. A photo the pipeline refuses (quality gate, no lesion found) "
-              "has *no result* and is counted as wrong.",
+              "has *no result* and is counted as wrong.", *without_masks(result),
               "", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {name} | {value} | {'yes' if ok else '**NO**'} |" for name, value, ok in targets(result)]
     lines += ["", "## Classification", "", *metrics_table(result["summary"]), "",
               "![accuracy by distance and ROC](card/evaluation.png)", "",
               "## Confusion matrices (all distances)", "", *confusion_tables(result["summary"]),
               "## Segmentation", "",
-              f"IoU over the {segmented(counters)} photos that passed the pipeline's photo quality "
+              f"IoU over the {segmented(counters) - counters.get('unmasked_segmented', 0)} "
+              "photos that passed the pipeline's photo quality "
               "gate (intersection and union summed over those photos), on the pipeline's mask grid "
               "(long side = the segmenter's input size); the per-photo mean is beside it.", "",
               "| class | IoU (pooled) | IoU (mean per photo) |", "|---|---|---|"]
@@ -205,7 +219,8 @@ def markdown(result: dict) -> str:
               f"{counters['photos_with_spots']} photos with spots had at least one such cell. "
               f"Healthy skin predicted as lesion: {healthy_fp:.2%} of healthy-skin cells. Photos with "
               f"a false lesion region of ≥ {MIN_FALSE_REGION} cells more than {FAR_FROM_LESION} cells "
-              f"away from the true lesion: {counters['photos_false_region']} of {result['n']}.", "",
+              f"away from the true lesion: {counters['photos_false_region']} of "
+              f"{result['n'] - result.get('unmasked', 0)}.", "",
               "Pipeline quality verdicts on the test photos: " +
               ", ".join(f"{k}: {v}" for k, v in sorted(counters["quality"].items())) + ".", "",
               "## Speed and size (this machine, onnxruntime, 2 threads)", "",

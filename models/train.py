@@ -28,6 +28,7 @@ from models import data, nets
 
 DEFAULT_DATA = Path("data/phantom-train")
 DEFAULT_CHECKPOINTS = Path("models/checkpoints")
+DEFAULT_CROP_SEGMENTER = Path("models")  # the committed, shipped models
 
 
 @dataclass
@@ -59,6 +60,10 @@ class NoTrainingData(RuntimeError):
     """The data folder holds nothing this model can learn from."""
 
 
+class NoMasks(NoTrainingData):
+    """The segmenter has no hand-drawn masks to learn from (the classifier still may)."""
+
+
 # --- data -------------------------------------------------------------------------------
 
 def _seg_record(args):
@@ -67,8 +72,8 @@ def _seg_record(args):
 
 
 def _cls_record(args):
-    item, size = args
-    return data.cls_records(item, size), data.LABELS.index(item.label)
+    item, size, mask = args
+    return data.cls_records(item, size, mask=mask), data.LABELS.index(item.label)
 
 
 def cached(function, jobs, workers: int) -> list:
@@ -112,12 +117,32 @@ class StepBatches(torch.utils.data.Dataset):
         return torch.from_numpy(np.stack(images)), torch.tensor(labels)
 
 
-def load_records(recipe: Recipe, items: list, workers: int) -> list:
-    """Both models learn from masked photos only (the classifier's crops come from the mask)."""
-    items = [item for item in items if item.mask is not None]
+def load_records(recipe: Recipe, items: list, workers: int,
+                 crop_segmenter: Path = DEFAULT_CROP_SEGMENTER) -> list:
+    """The segmenter learns from masked photos only. The classifier's crops come from the mask,
+    or, for a photo without one, from the mask the shipped segmenter in `crop_segmenter`
+    predicts (by the same 80/10 rule)."""
+    masked = [item for item in items if item.mask is not None]
     if recipe.kind == "segmenter":
-        return cached(_seg_record, [(item, recipe.cache_side) for item in items], workers)
-    return cached(_cls_record, [(item, recipe.size) for item in items], workers)
+        return cached(_seg_record, [(item, recipe.cache_side) for item in masked], workers)
+    predicted = predicted_masks([item for item in items if item.mask is None], crop_segmenter)
+    jobs = [(item, recipe.size, None) for item in masked]
+    jobs += [(item, recipe.size, mask) for item, mask in predicted]
+    return cached(_cls_record, jobs, workers)
+
+
+def predicted_masks(items: list, crop_segmenter: Path) -> list:
+    """(item, predicted class mask) in this process: ONNX sessions do not travel to workers."""
+    if not items:
+        return []
+    from inference import Pipeline
+    from inference.errors import InferenceError
+    try:
+        pipeline = Pipeline.from_dir(crop_segmenter)
+    except InferenceError as exc:
+        raise data.DatasetError(f"{len(items)} photos have no mask and the crop segmenter in "
+                                f"{crop_segmenter} cannot be loaded: {exc}") from exc
+    return [(item, data.predicted_mask(pipeline, item.image)) for item in items]
 
 
 # --- losses and metrics ----------------------------------------------------------------
@@ -216,7 +241,8 @@ def resume_state(path: Path, recipe: Recipe, data_dir: Path, fresh: bool) -> dic
 
 def train(recipe: Recipe, data_dir: Path, checkpoints: Path, *, workers: int = 0,
           fresh: bool = False, save_every: int = 100, log_every: int = 20,
-          deadline: float | None = None, device: str = "auto") -> dict:
+          deadline: float | None = None, device: str = "auto",
+          crop_segmenter: Path = DEFAULT_CROP_SEGMENTER) -> dict:
     checkpoints.mkdir(parents=True, exist_ok=True)
     log = Log(checkpoints / "train.log")
     path = checkpoint_path(checkpoints, recipe.kind)
@@ -230,12 +256,17 @@ def train(recipe: Recipe, data_dir: Path, checkpoints: Path, *, workers: int = 0
 
     t0 = time.time()
     train_items, val_items = data.split(data.read_items(data_dir), recipe.val_fraction, recipe.seed)
-    records = load_records(recipe, train_items, workers)
-    val_records = load_records(recipe, val_items, workers)
+    records = load_records(recipe, train_items, workers, crop_segmenter)
+    val_records = load_records(recipe, val_items, workers, crop_segmenter)
+    if not records and recipe.kind == "segmenter":
+        raise NoMasks(f"{data_dir}: no training photos with a mask (masks/<id>.png) for the segmenter")
     if not records:
-        raise NoTrainingData(f"{data_dir}: no images with masks for the {recipe.kind}")
+        raise NoTrainingData(f"{data_dir}: no labelled photos for the {recipe.kind}")
+    unmasked = sum(item.mask is None for item in train_items + val_items)
+    cropped_by = (f"; {unmasked} photos without a mask cropped on the masks predicted by "
+                  f"{crop_segmenter}" if recipe.kind == "classifier" and unmasked else "")
     log(f"{recipe.kind}: {len(records)} train / {len(val_records)} val records from {data_dir} "
-        f"cached in {time.time() - t0:.0f}s on {device}")
+        f"cached in {time.time() - t0:.0f}s on {device}{cropped_by}")
 
     net = nets.build(recipe.kind, pretrained=state is None).to(device)
     net = net.to(memory_format=torch.channels_last)
@@ -332,6 +363,9 @@ def main(argv=None) -> int:
     parser.add_argument("--deadline-minutes", type=float,
                         help="stop (checkpointed, resumable) after this many minutes")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--crop-segmenter", type=Path, default=DEFAULT_CROP_SEGMENTER,
+                        help="models folder whose segmenter chooses the classifier's crops on "
+                             "photos without a mask (default: the committed models)")
     parser.add_argument("--fresh", action="store_true", help="ignore existing checkpoints")
     args = parser.parse_args(argv)
     if args.threads:
@@ -342,7 +376,16 @@ def main(argv=None) -> int:
         try:
             state = train(recipe_from_args(kind, args), args.data, args.checkpoints,
                           workers=args.workers, fresh=args.fresh, save_every=args.save_every,
-                          log_every=args.log_every, deadline=deadline, device=args.device)
+                          log_every=args.log_every, deadline=deadline, device=args.device,
+                          crop_segmenter=args.crop_segmenter)
+        except NoMasks as exc:
+            if args.what == "segmenter":
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            Log(args.checkpoints / "train.log")(
+                f"segmenter: skipped, {exc}; the classifier still trains (crops on the masks "
+                f"predicted by {args.crop_segmenter})")
+            continue
         except (data.DatasetError, NoTrainingData, CheckpointMismatch) as exc:
             print(f"error: {exc}", file=sys.stderr)  # the folder's problem, not a traceback
             return 2

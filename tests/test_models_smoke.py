@@ -78,12 +78,14 @@ def test_interrupted_run_resumes_to_the_same_weights(phantom_set, tmp_path):
         assert torch.allclose(a[key].float(), b[key].float(), atol=1e-5), key
 
 
-def test_a_folder_without_masks_is_a_clear_error_not_a_traceback(tmp_path, capsys):
+def test_the_segmenter_alone_on_a_folder_without_masks_is_a_clear_error(tmp_path, capsys):
+    # (--what both trains the classifier on such a folder: tests/test_models_unmasked.py)
     (tmp_path / "images").mkdir()
     Image.new("RGB", (300, 200), (200, 150, 120)).save(tmp_path / "images" / "a.png")
     (tmp_path / "labels.csv").write_text("id,label\na,AD\n")
-    assert train.main(["--data", str(tmp_path), "--checkpoints", str(tmp_path / "ck"), *TINY]) == 2
-    assert "no images with masks for the segmenter" in capsys.readouterr().err
+    assert train.main(["--data", str(tmp_path), "--checkpoints", str(tmp_path / "ck"),
+                       "--what", "segmenter", *TINY]) == 2
+    assert "no training photos with a mask (masks/<id>.png) for the segmenter" in capsys.readouterr().err
 
 
 def test_export_writes_manifest_that_matches_the_files(exported):

@@ -4,17 +4,20 @@ No torch here: the manifest helpers run wherever the ONNX files are read.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
-MANIFEST = "manifest.json"
-SCHEMA = 1
+# One checking reader for the bot and the toolkit: the inference package's (it must not
+# import models/, so models/ uses it rather than keeping a second copy of the checks).
+from inference.manifest import CLASSES, MANIFEST, SCHEMA
+from inference.manifest import ModelManifestError as ManifestError
+from inference.manifest import file_sha256 as sha256
+from inference.manifest import load_manifest as _checked
+
 VERSION = "0.1.0"
 FILES = {"segmenter": "segmenter.onnx", "classifier": "classifier.onnx"}
 NAMES = {"segmenter": "adai-seg-deeplabv3plus-mobilenetv2",
          "classifier": "adai-cls-mobilenetv2"}
-CLASSES = {"segmenter": ["background", "skin", "lesion"], "classifier": ["AD", "IM", "HI", "MF"]}
 OUTPUTS = {"segmenter": "logits, shape [N, 3, H, W], same H and W as the input",
            "classifier": "logits, shape [N, 4]"}
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
@@ -28,18 +31,6 @@ INTENDED_USE = (
 PHANTOM_TRAINING_DATA = (
     "Synthetic phone-photo phantoms from models/phantom (python -m models phantom), "
     "no real patient photos; see models/MODEL_CARD.md for the exact sets, seeds and steps.")
-
-
-class ManifestError(ValueError):
-    """The manifest is missing, malformed, or disagrees with the ONNX files beside it."""
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def model_entry(models_dir: Path, kind: str, input_size, version: str = VERSION) -> dict:
@@ -63,18 +54,7 @@ def write_manifest(models_dir: Path, files: dict, training_data: str | None = No
 
 
 def load_manifest(models_dir: Path, check_hashes: bool = True) -> dict:
-    """Read manifest.json and check each model's hash and class list."""
-    path = Path(models_dir) / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ManifestError(f"cannot read {path}: {exc}") from exc
-    if data.get("schema") != SCHEMA or set(data.get("models", {})) != set(FILES):
-        raise ManifestError(f"{path}: expected schema {SCHEMA} with models {sorted(FILES)}")
-    for kind, entry in data["models"].items():
-        if entry.get("classes") != CLASSES[kind]:
-            raise ManifestError(f"{kind}: classes {entry.get('classes')} != {CLASSES[kind]}")
-        onnx_path = Path(models_dir) / entry["file"]
-        if check_hashes and sha256(onnx_path) != entry["sha256"]:
-            raise ManifestError(f"{kind}: sha256 of {onnx_path} disagrees with the manifest")
-    return data
+    """manifest.json as written (a dict), after the inference package's checks (schema,
+    entries, class lists, input sizes and, unless told not to, each file's sha256)."""
+    _checked(models_dir, check_hashes=check_hashes)
+    return json.loads((Path(models_dir) / MANIFEST).read_text(encoding="utf-8"))

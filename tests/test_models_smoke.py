@@ -5,10 +5,12 @@ shipped inference.Pipeline. Sizes are tiny so it runs in well under a minute on 
 """
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
 import pytest
+from PIL import Image
 from PIL import Image
 
 torch = pytest.importorskip("torch", reason="training needs requirements-train.txt")
@@ -126,3 +128,9 @@ def test_inference_pipeline_runs_the_exported_models(exported, phantom_set):
     assert result["quality"] in {"ok", "no_skin", "no_lesion", "lesion_too_small", "blurry",
                                  "too_dark", "too_bright"}
     json.dumps(result)
+    # Two training steps decide nothing, but the exported classifier must already give the
+    # pipeline a proper distribution over the manifest's four classes.
+    image = Image.open(io.BytesIO(photo)).convert("RGB")
+    (whole,) = pipeline.classify_regions(image, [(0, 0, image.width, image.height)])
+    assert list(whole) == ["AD", "IM", "HI", "MF"]
+    assert sum(whole.values()) == pytest.approx(1, abs=1e-3) and min(whole.values()) >= 0

@@ -3,6 +3,8 @@
 When the quality gate stops a photo before the models, the fractions are None (null in JSON),
 and crops, probabilities, top and p_not_ad are empty/None: only `quality` is meaningful.
 After segmentation (no_skin, no_lesion, lesion_too_small) the fractions are filled in.
+`unfamiliar` (the photo is unlike the training photos) keeps the fractions and the
+familiarity score but names no class: crops and probabilities empty, top null.
 """
 from __future__ import annotations
 
@@ -43,6 +45,14 @@ class Assessment:
     models: dict
     stages_ms: dict[str, float] = field(default_factory=dict)
     full_size: tuple[int, int] | None = None
+    # The familiarity check (inference/familiarity.py): the photo's score and the manifest's
+    # limit, and why it was `unfamiliar` (None when it was not, or was not checked).
+    familiarity_score: float | None = None
+    familiarity_limit: float | None = None
+    unfamiliar_reason: str | None = None
+    # Boxes the models looked at before abstaining (the overlay shows them; never classes).
+    looked_at: list = field(default_factory=list, repr=False, compare=False)
+    crop_features: object = field(default=None, repr=False, compare=False)
     # Kept for the overlay picture; never part of the JSON.
     masks: Masks | None = field(default=None, repr=False, compare=False)
     image: Image.Image | None = field(default=None, repr=False, compare=False)
@@ -76,6 +86,12 @@ class Assessment:
             "models": dict(self.models),
             "timings_ms": self.timings_ms,
         }
+
+    def familiarity_dict(self) -> dict | None:
+        if self.familiarity_score is None:
+            return None
+        return {"score": _round(self.familiarity_score, 3),
+                "limit": _round(self.familiarity_limit, 3), "reason": self.unfamiliar_reason}
 
     def overlay_png(self) -> bytes:
         """The overlay picture drawn on the reduced photo this assessment was made from."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from inference.manifest import FEATURES_OUTPUT
 from inference.preprocess import softmax, to_input
 
 
@@ -15,9 +16,15 @@ def crop_pixels(image: Image.Image, boxes, size: tuple[int, int]) -> np.ndarray:
                      for box in boxes])
 
 
-def probabilities(session, spec, image: Image.Image, boxes) -> list[dict[str, float]]:
+def run(session, spec, image: Image.Image, boxes) -> tuple[list[dict[str, float]], np.ndarray]:
+    """Per box: class probabilities, and the pooled features (N, D) the familiarity check reads."""
     if not boxes:
-        return []
+        return [], np.zeros((0, 0), dtype=np.float32)
     x = to_input(crop_pixels(image, boxes, spec.input_size), spec.mean, spec.std)
-    probs = softmax(session.run(None, {spec.input_name: x})[0].astype(np.float64), axis=1)
-    return [{name: float(p) for name, p in zip(spec.classes, row)} for row in probs]
+    logits, features = session.run(["logits", FEATURES_OUTPUT], {spec.input_name: x})
+    probs = softmax(logits.astype(np.float64), axis=1)
+    return [{name: float(p) for name, p in zip(spec.classes, row)} for row in probs], features
+
+
+def probabilities(session, spec, image: Image.Image, boxes) -> list[dict[str, float]]:
+    return run(session, spec, image, boxes)[0]

@@ -1,8 +1,11 @@
-"""Read and verify models/manifest.json (schema 1) without importing models/ or torch.
+"""Read and verify models/manifest.json (schema 2) without importing models/ or torch.
 
 Checks: schema, both entries present, sha256 of each ONNX file, the class lists the pipeline
-relies on, and, once a session exists, that the model's input name, channels and fixed
-dimensions agree with `input_size`. Any disagreement is a ModelManifestError.
+relies on, the `familiarity` block (statistics and thresholds of the `unfamiliar` verdict,
+inference/familiarity.py) and, once a session exists, that the model's input name, channels,
+fixed dimensions and outputs agree. Any disagreement is a ModelManifestError.
+Schema 2 (this one): the classifier has a second output, `features`, and the familiarity
+block is required; a schema-1 folder predates the `unfamiliar` verdict and is refused.
 """
 from __future__ import annotations
 
@@ -12,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inference.errors import ModelManifestError
+from inference.familiarity import Familiarity, from_block
 
-SCHEMA = 1
+SCHEMA = 2
+FEATURES_OUTPUT = "features"  # the classifier's pooled features, input of the familiarity check
 MANIFEST = "manifest.json"
 CLASSES = {"segmenter": ["background", "skin", "lesion"], "classifier": ["AD", "IM", "HI", "MF"]}
 REQUIRED = ("file", "name", "version", "sha256", "input_name", "input_size", "mean", "std",
@@ -43,9 +48,13 @@ class Manifest:
     validated: bool
     segmenter: ModelSpec
     classifier: ModelSpec
+    familiarity: Familiarity | None  # None only when read with require_familiarity=False
 
 
-def load_manifest(models_dir, check_hashes: bool = True) -> Manifest:
+def load_manifest(models_dir, check_hashes: bool = True,
+                  require_familiarity: bool = True) -> Manifest:
+    """The checked manifest. require_familiarity=False ignores the familiarity block (it may not
+    be written yet: models/familiarity.py fits it by running these very models)."""
     models_dir = Path(models_dir)
     path = models_dir / MANIFEST
     try:
@@ -53,10 +62,15 @@ def load_manifest(models_dir, check_hashes: bool = True) -> Manifest:
     except (OSError, ValueError) as exc:
         raise ModelManifestError(f"cannot read {path}: {exc}") from exc
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise ModelManifestError(f"{path}: expected schema {SCHEMA}")
+        raise ModelManifestError(
+            f"{path}: expected schema {SCHEMA} (a schema-1 folder has no familiarity check; "
+            "re-export it with python -m models export and calibrate)")
     entries = data.get("models") or {}
     specs = {kind: _spec(models_dir, kind, entries.get(kind), check_hashes) for kind in CLASSES}
-    return Manifest(validated=bool(data.get("validated", False)), **specs)
+    familiarity = from_block(data.get("familiarity"), CLASSES["classifier"]) \
+        if require_familiarity else None
+    return Manifest(validated=bool(data.get("validated", False)), familiarity=familiarity,
+                    **specs)
 
 
 def _spec(models_dir: Path, kind: str, entry, check_hashes: bool) -> ModelSpec:
@@ -104,3 +118,11 @@ def check_session(spec: ModelSpec, session) -> None:
     channels = outputs[0].shape[1] if len(outputs[0].shape) > 1 else None
     if isinstance(channels, int) and channels != len(spec.classes):
         raise ModelManifestError(f"{spec.kind}: {channels} outputs for {len(spec.classes)} classes")
+    if spec.kind == "classifier" and FEATURES_OUTPUT not in {o.name for o in outputs}:
+        raise ModelManifestError(f"classifier: no {FEATURES_OUTPUT!r} output (schema {SCHEMA})")
+
+
+def feature_dim(session) -> int | None:
+    """Width of the classifier's `features` output, when the model fixes it."""
+    width = next(o.shape for o in session.get_outputs() if o.name == FEATURES_OUTPUT)[-1]
+    return width if isinstance(width, int) else None

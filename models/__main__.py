@@ -1,4 +1,4 @@
-"""python -m models {phantom,train,export,evaluate} [options]"""
+"""python -m models {phantom,train,export,calibrate,evaluate} [options]"""
 from __future__ import annotations
 
 import importlib
@@ -10,6 +10,7 @@ COMMANDS = {
     "phantom": "models.phantom.cli",
     "train": "models.train",
     "export": "models.export",
+    "calibrate": "models.familiarity",
     "evaluate": "models.evaluate",
 }
 

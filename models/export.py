@@ -15,7 +15,11 @@ from models import manifest
 
 OPSET = 17
 DYNAMIC_AXES = {"segmenter": {"image": {2: "height", 3: "width"}, "logits": {2: "height", 3: "width"}},
-                "classifier": {"image": {0: "batch"}, "logits": {0: "batch"}}}
+                "classifier": {"image": {0: "batch"}, "logits": {0: "batch"},
+                               "features": {0: "batch"}}}
+# The classifier also gives its pooled features: the `unfamiliar` verdict compares them with
+# the training crops' (models/familiarity.py, inference/familiarity.py).
+OUTPUT_NAMES = {"segmenter": ["logits"], "classifier": ["logits", "features"]}
 TOLERANCE = 1e-3
 
 
@@ -23,13 +27,18 @@ class ExportMismatch(RuntimeError):
     """onnxruntime's output differs from PyTorch's beyond the tolerance."""
 
 
+def exportable(net, kind: str):
+    from models.nets import WithFeatures
+    return WithFeatures(net).eval() if kind == "classifier" else net.eval()
+
+
 def onnx_bytes(net, kind: str, input_size) -> bytes:
     import torch
-    net.eval()
+    net = exportable(net, kind)
     dummy = torch.zeros(1, 3, *input_size)
     buffer = io.BytesIO()
     # TorchScript exporter: one self-contained file, no external data, no onnxscript needed.
-    torch.onnx.export(net, dummy, buffer, input_names=["image"], output_names=["logits"],
+    torch.onnx.export(net, dummy, buffer, input_names=["image"], output_names=OUTPUT_NAMES[kind],
                       dynamic_axes=DYNAMIC_AXES[kind], opset_version=OPSET, dynamo=False)
     return buffer.getvalue()
 
@@ -52,19 +61,21 @@ def check_shapes(kind: str, input_size) -> list[tuple[int, ...]]:
 
 
 def verify(net, kind: str, model: bytes, input_size) -> float:
-    """Largest absolute difference between torch and onnxruntime logits."""
+    """Largest absolute difference between torch and onnxruntime outputs (logits, features)."""
     import torch
+    net = exportable(net, kind)
     sess = session(model)
     rng = np.random.default_rng(0)
     worst = 0.0
     for shape in check_shapes(kind, input_size):
         x = rng.standard_normal(shape).astype(np.float32)
         with torch.no_grad():
-            expected = net(torch.from_numpy(x)).numpy()
-        got = sess.run(None, {"image": x})[0]
-        if got.shape != expected.shape:
-            raise ExportMismatch(f"{kind}: shape {got.shape} != {expected.shape}")
-        worst = max(worst, float(np.abs(got - expected).max()))
+            expected = net(torch.from_numpy(x))
+        expected = [t.numpy() for t in (expected if isinstance(expected, tuple) else (expected,))]
+        for name, want, got in zip(OUTPUT_NAMES[kind], expected, sess.run(OUTPUT_NAMES[kind], {"image": x})):
+            if got.shape != want.shape:
+                raise ExportMismatch(f"{kind} {name}: shape {got.shape} != {want.shape}")
+            worst = max(worst, float(np.abs(got - want).max()))
     if worst > TOLERANCE:
         raise ExportMismatch(f"{kind}: onnxruntime differs from torch by {worst:.2e}")
     return worst

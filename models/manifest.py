@@ -19,7 +19,8 @@ FILES = {"segmenter": "segmenter.onnx", "classifier": "classifier.onnx"}
 NAMES = {"segmenter": "adai-seg-deeplabv3plus-mobilenetv2",
          "classifier": "adai-cls-mobilenetv2"}
 OUTPUTS = {"segmenter": "logits, shape [N, 3, H, W], same H and W as the input",
-           "classifier": "logits, shape [N, 4]"}
+           "classifier": "logits, shape [N, 4]; features, shape [N, 1280] (pooled, for the "
+                         "familiarity check)"}
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
 INTENDED_USE = (
@@ -41,6 +42,22 @@ def model_entry(models_dir: Path, kind: str, input_size, version: str = VERSION)
             "output": OUTPUTS[kind]}
 
 
+def dumps(data: dict) -> str:
+    """JSON with two-space indents, but each list of numbers on one line: the familiarity
+    statistics are tens of thousands of numbers, one per line would bury the rest."""
+    def inline(value, depth):
+        pad = "  " * depth
+        if isinstance(value, dict):
+            if not value:
+                return "{}"
+            items = [f'{pad}  {json.dumps(k)}: {inline(v, depth + 1)}' for k, v in value.items()]
+            return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+        if isinstance(value, list) and value and not all(isinstance(v, (int, float)) for v in value):
+            return "[\n" + ",\n".join(f"{pad}  {inline(v, depth + 1)}" for v in value) + f"\n{pad}]"
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":") if isinstance(value, list) else None)
+    return inline(data, 0) + "\n"
+
+
 def write_manifest(models_dir: Path, files: dict, training_data: str | None = None,
                    intended_use: str = INTENDED_USE) -> dict:
     """Write manifest.json for the ONNX files in `models_dir`; `files[kind]["input_size"]` = [h, w]."""
@@ -49,7 +66,7 @@ def write_manifest(models_dir: Path, files: dict, training_data: str | None = No
             "training_data": training_data or PHANTOM_TRAINING_DATA,
             "models": {kind: model_entry(models_dir, kind, files[kind]["input_size"])
                        for kind in FILES}}
-    (models_dir / MANIFEST).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    (models_dir / MANIFEST).write_text(dumps(data), encoding="utf-8")
     return data
 
 

@@ -156,8 +156,24 @@ class Classifier(nn.Module):
         load_imagenet_features(self.features, path)
         return self
 
+    def embed(self, x):
+        """Pooled features (N, 1280): what the familiarity check compares with training crops."""
+        return self.features(x).mean(dim=(2, 3))
+
     def forward(self, x):
-        return self.head(self.features(x).mean(dim=(2, 3)))
+        return self.head(self.embed(x))
+
+
+class WithFeatures(nn.Module):
+    """The exported classifier: logits and the pooled features they come from, in one run."""
+
+    def __init__(self, classifier: Classifier):
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, x):
+        features = self.classifier.embed(x)
+        return self.classifier.head(features), features
 
 
 NETS = {"segmenter": Segmenter, "classifier": Classifier}

@@ -158,7 +158,7 @@ TAMPERING = {
     "classes": lambda d, m: m["models"]["classifier"].update(classes=["AD", "IM", "HI"]),
     "input_name": lambda d, m: m["models"]["segmenter"].update(input_name="pixels"),
     "input_size": lambda d, m: m["models"]["classifier"].update(input_size=[128, 128]),
-    "schema": lambda d, m: m.update(schema=2),
+    "schema": lambda d, m: m.update(schema=1),
     "missing_file": lambda d, m: (d / "segmenter.onnx").unlink(),
 }
 

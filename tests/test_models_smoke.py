@@ -15,7 +15,7 @@ from PIL import Image
 
 torch = pytest.importorskip("torch", reason="training needs requirements-train.txt")
 
-from models import export, manifest, phantom, train  # noqa: E402
+from models import export, familiarity, manifest, phantom, train  # noqa: E402
 
 TINY = ["--seg-steps", "2", "--seg-batch", "2", "--cls-steps", "2", "--cls-batch", "4",
         "--log-every", "1", "--save-every", "1", "--threads", "2"]
@@ -34,9 +34,17 @@ def trained(phantom_set, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def exported(trained, tmp_path_factory):
+def exported(trained, phantom_set, tmp_path_factory):
     out = tmp_path_factory.mktemp("models") / "new" / "folder"  # export makes its folder
     export.export_all(trained, out)
+    # Two steps leave the segmenter near chance (no held-out photo reaches the classifier, so
+    # no limit can be calibrated: tests/test_familiarity.py calibrates the shipped models).
+    # The statistics are fitted on the exported classifier; the limits are set by hand.
+    pipeline = familiarity.Pipeline.from_dir(out, require_familiarity=False)
+    block = familiarity.fit_statistics(familiarity.training_rows(
+        pipeline, familiarity.lesion_items(phantom_set)))
+    familiarity.write_block(out, {**block, "thresholds": {"photo_score": 1e6,
+                                                          "max_lesion_fraction": 1.0}})
     return out
 
 

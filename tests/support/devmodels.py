@@ -8,7 +8,10 @@ pipeline through real onnxruntime sessions before, or beside, the trained models
   anything else (grey, blue, white, black) background.
 - classifier "image" float32 [N, 3, S, S] (dynamic N) → logits [N, 4]: global average colour
   through one linear layer — reddish crops are AD, yellow (honey crust) IM, purple MF,
-  pale blue-white (vesicles) HI.
+  pale blue-white (vesicles) HI; and "features" [N, 3], that average colour (normalised).
+- the manifest's familiarity block (schema 2) lets every crop colour through and calls a
+  photo `unfamiliar` only when lesion covers more than DEV_MAX_LESION of the frame, so tests
+  can reach that verdict with a photo that is all lesion.
 
 The rules are written on pixel/255 and folded into the normalised inputs, so the manifest's
 mean/std are honoured exactly as with the trained models. Never committed as models/.
@@ -35,6 +38,7 @@ SEG_B = np.array([0, -2.4, -11.4], dtype=np.float32)
 # rows AD, IM, HI, MF.
 CLS_A = np.array([[0, 0, 0], [0, 12, -12], [-8, -8, 24], [8, -16, 8]], dtype=np.float32)
 CLS_B = np.array([2.0, -2.0, -6.0, -3.0], dtype=np.float32)
+DEV_MAX_LESION = 0.9
 
 
 def _fold(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -64,11 +68,13 @@ def classifier_model(size=CLASSIFIER_SIZE) -> onnx.ModelProto:
         helper.make_node("GlobalAveragePool", ["image"], ["pooled"]),
         helper.make_node("Flatten", ["pooled"], ["flat"], axis=1),
         helper.make_node("Gemm", ["flat", "W", "B"], ["logits"], transB=1),
+        helper.make_node("Identity", ["flat"], ["features"]),
     ]
     graph = helper.make_graph(
         nodes, "dev_classifier",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, *size])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 4]),
+         helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", 3])],
         [numpy_helper.from_array(weight, "W"), numpy_helper.from_array(bias, "B")])
     return _finish(graph)
 
@@ -87,14 +93,22 @@ def _entry(path: Path, kind: str, size, classes) -> dict:
             "output": "logits"}
 
 
+def dev_familiarity() -> dict:
+    """Statistics wide enough for any colour (the rules above are not a learned model)."""
+    return {"mean": [0.0, 0.0, 0.0], "components": [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+            "class_means": {c: [0.0, 0.0, 0.0] for c in ("AD", "IM", "HI", "MF")},
+            "variances": [100.0, 100.0, 100.0], "residual_scale": 1.0,
+            "thresholds": {"photo_score": 1000.0, "max_lesion_fraction": DEV_MAX_LESION}}
+
+
 def build_dev_models(out_dir) -> Path:
-    """Write segmenter.onnx, classifier.onnx and a schema-1 manifest.json into `out_dir`."""
+    """Write segmenter.onnx, classifier.onnx and a schema-2 manifest.json into `out_dir`."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     onnx.save(segmenter_model(), out / "segmenter.onnx")
     onnx.save(classifier_model(), out / "classifier.onnx")
     manifest = {
-        "schema": 1, "validated": False,
+        "schema": 2, "validated": False,
         "intended_use": "development stand-in for tests and benchmarks; not a model",
         "training_data": "none: hand-written colour rules",
         "models": {
@@ -103,6 +117,7 @@ def build_dev_models(out_dir) -> Path:
             "classifier": _entry(out / "classifier.onnx", "classifier", CLASSIFIER_SIZE,
                                  ["AD", "IM", "HI", "MF"]),
         },
+        "familiarity": dev_familiarity(),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return out

@@ -1,0 +1,129 @@
+"""Is this photo like the photos the models learned from? If not, the verdict is `unfamiliar`.
+
+A model trained on synthetic phantom photos cannot judge a real photograph unlike anything it
+saw, and its softmax stays confident all the same; it must say so instead of naming a disease.
+The statistics below come from the training photos and the thresholds from held-out phantom
+photos and the training part of the real-photo set (`models/familiarity.py`); both travel in
+the manifest's `familiarity` block, so a model and its limits are always shipped together.
+
+Signals (any one makes a photo unfamiliar):
+- crop features: the classifier's pooled features of each crop are projected on the principal
+  components of the training crops' features. Score = mean of (a) the Mahalanobis distance to
+  the nearest class mean inside that subspace (per component, so about 1 for training crops)
+  and (b) the squared residual off the subspace, scaled so that training crops average 1:
+  what the training features never spanned. The photo's score is the mean over its crops.
+- lesion fraction above anything the phantom photos hold (a frame that is all "lesion").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from inference.errors import ModelManifestError
+
+UNFAMILIAR = "unfamiliar"
+REASON_FEATURES = "features"
+REASON_LESION_FRACTION = "lesion_fraction"
+STATISTICS = ("mean", "components", "class_means", "variances", "residual_scale")
+THRESHOLDS = ("photo_score", "max_lesion_fraction")
+
+
+@dataclass(frozen=True)
+class Familiarity:
+    mean: np.ndarray          # (D,) training feature mean
+    components: np.ndarray    # (K, D) orthonormal principal directions
+    class_means: np.ndarray   # (C, K) per class, in the subspace
+    variances: np.ndarray     # (K,) within-class variance per component
+    residual_scale: float     # mean squared residual of the training crops
+    photo_score: float        # a photo scoring above this is unfamiliar
+    max_lesion_fraction: float
+
+    @property
+    def feature_dim(self) -> int:
+        return int(self.mean.shape[0])
+
+    def crop_scores(self, features: np.ndarray) -> np.ndarray:
+        """(N,) scores of N crops' features (N, D); about 1 for crops like the training ones."""
+        centred = np.asarray(features, dtype=np.float64) - self.mean
+        z = centred @ self.components.T
+        deltas = z[:, None, :] - self.class_means[None, :, :]
+        mahalanobis = (deltas ** 2 / self.variances).mean(axis=2).min(axis=1)
+        residual = ((centred - z @ self.components) ** 2).sum(axis=1) / self.residual_scale
+        return (mahalanobis + residual) / 2
+
+    def photo_score_of(self, features: np.ndarray) -> float:
+        return float(self.crop_scores(features).mean())
+
+    def reason(self, lesion_fraction: float, score: float | None) -> str | None:
+        """Why a photo is unfamiliar (a REASON_* code), or None when the models may judge it."""
+        if lesion_fraction > self.max_lesion_fraction:
+            return REASON_LESION_FRACTION
+        if score is not None and score > self.photo_score:
+            return REASON_FEATURES
+        return None
+
+
+def from_block(block, classes, feature_dim: int | None = None) -> Familiarity:
+    """Check and read the manifest's `familiarity` block; any flaw is a ModelManifestError."""
+    if not isinstance(block, dict):
+        raise ModelManifestError("familiarity: block missing (re-run python -m models calibrate)")
+    missing = [key for key in (*STATISTICS, "thresholds") if key not in block]
+    if missing:
+        raise ModelManifestError(f"familiarity: missing {missing}")
+    thresholds = block["thresholds"]
+    if not isinstance(thresholds, dict) or any(k not in thresholds for k in THRESHOLDS):
+        raise ModelManifestError(f"familiarity: thresholds must hold {THRESHOLDS}")
+    mean = _array(block, "mean", 1)
+    components = _array(block, "components", 2)
+    variances = _array(block, "variances", 1)
+    class_means = block["class_means"]
+    if not isinstance(class_means, dict) or list(class_means) != list(classes):
+        raise ModelManifestError(f"familiarity: class_means must be keyed {list(classes)}")
+    means = np.stack([_vector(f"class_means.{c}", class_means[c]) for c in classes])
+    k, d = components.shape
+    if d != mean.shape[0] or variances.shape != (k,) or means.shape != (len(classes), k):
+        raise ModelManifestError(
+            f"familiarity: shapes disagree (mean {mean.shape}, components {components.shape}, "
+            f"variances {variances.shape}, class_means {means.shape})")
+    if feature_dim is not None and d != feature_dim:
+        raise ModelManifestError(f"familiarity: {d} features, the classifier gives {feature_dim}")
+    if not (variances > 0).all():
+        raise ModelManifestError("familiarity: variances must be positive")
+    residual_scale = _positive("residual_scale", block["residual_scale"])
+    return Familiarity(mean=mean, components=components, class_means=means, variances=variances,
+                       residual_scale=residual_scale,
+                       photo_score=_positive("thresholds.photo_score", thresholds["photo_score"]),
+                       max_lesion_fraction=_positive("thresholds.max_lesion_fraction",
+                                                     thresholds["max_lesion_fraction"]))
+
+
+def _vector(name: str, values) -> np.ndarray:
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ModelManifestError(f"familiarity: {name} is not numeric") from exc
+    if array.ndim != 1 or not np.isfinite(array).all() or array.size == 0:
+        raise ModelManifestError(f"familiarity: {name} must be a list of finite numbers")
+    return array
+
+
+def _array(block: dict, name: str, ndim: int) -> np.ndarray:
+    if ndim == 1:
+        return _vector(name, block[name])
+    rows = block[name]
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, list) for r in rows):
+        raise ModelManifestError(f"familiarity: {name} must be a list of rows")
+    if len({len(r) for r in rows}) != 1:
+        raise ModelManifestError(f"familiarity: rows of {name} differ in length")
+    return np.stack([_vector(f"{name}[{i}]", row) for i, row in enumerate(rows)])
+
+
+def _positive(name: str, value) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ModelManifestError(f"familiarity: {name} is not a number") from exc
+    if not np.isfinite(number) or number <= 0:
+        raise ModelManifestError(f"familiarity: {name} must be a positive number")
+    return number

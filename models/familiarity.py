@@ -1,0 +1,237 @@
+"""Fit and calibrate the `unfamiliar` verdict (inference/familiarity.py) for exported models.
+
+    python -m models calibrate [--models models] [--train data/phantom-train]
+                               [--heldout data/phantom-calib] [--real models/realset]
+
+1. Statistics: the exported classifier's pooled features of the training photos' 80/10-rule
+   crops (on the hand-drawn mask, else on the shipped segmenter's) give a mean, the top
+   principal components, class means and within-class variances in that subspace, and the
+   mean squared residual off it.
+2. Thresholds, on photos the statistics never saw: held-out phantom photos (a fresh seed,
+   rendered when the folder is missing) and the *training* part of the real-photo set with
+   its variants (the held-out part is for evaluation only). The photo-score limit is the
+   smallest that lets PHANTOM_JUDGED of the held-out phantom photos be judged; the lesion
+   fraction limit is the largest the held-out phantom photos reach, plus a margin.
+3. Both go into manifest.json's `familiarity` block; the curves behind the choice go to
+   models/card/familiarity.json and the operating-point plot models/card/operating_point.png.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from inference import Pipeline
+from inference.manifest import CLASSES, MANIFEST
+from models import data, realphotos
+from models import manifest as manifest_json
+
+COMPONENTS = 32
+PHANTOM_JUDGED = 0.98          # share of held-out phantom photos the limit lets through
+LESION_MARGIN = 0.05
+CALIBRATION_SEED = 2           # the held-out phantom photos: never seed 1 (training) nor 1001 (test)
+CARD = Path("models/card")
+
+
+def _assess_all(pipeline: Pipeline, paths, progress: str = "") -> list[dict]:
+    rows = []
+    started = time.time()
+    for i, path in enumerate(paths):
+        result = pipeline.assess(Path(path).read_bytes() if not isinstance(path, bytes) else path)
+        rows.append({"quality": result.quality, "lesion_fraction": result.lesion_fraction,
+                     "features": result.crop_features if result.crops else None})
+        if progress and (i + 1) % 200 == 0:
+            print(f"{progress}: {i + 1}/{len(paths)} photos, {time.time() - started:.0f} s", flush=True)
+    return rows
+
+
+def training_rows(pipeline: Pipeline, items, mask_side: int = 256) -> list[dict]:
+    """Features of each training photo's rule crops (the windows the classifier learned from)."""
+    from inference import classify
+    rows = []
+    for item in items:
+        image = data.open_rgb(item.image, max_side=1024)
+        mask = data.open_mask(item.mask) if item.mask else data.predicted_mask(pipeline, item.image)
+        scale = mask_side / max(mask.shape)
+        grid = (max(1, round(mask.shape[1] * scale)), max(1, round(mask.shape[0] * scale)))
+        small = np.asarray(Image.fromarray(mask).resize(grid, Image.NEAREST))
+        fx, fy = image.width / small.shape[1], image.height / small.shape[0]
+        boxes = [(x0 * fx, y0 * fy, x1 * fx, y1 * fy) for x0, y0, x1, y1 in data.crop_boxes(small)]
+        if boxes:
+            _, features = classify.run(pipeline.classifier, pipeline.manifest.classifier, image, boxes)
+            rows.append({"features": features, "label": item.label})
+    return rows
+
+
+def fit_statistics(rows: list[dict], components: int = COMPONENTS) -> dict:
+    """The block's statistics from the crops of training photos (rows with features and label)."""
+    classes = CLASSES["classifier"]
+    feats, labels = [], []
+    for row in rows:
+        if row["features"] is not None and row["label"] in classes:
+            feats.append(row["features"])
+            labels += [row["label"]] * len(row["features"])
+    if not feats:
+        raise data.DatasetError("no training crops: cannot fit the familiarity statistics")
+    x = np.concatenate(feats).astype(np.float64)
+    components = min(components, len(x) - 1, x.shape[1])
+    labels = np.array(labels)
+    mean = x.mean(axis=0)
+    _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
+    basis = vt[:components]
+    z = (x - mean) @ basis.T
+    class_means = {c: z[labels == c].mean(axis=0) for c in classes if (labels == c).any()}
+    missing = [c for c in classes if c not in class_means]
+    if missing:
+        raise data.DatasetError(f"no training crops of {missing}: cannot fit class means")
+    within = np.concatenate([z[labels == c] - class_means[c] for c in classes])
+    residual = ((x - mean) - z @ basis) ** 2
+    return {"feature": "classifier output 'features': global average pool before the head",
+            "crops": int(len(x)), "mean": _round(mean), "components": [_round(r) for r in basis],
+            "class_means": {c: _round(class_means[c]) for c in classes},
+            "variances": _round(within.var(axis=0) + 1e-6),
+            "residual_scale": float(residual.sum(axis=1).mean())}
+
+
+def _round(values) -> list[float]:
+    return [float(f"{v:.5g}") for v in np.asarray(values).ravel()]
+
+
+def scores(block: dict, rows: list[dict]) -> list[float | None]:
+    """Photo scores under `block` (None for photos that never reached the classifier)."""
+    from inference.familiarity import from_block
+    model = from_block({**block, "thresholds": {"photo_score": 1, "max_lesion_fraction": 1}},
+                       CLASSES["classifier"])
+    return [model.photo_score_of(r["features"]) if r["features"] is not None else None for r in rows]
+
+
+class CalibrationError(RuntimeError):
+    """No held-out phantom photo reached the classifier: no limit can be chosen."""
+
+
+def choose_thresholds(phantom: list[dict], phantom_scores, judged: float = PHANTOM_JUDGED) -> dict:
+    fractions = [r["lesion_fraction"] for r in phantom if r["features"] is not None]
+    values = sorted(s for s in phantom_scores if s is not None)
+    if not values:
+        raise CalibrationError("no held-out phantom photo reached the classifier")
+    index = min(len(values) - 1, int(np.ceil(judged * len(values))) - 1)
+    return {"photo_score": float(f"{values[index] * 1.0001:.6g}"),
+            "max_lesion_fraction": float(min(1.0, max(fractions) + LESION_MARGIN))}
+
+
+def curve(phantom_scores, real_scores, real_rows, lesion_limit: float, points: int = 60) -> dict:
+    """Share of phantom photos judged and of real photos flagged, per photo-score limit."""
+    ph = np.array([s for s in phantom_scores if s is not None])
+    reached = [(s, r["lesion_fraction"]) for s, r in zip(real_scores, real_rows) if s is not None]
+    limits = np.geomspace(max(ph.min(), 1e-3), max(max(s for s, _ in reached), ph.max()) * 1.05, points)
+    flagged = [float(np.mean([s > t or lf > lesion_limit for s, lf in reached])) for t in limits]
+    return {"limits": [float(t) for t in limits],
+            "phantom_judged": [float((ph <= t).mean()) for t in limits],
+            "real_flagged": flagged}
+
+
+def plot(curves: dict, thresholds: dict, out: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
+    ax.plot(curves["limits"], curves["phantom_judged"], label="held-out phantom photos judged")
+    ax.plot(curves["limits"], curves["real_flagged"],
+            label="real photos (training part + variants) flagged unfamiliar")
+    ax.axvline(thresholds["photo_score"], color="k", ls="--", lw=1,
+               label=f"shipped limit {thresholds['photo_score']:.3g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("photo familiarity score limit (mean over crops)")
+    ax.set_ylabel("share of photos")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(loc="center right", fontsize=8)
+    ax.set_title("Operating point of the 'unfamiliar' verdict")
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+
+
+def phantom_folder(folder: Path, n: int, seed: int = CALIBRATION_SEED) -> Path:
+    if not (folder / "labels.csv").is_file():
+        from models.phantom.dataset import write_dataset
+        print(f"rendering {n} held-out phantom photos (seed {seed}) into {folder}", flush=True)
+        write_dataset(folder, n=n, seed=seed, workers=2)
+    return folder
+
+
+def lesion_items(folder: Path, limit: int | None = None) -> list:
+    items = [i for i in data.read_items(folder) if i.label in CLASSES["classifier"]]
+    return items[:limit] if limit else items
+
+
+def calibrate(models_dir: Path, train: Path, heldout: Path, realset: Path,
+              n_train: int = 800, n_heldout: int = 400, card: Path = CARD,
+              n_real: int | None = None) -> dict:
+    pipeline = Pipeline.from_dir(models_dir, require_familiarity=False)
+    items = lesion_items(train, n_train)
+    print(f"statistics from {len(items)} training photos", flush=True)
+    block = fit_statistics(training_rows(pipeline, items))
+    held = lesion_items(phantom_folder(heldout, n_heldout))
+    phantom = _assess_all(pipeline, [i.image for i in held], progress="held-out phantom")
+    real = [(p, name, blob) for p in realphotos.photos("train", realset)[:n_real]
+            for name, blob in realphotos.variants(p)]
+    real_rows = _assess_all(pipeline, [blob for *_, blob in real])
+    phantom_scores, real_scores = scores(block, phantom), scores(block, real_rows)
+    thresholds = choose_thresholds(phantom, phantom_scores)
+    curves = curve(phantom_scores, real_scores, real_rows, thresholds["max_lesion_fraction"])
+    reached = [s for s in real_scores if s is not None]
+    judged = [s for s in phantom_scores if s is not None]
+    summary = {
+        "phantom_heldout": {"folder": str(heldout), "seed": CALIBRATION_SEED, "photos": len(phantom),
+                            "classified": len(judged),
+                            "judged": sum(s <= thresholds["photo_score"] for s in judged)},
+        "real_train": {"photos": len(real_rows), "classified": len(reached),
+                       "flagged": sum(s > thresholds["photo_score"] or r["lesion_fraction"] >
+                                      thresholds["max_lesion_fraction"]
+                                      for s, r in zip(real_scores, real_rows) if s is not None),
+                       "verdicts": _count(r["quality"] for r in real_rows)},
+        "rule": f"photo_score: smallest limit judging {PHANTOM_JUDGED:.0%} of held-out phantom "
+                f"photos; max_lesion_fraction: their largest + {LESION_MARGIN}",
+    }
+    block = {**block, "thresholds": thresholds, "calibration": summary}
+    write_block(models_dir, block)
+    card.mkdir(parents=True, exist_ok=True)
+    (card / "familiarity.json").write_text(json.dumps({"summary": summary, "thresholds": thresholds,
+                                                       "curves": curves}, indent=1) + "\n")
+    plot(curves, thresholds, card / "operating_point.png")
+    return summary
+
+
+def _count(values) -> dict:
+    out: dict = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
+
+
+def write_block(models_dir: Path, block: dict) -> None:
+    path = Path(models_dir) / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["familiarity"] = block
+    path.write_text(manifest_json.dumps(manifest), encoding="utf-8")
+    Pipeline.from_dir(models_dir)  # the block as written must load (shapes, values)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m models calibrate", description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=Path, default=Path("models"))
+    parser.add_argument("--train", type=Path, default=Path("data/phantom-train"))
+    parser.add_argument("--heldout", type=Path, default=Path("data/phantom-calib"))
+    parser.add_argument("--real", type=Path, default=realphotos.REALSET)
+    parser.add_argument("--n-train", type=int, default=800)
+    parser.add_argument("--n-heldout", type=int, default=400)
+    parser.add_argument("--card", type=Path, default=CARD)
+    args = parser.parse_args(argv)
+    summary = calibrate(args.models, args.train, args.heldout, args.real, args.n_train,
+                        args.n_heldout, args.card)
+    print(json.dumps(summary, indent=1))
+    return 0

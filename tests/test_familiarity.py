@@ -1,0 +1,137 @@
+"""The `unfamiliar` verdict: the manifest's familiarity block, its calibration, and real photos.
+
+Real parts: the committed models, real photographs from models/realset, the phantom generator.
+"""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from inference import Pipeline
+from inference.errors import ModelManifestError
+from models import familiarity, realphotos
+from models.phantom.dataset import write_dataset
+from tests.support.devmodels import build_dev_models
+
+MODELS = Path("models")
+
+
+def copy_models(target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("segmenter.onnx", "classifier.onnx", "manifest.json"):
+        shutil.copy(MODELS / name, target / name)
+    return target
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return Pipeline.from_dir(MODELS)
+
+
+def edit_block(folder: Path, change) -> Path:
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    change(manifest["familiarity"])
+    path.write_text(json.dumps(manifest))
+    return folder
+
+
+CORRUPTIONS = {
+    "block_missing": lambda b: b.clear(),
+    "mean_missing": lambda b: b.pop("mean"),
+    "mean_not_numeric": lambda b: b["mean"].__setitem__(0, "x"),
+    "mean_nan": lambda b: b["mean"].__setitem__(0, float("nan")),
+    "components_ragged": lambda b: b["components"][0].pop(),
+    "components_wrong_width": lambda b: b.update(components=[r[:-1] for r in b["components"]]),
+    "variance_zero": lambda b: b["variances"].__setitem__(0, 0.0),
+    "class_missing": lambda b: b["class_means"].pop("MF"),
+    "residual_negative": lambda b: b.update(residual_scale=-1),
+    "thresholds_missing": lambda b: b.pop("thresholds"),
+    "limit_missing": lambda b: b["thresholds"].pop("photo_score"),
+    "limit_text": lambda b: b["thresholds"].update(max_lesion_fraction="high"),
+}
+
+
+@pytest.mark.parametrize("name", CORRUPTIONS)
+def test_a_missing_or_corrupt_statistic_is_a_manifest_error(tmp_path, name):
+    folder = edit_block(copy_models(tmp_path), CORRUPTIONS[name])
+    with pytest.raises(ModelManifestError) as failed:
+        Pipeline.from_dir(folder)
+    assert failed.value.code == "model_manifest"
+    assert "familiarity" in str(failed.value)
+
+
+def test_a_schema_1_folder_is_refused_with_what_to_do(tmp_path):
+    folder = copy_models(tmp_path)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["schema"] = 1
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelManifestError, match="calibrate"):
+        Pipeline.from_dir(folder)
+
+
+def test_shipped_limits_were_calibrated_on_phantom_and_real_training_photos():
+    block = json.loads((MODELS / "manifest.json").read_text())["familiarity"]
+    calibration = block["calibration"]
+    phantom = calibration["phantom_heldout"]
+    assert phantom["judged"] / phantom["photos"] >= 0.95
+    real = calibration["real_train"]
+    assert real["flagged"] >= 0.9 * real["classified"]
+
+
+@pytest.mark.parametrize("photo", realphotos.photos("heldout"), ids=lambda p: p.id)
+def test_no_held_out_real_photo_is_given_a_disease(shipped, photo):
+    result = shipped.assess(photo.read()).to_dict()
+    assert result["quality"] != "ok"
+    assert result["top"] is None and result["probabilities"] == {}
+    if result["quality"] == "unfamiliar":
+        assert result["crops"] == [] and result["p_not_ad"] is None
+
+
+def test_real_set_is_split_by_source_package():
+    parts = {}
+    for photo in realphotos.photos():
+        parts.setdefault(photo.package, set()).add(photo.part)
+    assert all(len(p) == 1 for p in parts.values()), parts
+    assert {p for ps in parts.values() for p in ps} == {"train", "heldout"}
+
+
+def test_variants_are_decodable_and_seeded():
+    photo = realphotos.photos("heldout")[0]
+    first, again = realphotos.variants(photo, seed=3), realphotos.variants(photo, seed=3)
+    assert [n for n, _ in first] == [n for n, _ in again]
+    assert all(a == b for (_, a), (_, b) in zip(first, again))
+    sizes = {name: Image.open(io.BytesIO(blob)).size for name, blob in first}
+    assert sizes["scale2"][0] == 2 * sizes["original"][0]
+
+
+def test_calibrate_writes_a_block_the_pipeline_loads(tmp_path):
+    folder = copy_models(tmp_path / "models")
+    phantom = write_dataset(tmp_path / "phantom", 8, seed=5)
+    summary = familiarity.calibrate(folder, phantom, phantom, realphotos.REALSET, n_train=8,
+                                    n_heldout=8, card=tmp_path / "card", n_real=2)
+    pipeline = Pipeline.from_dir(folder)
+    assert pipeline.familiarity.components.shape[1] == pipeline.familiarity.feature_dim
+    assert summary["phantom_heldout"]["classified"] > 0
+    assert summary["real_train"]["photos"] == 2 * len(realphotos.variants(realphotos.photos("train")[0]))
+    assert (tmp_path / "card" / "operating_point.png").stat().st_size > 1000
+    curves = json.loads((tmp_path / "card" / "familiarity.json").read_text())["curves"]
+    assert len(curves["limits"]) == len(curves["phantom_judged"]) == len(curves["real_flagged"])
+
+
+def test_a_frame_that_is_all_lesion_is_unfamiliar(tmp_path):
+    pipeline = Pipeline.from_dir(build_dev_models(tmp_path))
+    rng = np.random.default_rng(0)
+    # red everywhere (the dev segmenter's lesion colour) with texture so it is not "blurry"
+    pixels = np.clip(np.array([200, 40, 40]) + rng.normal(0, 12, (600, 800, 3)), 0, 255)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels.astype(np.uint8)).save(buffer, "JPEG", quality=92)
+    result = pipeline.assess(buffer.getvalue())
+    assert result.quality == "unfamiliar" and result.unfamiliar_reason == "lesion_fraction"
+    assert result.to_dict()["top"] is None and result.looked_at

@@ -5,7 +5,8 @@ Layout (docs/ARCHITECTURE.md, models/MODEL_CARD.md):
     DIR/images/<id>.jpg|png   photos
     DIR/masks/<id>.png        uint8 per pixel: 0 background, 1 skin, 2 lesion (optional per image;
                               without one the classifier crops on the segmenter's mask)
-    DIR/labels.csv            id,label[,distance][,tone]   label in AD|IM|HI|MF
+    DIR/labels.csv            id,label[,distance][,tone]   label in AD|IM|HI|MF, or a photo
+                              without any lesion: healthy (skin, no lesion) | background (no skin)
 
 numpy and Pillow only (no torch), so evaluation can use it too.
 """
@@ -18,7 +19,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
-LABELS = ("AD", "IM", "HI", "MF")
+LABELS = ("AD", "IM", "HI", "MF")           # the classifier's classes
+# Photos without a lesion: the segmenter learns from them (skin and background, or background
+# only), the classifier skips them.
+HEALTHY, NO_SKIN = "healthy", "background"
+NO_LESION_LABELS = (HEALTHY, NO_SKIN)
+ALL_LABELS = LABELS + NO_LESION_LABELS
 # Preferred when one id has several files; any other extension Pillow reads is accepted too.
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 BACKGROUND, SKIN, LESION = 0, 1, 2
@@ -56,8 +62,8 @@ def read_items(data_dir: Path) -> list[Item]:
     images = image_index(data_dir)
     items = []
     for row in rows:
-        if row["label"] not in LABELS:
-            raise DatasetError(f"{labels}: id {row['id']}: label {row['label']!r} not in {LABELS}")
+        if row["label"] not in ALL_LABELS:
+            raise DatasetError(f"{labels}: id {row['id']}: label {row['label']!r} not in {ALL_LABELS}")
         mask = data_dir / "masks" / f"{row['id']}.png"
         items.append(Item(row["id"], row["label"], find_image(images, data_dir, row["id"]),
                           mask if mask.is_file() else None,
@@ -155,7 +161,17 @@ def normalise(rgb: np.ndarray) -> np.ndarray:
 def seg_record(item: Item, cache_side: int) -> tuple[np.ndarray, np.ndarray]:
     """Photo and mask shrunk to `cache_side` (long side), kept in memory for training."""
     image = open_rgb(item.image, cache_side)
-    return np.asarray(image), open_mask(item.mask, image.size)
+    mask = open_mask(item.mask, image.size)
+    if item.label in NO_LESION_LABELS and (mask == LESION).any():
+        raise DatasetError(f"{item.mask.name}: labelled {item.label} but its mask holds lesion pixels")
+    if item.label == NO_SKIN and (mask != BACKGROUND).any():
+        raise DatasetError(f"{item.mask.name}: labelled background but its mask holds skin")
+    return np.asarray(image), mask
+
+
+def lesion_items(items: list[Item]) -> list[Item]:
+    """The photos the classifier learns from: those with a lesion class."""
+    return [item for item in items if item.label in LABELS]
 
 
 def random_view(rng: np.random.Generator, width: int, height: int, min_area: float = 0.45):

@@ -122,9 +122,11 @@ def load_records(recipe: Recipe, items: list, workers: int,
     """The segmenter learns from masked photos only. The classifier's crops come from the mask,
     or, for a photo without one, from the mask the shipped segmenter in `crop_segmenter`
     predicts (by the same 80/10 rule)."""
-    masked = [item for item in items if item.mask is not None]
-    if recipe.kind == "segmenter":
+    if recipe.kind == "segmenter":  # every labelled photo with a mask, `healthy`/`background` too
+        masked = [item for item in items if item.mask is not None]
         return cached(_seg_record, [(item, recipe.cache_side) for item in masked], workers)
+    items = data.lesion_items(items)  # the classifier's classes are the lesion labels only
+    masked = [item for item in items if item.mask is not None]
     predicted = predicted_masks([item for item in items if item.mask is None], crop_segmenter)
     jobs = [(item, recipe.size, None) for item in masked]
     jobs += [(item, recipe.size, mask) for item, mask in predicted]
@@ -262,7 +264,7 @@ def train(recipe: Recipe, data_dir: Path, checkpoints: Path, *, workers: int = 0
         raise NoMasks(f"{data_dir}: no training photos with a mask (masks/<id>.png) for the segmenter")
     if not records:
         raise NoTrainingData(f"{data_dir}: no labelled photos for the {recipe.kind}")
-    unmasked = sum(item.mask is None for item in train_items + val_items)
+    unmasked = sum(item.mask is None for item in data.lesion_items(train_items + val_items))
     cropped_by = (f"; {unmasked} photos without a mask cropped on the masks predicted by "
                   f"{crop_segmenter}" if recipe.kind == "classifier" and unmasked else "")
     log(f"{recipe.kind}: {len(records)} train / {len(val_records)} val records from {data_dir} "

@@ -122,3 +122,32 @@ def test_a_mask_transposed_against_the_upright_photo_is_refused(tmp_path):
     with pytest.raises(data.DatasetError, match="upright photo is 30x50"):
         data.open_mask(tmp_path / "m.png", size=(30, 50))
     assert data.open_mask(tmp_path / "m.png", size=(25, 15)).shape == (15, 25)
+
+
+def test_photos_without_a_lesion_are_read_and_kept_from_the_classifier(tmp_path):
+    root = write_set(tmp_path, ["a,AD,close", "h,healthy,long", "b,background,medium"])
+    lesion = np.ones((20, 20), np.uint8)
+    lesion[5:10, 5:10] = data.LESION
+    add_photo(root, "a", lesion)
+    add_photo(root, "h", np.ones((20, 20), np.uint8))
+    add_photo(root, "b", np.zeros((20, 20), np.uint8))
+    items = data.read_items(root)
+    assert [item.label for item in items] == ["AD", "healthy", "background"]
+    assert data.NO_LESION_LABELS == ("healthy", "background")
+    assert set(data.NO_LESION_LABELS).isdisjoint(data.LABELS)
+    assert [item.id for item in data.lesion_items(items)] == ["a"]
+    for item in items:  # the segmenter reads them all
+        rgb, mask = data.seg_record(item, 32)
+        assert rgb.shape[:2] == mask.shape
+
+
+@pytest.mark.parametrize("label, value, message", [("healthy", data.LESION, "lesion pixels"),
+                                                   ("background", data.SKIN, "holds skin")])
+def test_a_no_lesion_photo_whose_mask_disagrees_is_refused(tmp_path, label, value, message):
+    root = write_set(tmp_path, [f"x,{label}"], "id,label")
+    mask = np.zeros((20, 20), np.uint8)
+    mask[4:8, 4:8] = value
+    add_photo(root, "x", mask)
+    (item,) = data.read_items(root)
+    with pytest.raises(data.DatasetError, match=message):
+        data.seg_record(item, 32)

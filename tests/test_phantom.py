@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models.phantom import DISTANCES, LABELS, STRATA, render, write_dataset
+from models.phantom import ALL_LABELS, DISTANCES, LABELS, STRATA, render, write_dataset
 from models.phantom.dataset import sample_seed
 from models.phantom.render import default_distance, default_label
 
@@ -102,18 +102,20 @@ def test_every_tone_reachable_and_drawn_across_range(samples):
 
 
 def test_write_dataset_layout(tmp_path):
-    out = write_dataset(tmp_path / "ph", n=8, seed=3, workers=2)
+    out = write_dataset(tmp_path / "ph", n=12, seed=3, workers=2)
     rows = list(csv.DictReader(open(out / "labels.csv")))
     assert list(rows[0].keys()) == ["id", "label", "distance", "tone"]
-    assert len(rows) == 8
-    assert {r["label"] for r in rows} == set(LABELS)
+    assert len(rows) == 12
+    assert set(LABELS) <= {r["label"] for r in rows} <= set(ALL_LABELS)
     metas = [json.loads(line) for line in open(out / "meta.jsonl")]
     assert [m["id"] for m in metas] == [r["id"] for r in rows]
     for r, m in zip(rows, metas):
         img = Image.open(out / "images" / f"{r['id']}.jpg")
         mask = np.asarray(Image.open(out / "masks" / f"{r['id']}.png"))
         assert img.format == "JPEG" and img.size == (mask.shape[1], mask.shape[0])
-        assert set(np.unique(mask)) <= {0, 1, 2} and (mask == 2).any()
+        assert set(np.unique(mask)) <= {0, 1, 2}
+        assert (mask == 2).any() == (r["label"] in LABELS)
+        assert (mask == 1).any() == (r["label"] != "background")
         assert m["label"] == r["label"] and m["distance"] == r["distance"] and str(m["tone"]) == r["tone"]
         assert round(float((mask == 2).mean()), 4) == m["lesion_fraction"]
     again = render(sample_seed(3, 5), rows[5]["label"], rows[5]["distance"])

@@ -10,9 +10,24 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .render import DISTANCES, LABELS, render
+from .render import DISTANCES, HEALTHY, LABELS, NO_SKIN, render
 
-CELLS = [(lab, dist) for dist in DISTANCES for lab in LABELS]
+LESION_CELLS = [(lab, dist) for dist in DISTANCES for lab in LABELS]
+# One cycle of 36: every class x distance twice (24 lesion photos, 2/3), 9 healthy (25 %, three
+# per distance) and 3 with no skin (8.3 %), interleaved in blocks of 12 (8 lesion, 3 healthy,
+# 1 background) so that any run of a dozen or more photos keeps the mix.
+_BLOCK = "LHLLHLBLLHLL"
+
+
+def _cells():
+    lesion = iter(LESION_CELLS * 2)
+    healthy = iter([(HEALTHY, d) for d in DISTANCES] * 3)
+    empty = iter([(NO_SKIN, d) for d in DISTANCES])
+    pick = {"L": lesion, "H": healthy, "B": empty}
+    return [next(pick[c]) for c in _BLOCK * 3]
+
+
+CELLS = _cells()
 
 
 def sample_seed(seed: int, index: int) -> int:

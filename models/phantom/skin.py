@@ -85,31 +85,89 @@ def crease_lines(rng, h, w, spacing: float, warp: float, n_dirs: int = 2) -> np.
     return out
 
 
-def draw_hair(rng, h: int, w: int, ppm: float, axis: float, density: float, allowed: np.ndarray):
-    """Alpha layer of short dark hairs lying roughly along the body axis."""
-    if density <= 0 or ppm < 0.8:
+# body hair by site: (terminal density, vellus density, length mm) -- density is hairs per cm^2
+HAIR_SITES = {"forearm": (14, 30, (5, 14)), "leg": (16, 25, (6, 16)), "trunk": (4, 30, (4, 12)),
+              "neck": (2, 30, (2, 6)), "face": (0, 40, (1, 3)), "hand": (3, 20, (3, 8))}
+
+
+def hair_plan(rng, part: str, tone: int):
+    """How hairy this person's skin is at `part`: terminal (coarse, dark) and vellus (fine, light)."""
+    terminal, vellus, length = HAIR_SITES[part]
+    hairy = rng.random()
+    dark = tone > 4 or rng.random() < 0.55
+    colour = (np.array([0.02, 0.014, 0.01], F32) if dark else
+              np.array(rng.choice([[0.16, 0.1, 0.05], [0.35, 0.25, 0.12], [0.12, 0.05, 0.02]]), F32))
+    return {"terminal": terminal * hairy ** 1.5 * rng.uniform(0.3, 1.6), "vellus": vellus * rng.uniform(0.3, 1.0),
+            "length": length, "colour": colour}
+
+
+def draw_hair(rng, h: int, w: int, ppm: float, axis: float, plan: dict, allowed: np.ndarray):
+    """Alpha layers (terminal, vellus) of hairs lying roughly along the body axis, or None.
+
+    Hairs are drawn on the skin only and stay skin in the mask."""
+    ys, xs = np.nonzero(allowed[::4, ::4])
+    if len(ys) == 0 or ppm < 0.25:
+        return None, None
+    area_cm2 = len(ys) * 16 / (ppm * 10) ** 2
+    out = []
+    for kind in ("terminal", "vellus"):
+        n = int(plan[kind] * area_cm2 * (1.0 if kind == "terminal" else 0.5))
+        cap = 2500 if kind == "terminal" else 1500
+        n = min(n, cap)
+        if kind == "vellus" and ppm < 2.5:
+            n = 0  # too fine to see at this distance
+        if n == 0:
+            out.append(None)
+            continue
+        layer = Image.new("L", (w, h), 0)
+        d = ImageDraw.Draw(layer)
+        pick = rng.integers(0, len(ys), n)
+        lo, hi = plan["length"]
+        length = rng.uniform(lo, hi, n) * ppm * (1.0 if kind == "terminal" else 0.4)
+        ang = axis + rng.normal(0, 0.3, n) + F32(np.pi) * (rng.random() < 0.05)
+        width = max(1, int(round(0.07 * ppm))) if kind == "terminal" else 1
+        px = xs[pick] * 4 + rng.uniform(0, 4, n)
+        py = ys[pick] * 4 + rng.uniform(0, 4, n)
+        bend = rng.normal(0, 0.25, n)
+        level = rng.uniform(120, 230, n) if kind == "terminal" else rng.uniform(40, 90, n)
+        for i in range(n):
+            pts = [(px[i], py[i])]
+            for j in range(1, 4):
+                t = length[i] * j / 3
+                a2 = ang[i] + bend[i] * j
+                pts.append((px[i] + np.cos(a2) * t, py[i] + np.sin(a2) * t))
+            d.line(pts, fill=int(level[i]), width=width)
+        out.append(blur(np.asarray(layer, F32) / 255, 0.45) * allowed)
+    return out[0], out[1]
+
+
+def veins(rng, h: int, w: int, ppm: float, axis: float, strength: float) -> np.ndarray:
+    """Branching bluish vein pattern (0..1) along the body axis, soft as seen through skin."""
+    from .fields import grid
+    u, v = grid(h, w, axis, w / 2, h / 2)
+    scale = max(8.0, 25 * ppm)
+    warp = noise(rng, h, w, scale * 2, 2) * F32(scale * 0.6)
+    n = noise(rng, h, w, scale, 2)
+    along = np.sin((v + warp) / F32(scale * 1.2)) * F32(0.6) + n * F32(0.6)
+    line = smoothstep(0.22, 0.0, np.abs(along)) * smoothstep(-0.3, 0.6, noise(rng, h, w, scale * 3, 1))
+    return blur(line, max(0.5, 0.8 * ppm)) * F32(strength)
+
+
+def scars(rng, h: int, w: int, ppm: float, allowed: np.ndarray) -> np.ndarray | None:
+    """A few healed scars: short pale or slightly pink streaks (alpha 0..1), skin in the mask."""
+    ys, xs = np.nonzero(allowed[::4, ::4])
+    n = int(rng.integers(1, 3))
+    if len(ys) == 0:
         return None
     layer = Image.new("L", (w, h), 0)
     d = ImageDraw.Draw(layer)
-    n = int(density * h * w / (ppm * ppm) / 40)
-    n = min(n, 1500)
-    ys, xs = np.nonzero(allowed[::4, ::4])
-    if len(ys) == 0 or n == 0:
-        return None
-    pick = rng.integers(0, len(ys), n)
-    length = rng.uniform(2, 6, n) * ppm
-    ang = axis + rng.normal(0, 0.35, n)
-    width = 1 if ppm < 6 else 2
-    for i in range(n):
-        x0, y0 = xs[pick[i]] * 4 + rng.uniform(0, 4), ys[pick[i]] * 4 + rng.uniform(0, 4)
-        bend = rng.normal(0, 0.2)
-        pts = [(x0, y0)]
-        for j in range(1, 4):
-            t = length[i] * j / 3
-            a2 = ang[i] + bend * j
-            pts.append((x0 + np.cos(a2) * t, y0 + np.sin(a2) * t))
-        d.line(pts, fill=int(rng.uniform(70, 170)), width=width)
-    return blur(np.asarray(layer, F32) / 255, 0.5)
+    for _ in range(n):
+        i = int(rng.integers(len(ys)))
+        x0, y0 = xs[i] * 4, ys[i] * 4
+        ang, length = rng.uniform(0, np.pi), rng.uniform(8, 40) * ppm
+        d.line([(x0, y0), (x0 + np.cos(ang) * length, y0 + np.sin(ang) * length)],
+               fill=int(rng.uniform(120, 220)), width=max(1, int(rng.uniform(0.7, 2.5) * ppm)))
+    return blur(np.asarray(layer, F32) / 255, max(0.5, 0.4 * ppm)) * allowed
 
 
 def draw_spots(rng, h: int, w: int, ppm: float, tone: int, allowed: np.ndarray):

@@ -8,7 +8,6 @@ several worker threads at once.
 from __future__ import annotations
 
 import math
-import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,11 +97,12 @@ class Pipeline:
         self.k = k
 
     @classmethod
-    def from_dir(cls, path=None, threads: int = DEFAULT_THREADS, k: int = DEFAULT_K,
+    def from_dir(cls, path="models", threads: int = DEFAULT_THREADS, k: int = DEFAULT_K,
                  require_familiarity: bool = True) -> "Pipeline":
-        """Load models/manifest.json and both ONNX models from `path` (default $ADAI_MODELS_DIR).
+        """Load manifest.json and both ONNX models from the folder `path`, which the caller
+        gives (the bot: settings.models_dir; None: ./models).
         require_familiarity=False: no `unfamiliar` verdict (only to fit its statistics)."""
-        path = Path(path or os.environ.get("ADAI_MODELS_DIR", "models"))
+        path = Path(path or "models")
         manifest = load_manifest(path, require_familiarity=require_familiarity)
         return cls(manifest, build_session(manifest.segmenter.path, threads),
                    build_session(manifest.classifier.path, threads), k=k)

@@ -20,7 +20,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.emulator import Emulator  # noqa: E402
+from bot.sim.emulator import Emulator  # noqa: E402
 from storage.db import SYNCHRONOUS  # noqa: E402
 from tests.support import webhooks  # noqa: E402
 

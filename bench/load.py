@@ -2,7 +2,7 @@
 
     python bench/load.py [--quick] [--models DIR] [--photo-rate 8] [--photo-seconds 60]
 
-Starts the LINE emulator (`python -m bot.emulator`) and the bot (`python -m bot serve`,
+Starts the LINE emulator (`python -m bot.sim.emulator`) and the bot (`python -m bot serve`,
 waitress, simulator credentials, LINE_API_BASE_URL = that emulator) as two child processes,
 then sends real signed webhooks over loopback:
 
@@ -44,8 +44,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.config import SIMULATOR_SECRET  # noqa: E402
-from bot.line_api import retry_key  # noqa: E402
+from bot.settings import SIMULATOR_SECRET  # noqa: E402
+from bot.engine.line_api import retry_key  # noqa: E402
 from tests.support import webhooks  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -77,7 +77,7 @@ def free_port() -> int:
 
 
 def start_emulator():
-    process = subprocess.Popen([sys.executable, "-m", "bot.emulator"], cwd=ROOT,
+    process = subprocess.Popen([sys.executable, "-m", "bot.sim.emulator"], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     url = process.stdout.readline().strip()
     if not url.startswith("http://"):
@@ -452,7 +452,7 @@ def main(argv=None) -> int:
             photo_ids = [f"load-photo-{i}" for i in range(len(pool))]
             for message_id, data_bytes in zip(photo_ids, pool):
                 line.add_content(message_id, data_bytes)
-            print(f"bot: python -m bot serve (waitress) pid {server.pid}; LINE: python -m bot.emulator; "
+            print(f"bot: python -m bot serve (waitress) pid {server.pid}; LINE: python -m bot.sim.emulator; "
                   f"models: {report['models']}; {report['cpus']} CPUs shared by bot, emulator and senders", flush=True)
             warm = Sender(url, line, tracker, photo_ids)
             warm.photo("warm-up")  # loads the models

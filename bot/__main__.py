@@ -1,32 +1,79 @@
-"""`python -m bot COMMAND …` — commands are a table; features add their entries.
+"""`python -m bot COMMAND …` — the commands are a table: words -> (add_arguments, run).
 
-Each entry: words -> (add_arguments spec or None, run spec); specs are
-'module:function' strings imported only when that command runs."""
+Settings come from the environment (bot/settings.py) with the command's flags on top."""
 
 import argparse
+import json
 import sys
 
+from bot import serve
+from bot import settings as configuration
+from bot.domain.schedule import parse_instant
+from bot.engine.line_api import LineClient
+from bot.engine.router import Router
+from bot.engine.services import Services
+from bot.features.reminders.dispatch import send_due
+from bot.views import richmenu
+from storage.db import now_iso
+
+
+class NoLineToSendTo(RuntimeError):
+    """Simulator mode without LINE_API_BASE_URL: there is no LINE to push reminders to."""
+
+
+def run_due_arguments(parser):
+    parser.add_argument("--now", type=parse_instant, default=None,
+                        help="the instant to dispatch for, ISO 8601 with offset (default: now)")
+
+
+def run_due(args) -> int:
+    """Ops catch-up and tests: the same dispatcher the tick runs, once, for one instant."""
+    settings = configuration.load()
+    if settings.simulator and settings.api_base_url is None:
+        raise NoLineToSendTo("set LINE credentials (or LINE_API_BASE_URL for an emulator)")
+    services = Services(settings, Router([]))
+    try:
+        now = args.now or services.clock.now()
+        counts = send_due(services.db(), services.line, now)
+    finally:
+        services.line.close()
+    print(json.dumps({"now": now_iso(now), **counts}))
+    return 0
+
+
+def richmenu_install(args) -> int:
+    """Uses the same settings as `serve` (environment)."""
+    settings = configuration.load()
+    if settings.simulator:
+        print("LINE credentials are not set: nothing to install (simulator mode has no rich menu).")
+        return 1
+    line = LineClient(settings.access_token, base_url=settings.api_base_url, timeout_s=settings.line_timeout_s)
+    try:
+        print(richmenu.install(line))
+    finally:
+        line.close()
+    return 0
+
+
 CLI = {
-    ("serve",): ("bot.serve:add_arguments", "bot.serve:run"),
-    ("reminders", "run-due"): ("bot.reminders:add_cli_arguments", "bot.reminders:cli_run_due"),
-    ("richmenu", "install"): (None, "bot.richmenu:cli_install"),
+    ("serve",): (serve.add_arguments, serve.run),
+    ("reminders", "run-due"): (run_due_arguments, run_due),
+    ("richmenu", "install"): (None, richmenu_install),
 }
 
 
 def main(argv=None) -> int:
-    from bot.config import MissingCredential, SimulatorNotLocal
-    from bot.services import load
-
     argv = sys.argv[1:] if argv is None else argv
     for words, (add_arguments, run) in sorted(CLI.items(), key=lambda item: -len(item[0])):
         if tuple(argv[: len(words)]) == words:
             parser = argparse.ArgumentParser(prog="python -m bot " + " ".join(words))
             if add_arguments:
-                load(add_arguments)(parser)
+                add_arguments(parser)
             args = parser.parse_args(argv[len(words):])
             try:
-                return load(run)(args) or 0
-            except (MissingCredential, SimulatorNotLocal) as error:  # a set-up mistake, not a bug
+                return run(args) or 0
+            except (configuration.MissingCredential, configuration.SimulatorNotLocal,
+                    configuration.BadSetting) as error:  # a set-up mistake, not a bug
                 print(f"error: {error}", file=sys.stderr)
                 return 2
     print("usage: python -m bot {" + " | ".join(" ".join(w) for w in CLI) + "} …", file=sys.stderr)

@@ -8,47 +8,50 @@ import logging
 import signal
 import sys
 
-from bot import logs
+import waitress
+
+from bot.app import create_app
+from bot.engine import logs, scheduler
+from bot.engine.services import start_worker
+
+# Background jobs `serve` starts: function(services) -> stop function | None.
+BACKGROUND = (start_worker, scheduler.start)  # the inbox lanes; the tick, in one process only
 
 
 def add_arguments(parser):
+    """Flags override the environment (bot/settings.py); unset flags leave it alone."""
     parser.add_argument("--host", default=None, help="default 127.0.0.1")
     parser.add_argument("--port", type=int, default=None, help="default $PORT or 8000")
     # 16, not waitress's 8: each webhook thread waits on the group commit's fsync, so more
     # threads let more webhooks share one commit (bench/load.py, 50 senders: ack p99
     # 130-236 ms with 8 threads, 87-96 ms with 16; 32 gave no more).
-    parser.add_argument("--threads", type=int, default=16)
-    parser.add_argument("--lanes", type=int, default=None, help="inbox worker lanes (default 3)")
-    parser.add_argument("--assess-processes", type=int, default=2,
-                        help="processes assessing photos (0: in the server process)")
+    parser.add_argument("--threads", type=int, default=None, dest="server_threads",
+                        help="waitress threads (default $ADAI_SERVER_THREADS or 16)")
+    parser.add_argument("--lanes", type=int, default=None, dest="worker_lanes",
+                        help="inbox worker lanes (default $ADAI_WORKER_LANES or 3)")
+    parser.add_argument("--assess-processes", type=int, default=None, dest="assess_processes",
+                        help="processes assessing photos (0: in the worker's threads; "
+                             "default $ADAI_ASSESS_PROCESSES or 2)")
+
+
+FLAGS = ("host", "port", "server_threads", "worker_lanes", "assess_processes")
 
 
 def run(args) -> int:
-    import waitress
-
-    from bot import BACKGROUND, create_app
-
     logs.setup()
-    overrides = {}
-    if args.host:
-        overrides["host"] = args.host
-    if args.port:
-        overrides["port"] = args.port
-    if args.lanes:
-        overrides["worker_lanes"] = args.lanes
-    overrides["assess_processes"] = args.assess_processes
-    app = create_app(overrides)
+    app = create_app({name: getattr(args, name) for name in FLAGS if getattr(args, name) is not None})
     app.config["TESTING"] = False
     services = app.extensions["adai"]
-    config = services.config
+    settings = services.settings
     log = logging.getLogger("bot.serve")
-    if config.simulator:
-        log.info("no LINE credentials: simulator mode, LINE emulator at %s", config.api_base_url)
+    if settings.simulator:
+        log.info("no LINE credentials: simulator mode, LINE emulator at %s", settings.api_base_url)
     services.start_background(BACKGROUND)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    log.info("serving on http://%s:%d", config.host, config.port)
+    log.info("serving on http://%s:%d", settings.host, settings.port)
     try:
-        waitress.serve(app, host=config.host, port=config.port, threads=args.threads, ident="adai")
+        waitress.serve(app, host=settings.host, port=settings.port, threads=settings.server_threads,
+                       ident="adai")
     finally:
         services.stop()
     return 0

@@ -7,7 +7,7 @@ from storage.db import now_iso
 
 
 def add(db, user_id, now, result: dict, triage, photos=1, photo_ref=None, overlay_ref=None) -> int:
-    """result: Assessment.to_dict(); triage: bot.triage.Triage. Returns the new id."""
+    """result: Assessment.to_dict(); triage: bot.domain.triage.Triage. Returns the new id."""
     cursor = db.execute(
         "INSERT INTO assessments (user_id, created_at, photos, quality, probabilities, top, p_not_ad,"
         " skin_fraction, lesion_fraction, level, finding, image_level, flags, models, validated,"

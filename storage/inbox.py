@@ -2,11 +2,12 @@
 redelivered event is stored once; the body is dropped once handled (it holds user ids),
 the id is kept for RETENTION so later redeliveries are still recognised."""
 
+import hashlib
 import json
-import zlib
 from datetime import timedelta
 
 from storage.db import now_iso, transaction
+from storage.lanes import lane_key
 
 PENDING, DONE, FAILED, STANDBY = "pending", "done", "failed", "standby"
 RETENTION = timedelta(hours=48)  # LINE redelivers for a while; we keep ids at least 24 h
@@ -47,21 +48,10 @@ def _row(event, stamp):
     }
 
 
-def lane_key(event) -> int:
-    """A stable hash of whose event this is (the user, else the group or room). The worker's
-    lanes split events by it, so one user's events always go to the same lane, in order."""
-    source = event.get("source")
-    source = source if isinstance(source, dict) else {}
-    who = source.get("userId") or source.get("groupId") or source.get("roomId") or ""
-    return zlib.crc32(str(who).encode())
-
-
 def event_id(event) -> str:
     """LINE always sends webhookEventId; a hand-made event without one gets a content hash."""
     if event.get("webhookEventId"):
         return str(event["webhookEventId"])
-    import hashlib
-
     raw = json.dumps(event, sort_keys=True).encode()
     return "sha256:" + hashlib.sha256(raw).hexdigest()[:32]
 

@@ -3,6 +3,8 @@ never edit a step that has shipped (databases in the field have already run it).
 
 import json
 
+from storage.lanes import lane_key
+
 
 def users_table(db):
     db.execute(
@@ -179,9 +181,7 @@ def reminders_source(db):
 
 
 def inbox_lanes(db):
-    # The worker runs several lanes; each user's events stay in one lane (bot/worker.py).
-    from storage.inbox import lane_key
-
+    # The worker runs several lanes; each user's events stay in one lane (bot/engine/worker.py).
     db.execute("ALTER TABLE inbox ADD COLUMN lane_key INTEGER NOT NULL DEFAULT 0")
     for event_id, body in db.execute("SELECT event_id, body FROM inbox WHERE body IS NOT NULL").fetchall():
         try:

@@ -33,6 +33,12 @@ def get(db, user_id, kind) -> dict | None:
     return rows[0] if rows else None
 
 
+def user_tz(db, user_id) -> str | None:
+    """The time zone of the user's check-in (their dates are shown in it); None without one."""
+    row = db.execute("SELECT tz FROM reminders WHERE user_id = ? AND kind = ?", [user_id, CHECKIN]).fetchone()
+    return row[0] if row else None
+
+
 def upsert(db, user_id, kind, now, **fields) -> dict:
     """Create or update the user's reminder of this kind; returns the row."""
     stamp = now_iso(now)

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from bot import create_app
-from bot.emulator import Emulator
+from bot.sim.emulator import Emulator
 from tests.support import SECRET, TOKEN, webhooks
 from tests.support.clock import FakeClock
 
@@ -34,12 +34,19 @@ def app_config(tmp_path, emulator):
         "models_dir": tmp_path / "models",
         "line_timeout_s": 0.5,
         "line_backoff_s": 0.01,
+        "assess_processes": 0,  # photos assessed in the worker's thread (test_assess_pool has the pool)
     }
 
 
 @pytest.fixture
-def app(app_config, clock):
-    app = create_app(app_config, clock=clock)
+def app_features():
+    """The features the app is built with (None: bot.features.DEFAULT); override to add one."""
+    return None
+
+
+@pytest.fixture
+def app(app_config, clock, app_features):
+    app = create_app(app_config, clock=clock, features=app_features)
     yield app
     app.extensions["adai"].stop()
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.abuse import PhotoLimiter
+from bot.features.photos import PhotoLimiter
 from storage import consent, users
 from tests.support import webhooks
 from tests.support.chat import dark_photo, photo
@@ -23,7 +23,7 @@ def app_config(app_config, tmp_path):
 )
 def test_photo_limiter_counts_a_sliding_hour(used, count, allowed):
     clock = FakeClock()
-    limiter = PhotoLimiter()
+    limiter = PhotoLimiter(20)
     assert limiter.allow("u", used, clock.now()) or used == 0
     assert limiter.allow("u", count, clock.now()) is allowed
     assert limiter.allow("other", 20, clock.now())  # users are counted apart

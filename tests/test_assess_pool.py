@@ -3,7 +3,7 @@ gives: the same JSON, an overlay JPEG, the same typed refusals; and the bot answ
 
 import pytest
 
-from bot.assess_pool import OverlayNotDrawn, PooledPipeline
+from bot.engine.assess_pool import OverlayNotDrawn, PooledPipeline
 from inference import Pipeline
 from inference.errors import InferenceError
 from tests.support.chat import dark_photo, photo

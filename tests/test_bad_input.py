@@ -14,7 +14,8 @@ import logging
 import pytest
 from PIL import Image
 
-from bot import media
+from bot import tokens
+from bot.engine import media
 from storage import assessments, inbox
 from tests.support import SECRET, webhooks
 from tests.support.chat import photo
@@ -63,7 +64,7 @@ def test_a_broken_photo_gets_a_kind_answer_and_nothing_is_kept(chat, db, service
     answers = user.photo(CORPUS[name]())
     assert len(answers) == 1 and answers[0]["type"] == "text"
     assert any(word in answers[0]["text"] for word in ("could not read", "closer", "brighter", "retake", "photo"))
-    assert assessments.recent(db, user.user) == [] and stored_files(services.config.data_dir) == []
+    assert assessments.recent(db, user.user) == [] and stored_files(services.settings.data_dir) == []
     assert tracebacks(caplog) == [] and inbox.counts(db).get("pending", 0) == 0
 
 
@@ -76,7 +77,7 @@ def test_a_polyglot_photo_is_assessed_as_the_picture_it_starts_with(chat, client
     polyglot = photo("AD") + b"PK\x03\x04" + bytes(64) + b"<script>alert(1)</script>"
     (card,) = user.photo(polyglot)
     assert card["type"] == "flex"
-    for path in stored_files(services.config.data_dir):
+    for path in stored_files(services.settings.data_dir):
         assert path.suffix == ".jpg"
     overlay = [a["uri"] for a in _actions(card) if a["type"] == "uri"][0]
     response = client.get("/media/" + overlay.rsplit("/media/", 1)[1])
@@ -131,7 +132,7 @@ def test_a_malformed_signed_webhook_is_200_handled_quietly_and_never_stuck(clien
     caplog.set_level(logging.INFO)
     response = _signed_post(client, MALFORMED[name]())
     assert response.status_code == 200  # LINE must not redeliver garbage forever
-    for _ in range(services.config.handle_attempts):
+    for _ in range(services.settings.handle_attempts):
         services.worker.drain()
         services.clock.advance(3600)
     assert inbox.counts(db).get("pending", 0) == 0  # handled, ignored or given up: not stuck
@@ -143,7 +144,7 @@ def test_a_malformed_event_already_in_the_inbox_never_blocks_the_ones_behind_it(
     """Stored by an older version, or by hand: the worker gives up on it, the queue moves on."""
     good = events.text("help")
     inbox.store(db, [{"webhookEventId": "bad-1", "type": "message", "source": "U1"}, good], clock.now())
-    for _ in range(services.config.handle_attempts):
+    for _ in range(services.settings.handle_attempts):
         services.worker.drain()
         clock.advance(3600)
     assert inbox.get(db, "bad-1")["state"] == inbox.FAILED
@@ -153,7 +154,7 @@ def test_a_malformed_event_already_in_the_inbox_never_blocks_the_ones_behind_it(
 def test_a_thousand_events_in_one_body_are_each_stored_and_answered_once(client, services, db, emulator, events):
     evs = [events.text("help") for _ in range(1000)]
     raw = webhooks.body(*evs)
-    assert len(raw) < services.config.max_body_bytes
+    assert len(raw) < services.settings.max_body_bytes
     assert _signed_post(client, raw).status_code == 200
     assert _signed_post(client, raw).status_code == 200  # LINE redelivers the whole body
     assert inbox.counts(db) == {"pending": 1000}
@@ -188,7 +189,7 @@ def test_a_forged_signature_is_400_and_nothing_is_stored(client, db, services, k
     assert response.status_code == 400
     assert inbox.counts(db) == {}
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    on_disk = b"".join(p.read_bytes() for p in services.config.data_dir.rglob("*") if p.is_file())
+    on_disk = b"".join(p.read_bytes() for p in services.settings.data_dir.rglob("*") if p.is_file())
     assert b"e" * 32 not in on_disk and b"forged words" not in on_disk
 
 
@@ -207,9 +208,9 @@ ALICE, BOB = "U" + "a" * 32, "U" + "b" * 32
 
 @pytest.fixture
 def alice_chart(services, clock):
-    media.store(services.config, ALICE, "chart", "c1", _save(Image.new("RGB", (64, 64)), "PNG"))
-    media.store(services.config, BOB, "chart", "c1", _save(Image.new("RGB", (64, 64), (9, 9, 9)), "PNG"))
-    return media.media_url(services.config, ALICE, "chart", "c1", clock.now(), ttl=600).rsplit("/media/", 1)[1]
+    media.store(services.settings, ALICE, "chart", "c1", _save(Image.new("RGB", (64, 64)), "PNG"))
+    media.store(services.settings, BOB, "chart", "c1", _save(Image.new("RGB", (64, 64), (9, 9, 9)), "PNG"))
+    return media.media_url(services.settings, ALICE, "chart", "c1", clock.now(), ttl=600).rsplit("/media/", 1)[1]
 
 
 def _flip(token, i):
@@ -219,14 +220,14 @@ def _flip(token, i):
 def test_media_link_works_then_every_altered_expired_or_foreign_form_is_404(client, services, clock, alice_chart):
     assert client.get(f"/media/{alice_chart}").status_code == 200
     body, mac = alice_chart.split(".")
-    payload = json.loads(media._unb64(body))
+    payload = json.loads(tokens._unb64(body))
     bad = [
         _flip(alice_chart, 3), _flip(alice_chart, len(alice_chart) - 2), body, f"{body}.", f".{mac}",
         f"{body}.{mac}.{mac}",
-        media.sign(media.key_for(services.config), {**payload, "u": "../" * 3 + "adai"}),  # signed traversal
-        media.sign(media.derive_key(services.config.channel_secret, "referral"), payload),  # other purpose
-        media.sign(b"guessed key", payload),
-        media.sign(media.key_for(services.config), {**payload, "k": "photo"}),  # no such file
+        tokens.sign(media.key_for(services.settings), {**payload, "u": "../" * 3 + "adai"}),  # signed traversal
+        tokens.sign(tokens.derive_key(services.settings.channel_secret, "referral"), payload),  # other purpose
+        tokens.sign(b"guessed key", payload),
+        tokens.sign(media.key_for(services.settings), {**payload, "k": "photo"}),  # no such file
     ]
     for token in bad:
         assert client.get(f"/media/{token}").status_code == 404, token

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot import charts
-from tests.support import webhooks
+from bot import create_app
+from bot.views import charts
+from tests.support import SECRET, webhooks
+from tests.support.records import add_checkin, add_result
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 10, 4, 10, tzinfo=UTC)
@@ -65,30 +67,6 @@ def test_trend_sentence(scores, photos, lang, expected):
 
 # --- History over real webhooks -----------------------------------------------------------------
 
-def add_result(db, user, when, probabilities, lesion_fraction=0.1, photo_ref=None, overlay_ref=None):
-    """Store a photo result as the conversation does (storage.assessments with bot.triage)."""
-    from bot.triage import triage
-    from storage import assessments
-
-    p_not_ad = round(1 - probabilities["AD"], 4)
-    result = {"quality": "ok", "probabilities": probabilities, "top": max(probabilities, key=probabilities.get),
-              "p_not_ad": p_not_ad, "skin_fraction": 0.6, "lesion_fraction": lesion_fraction,
-              "models": {"segmenter": "adai-seg@0.1.0", "classifier": "adai-cls@0.1.0", "validated": False}}
-    return assessments.add(db, user, when, result, triage(probabilities),
-                           photo_ref=photo_ref, overlay_ref=overlay_ref)
-
-
-def add_checkin(db, user, when, total):
-    from bot import poem, reminders
-    from storage import poem as store
-
-    row = store.start(db, user, reminders.week_of(when, "Asia/Tokyo"), when)
-    answers = [min(4, max(0, total - 4 * i)) for i in range(7)]
-    for question, value in enumerate(answers):
-        store.answer(db, row["id"], question, value, when)
-    store.complete(db, row["id"], poem.score(answers), poem.band(poem.score(answers)), when)
-
-
 @pytest.fixture
 def app_config(app_config):
     return {**app_config, "public_url": "https://adai.example"}
@@ -140,8 +118,6 @@ def test_history_without_consent_has_no_chart(deliver, events, emulator):
 
 def test_without_an_https_public_url_the_chart_link_goes_in_the_text(app_config, clock, emulator):
     """Local simulator (no ADAI_PUBLIC_URL): LINE would refuse an http image, so a text link."""
-    from bot import create_app
-    from tests.support import SECRET
 
     app = create_app({**app_config, "public_url": None}, clock=clock)
     try:

@@ -1,8 +1,13 @@
 """Clinic directory: CSV loading, nearest-first order, urgent-first after an urgent result."""
 
+import datetime as dt
+
 import pytest
 
-from bot import clinics
+from bot import settings as configuration
+from bot.domain import clinics
+from tests.support import webhooks
+from tests.support.records import add_result
 
 SENDAI_STATION = (38.2601, 140.8824)
 
@@ -15,7 +20,7 @@ def test_sample_file_loads_and_is_marked_as_sample():
     assert "SAMPLE DATA" in clinics.SAMPLE_CSV.read_text(encoding="utf-8").splitlines()[0]
 
 
-def test_environment_variable_points_at_a_real_file(tmp_path, monkeypatch):
+def test_the_clinics_csv_setting_points_at_a_real_file(tmp_path, monkeypatch):
     real = tmp_path / "clinics.csv"
     real.write_text(
         "name,address,lat,lon,phone,url,dermatology,urgent_same_day\n"
@@ -23,7 +28,7 @@ def test_environment_variable_points_at_a_real_file(tmp_path, monkeypatch):
         encoding="utf-8",
     )
     monkeypatch.setenv("ADAI_CLINICS_CSV", str(real))
-    loaded = clinics.load()
+    loaded = clinics.load(configuration.load().clinics_csv)
     assert [c.name for c in loaded] == ["A Clinic"]
     assert not loaded[0].sample
 
@@ -97,10 +102,6 @@ def test_map_and_call_links():
 
 # --- "Find a clinic" over real webhooks -----------------------------------------------------------
 
-import datetime as dt  # noqa: E402
-
-from tests.support import webhooks  # noqa: E402
-
 
 def bubbles(messages):
     flex = [m for m in messages if m["type"] == "flex"][-1]
@@ -130,8 +131,6 @@ def test_find_a_clinic_asks_for_the_location_then_answers_nearest_first(deliver,
 
 
 def test_after_an_urgent_result_same_day_clinics_come_first(deliver, events, emulator, db, clock):
-    from tests.test_charts import add_result
-
     uid = webhooks.user_id()
     deliver(events.follow(user=uid))
     deliver(events.postback("action=consent&v=yes", user=uid))

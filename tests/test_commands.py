@@ -1,7 +1,8 @@
 """Commands from text (ja, en) and from rich-menu postbacks: help, history, language, consent."""
 import pytest
 
-from bot import commands
+from bot.engine.router import Router
+from bot.features import DEFAULT
 from storage import users
 from tests.support.chat import photo, quick_replies
 from tests.support.devmodels import build_dev_models
@@ -32,7 +33,7 @@ def test_help_lists_every_command(chat, lang, said, words):
 
 
 def test_every_command_has_words_and_help_in_both_languages():
-    for command in commands.COMMANDS:
+    for command in Router(DEFAULT).commands:
         assert command.words_ja and command.words_en and command.help_ja and command.help_en
 
 

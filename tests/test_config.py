@@ -7,7 +7,7 @@ import sys
 import pytest
 import requests
 
-from bot import config as configuration
+from bot import settings as configuration
 from bot import create_app
 from bot.__main__ import main
 from tests.support import webhooks
@@ -58,7 +58,7 @@ def test_simulator_mode_runs_its_own_emulator_and_answers(tmp_path, monkeypatch)
     services = app.extensions["adai"]
     try:
         emulator = services.emulator
-        assert services.config.simulator and services.config.api_base_url == emulator.url
+        assert services.settings.simulator and services.settings.api_base_url == emulator.url
         assert emulator.url.startswith("http://127.0.0.1:")
         user = webhooks.user_id()
         ev = webhooks.text("help", user=user, reply_token=emulator.issue_reply_token(user))

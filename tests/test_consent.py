@@ -1,11 +1,12 @@
 """Follow → greeting and consent question; give, decline, withdraw; nothing stored without consent."""
 import pytest
 
-from bot import media
-
-from storage import assessments, consent, files, users
+from bot.engine import media
+from bot.features.reminders import dispatch
+from storage import assessments, consent, files, retention, users
 from tests.support.chat import flex_texts, photo, quick_replies
 from tests.support.devmodels import build_dev_models
+from tests.support.records import add_checkin
 
 GREETING_WORDS = {"ja": ("診断ではありません", "119"), "en": ("not a diagnosis", "119")}
 CONSENT_WORDS = {"ja": ("2年", "データを削除"), "en": ("2 years", "delete my data")}
@@ -54,7 +55,7 @@ def test_without_consent_a_photo_is_assessed_and_nothing_is_kept(chat, db, servi
     assert {"ja": "保存していません", "en": "were not kept"}[lang] in texts
     assert assessments.recent(db, user.user) == []
     assert consent.get(db, user.user)["state"] == consent.DECLINED
-    assert not (services.config.data_dir / "users").exists() or not any((services.config.data_dir / "users").iterdir())
+    assert not (services.settings.data_dir / "users").exists() or not any((services.settings.data_dir / "users").iterdir())
 
 
 def test_consent_can_be_withdrawn_from_the_menu_and_erases_what_was_kept(chat, db, services):
@@ -84,7 +85,7 @@ def test_a_withdrawal_answered_during_a_line_outage_is_answered_once_line_is_bac
     ev = events.postback("action=consent&v=withdraw", user=user.user)
     post_events(ev)
     clock.advance(55)  # the reply token is stale: the answer goes by push
-    emulator.fail_next(services.config.line_attempts, status=500, path="/push")
+    emulator.fail_next(services.settings.line_attempts, status=500, path="/push")
     before = len(emulator.sent)
     services.worker.drain()
     assert len(emulator.sent) == before  # LINE was down for every attempt
@@ -108,7 +109,7 @@ def test_results_older_than_the_retention_period_are_purged_with_their_files(cha
     user.follow()
     user.agree()
     user.photo(photo("AD"))
-    folder = files.user_dir(services.config.data_dir, user.user)
+    folder = files.user_dir(services.settings.data_dir, user.user)
     assert len(list(folder.iterdir())) == 2  # photo and overlay
     clock.advance(days=729)
     user.photo(photo("IM"))
@@ -123,19 +124,15 @@ def test_results_older_than_the_retention_period_are_purged_with_their_files(cha
 def test_retention_covers_every_health_table_and_file_of_the_user(chat, db, services, clock):
     """POEM answers, referral links and charts age out with the results; the account (user,
     consent answer, reminder settings) stays."""
-    from bot import reminders
-    from storage import retention
-    from tests.test_charts import add_checkin
-
     user = chat("en")
     user.follow()
     user.agree()
-    reminders.send_due(db, services.line, clock.now())  # makes the weekly check-in's row
+    dispatch.send_due(db, services.line, clock.now())  # makes the weekly check-in's row
     user.photo(photo("AD"))
     add_checkin(db, user.user, clock.now(), 12)
     user.say("summary for my doctor")
     user.say("history")  # draws and stores a chart
-    folder = files.user_dir(services.config.data_dir, user.user)
+    folder = files.user_dir(services.settings.data_dir, user.user)
     old_files = set(folder.iterdir())
     assert any(p.name.startswith("chart-") for p in old_files)
     clock.advance(days=729)

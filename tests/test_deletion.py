@@ -46,7 +46,7 @@ def files_of(data_dir: Path) -> list[Path]:
 def test_delete_after_confirmation_leaves_no_row_file_or_byte(chat, db, services, lang, said, done):
     other = busy_user(chat, "ja")
     user = busy_user(chat, lang)
-    data_dir = services.config.data_dir
+    data_dir = services.settings.data_dir
     assert user.user.encode() in database_bytes(data_dir)
     folder = files.user_dir(data_dir, user.user)
     mine = [p for p in files_of(data_dir) if folder in p.parents]

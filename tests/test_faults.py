@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from bot.line_api import retry_key
+from bot.engine.line_api import retry_key
 from storage import assessments, files, inbox, open_db
 from tests.support.chat import photo
 from tests.support.devmodels import build_dev_models
@@ -69,7 +69,7 @@ def test_an_outage_longer_than_every_attempt_is_retried_later_then_answered_once
     ev = events.text("help")
     post_events(ev)
     clock.advance(55)  # push path: nothing ambiguous about a reply token
-    emulator.fail_next(services.config.line_attempts, path="/push", **fault)
+    emulator.fail_next(services.settings.line_attempts, path="/push", **fault)
     services.worker.drain()
     assert emulator.sent == [] and inbox.get(db, ev["webhookEventId"])["state"] == inbox.PENDING
     clock.advance(6)  # the worker's own back-off for the event
@@ -127,7 +127,7 @@ class WriteLockHolder(threading.Thread):
 
 def test_a_webhook_arriving_while_the_database_is_locked_waits_and_is_stored(post_events, services, events, emulator, db):
     ev = events.text("help")
-    with WriteLockHolder(services.config.db_path, 0.3):
+    with WriteLockHolder(services.settings.db_path, 0.3):
         assert post_events(ev).status_code == 200  # waited on busy_timeout, then stored
     services.worker.drain()
     assert inbox.counts(db) == {"done": 1} and len(emulator.sent) == 1
@@ -136,7 +136,7 @@ def test_a_webhook_arriving_while_the_database_is_locked_waits_and_is_stored(pos
 def test_the_worker_waits_out_a_locked_database_and_loses_nothing(post_events, services, events, emulator, db):
     evs = [events.text("help") for _ in range(3)]
     post_events(*evs)
-    with WriteLockHolder(services.config.db_path, 0.3):
+    with WriteLockHolder(services.settings.db_path, 0.3):
         services.worker.drain()
     services.worker.drain()
     assert inbox.counts(db) == {"done": 3}
@@ -159,7 +159,7 @@ def test_photo_storage_failing_still_answers_with_the_result_and_logs_the_error(
     user = chat(lang)
     user.follow()
     user.agree()
-    break_photo_storage(services.config.data_dir, user.user)
+    break_photo_storage(services.settings.data_dir, user.user)
     caplog.set_level(logging.WARNING)
     (card,) = user.photo(photo("HI"))
     assert card["type"] == "flex"  # the urgent result still reaches the patient
@@ -174,7 +174,7 @@ def test_photo_storage_failing_still_answers_with_the_result_and_logs_the_error(
 
 @pytest.mark.parametrize("damage", ["missing manifest", "missing classifier", "corrupt classifier", "truncated segmenter"])
 def test_healthz_says_what_is_wrong_with_the_models_and_photos_get_a_polite_answer(client, chat, services, damage):
-    models = services.config.models_dir
+    models = services.settings.models_dir
     target = {"missing manifest": "manifest.json", "missing classifier": "classifier.onnx",
               "corrupt classifier": "classifier.onnx", "truncated segmenter": "segmenter.onnx"}[damage]
     path = models / target

@@ -2,8 +2,10 @@
 
 import pytest
 
-from bot import commands, postbacks, texts
-from bot.line_api import retry_key
+from bot import create_app, texts
+from bot.engine.line_api import retry_key
+from bot.engine.router import Command, Feature, RouteClash, Router
+from bot.features import DEFAULT
 from storage import inbox, users
 
 
@@ -87,36 +89,70 @@ def test_help_answers_words_in_both_languages_and_unknown_text(deliver, events, 
 
 
 def test_command_table_finds_the_longest_word_and_the_rest():
-    command, rest = commands.find("help me please")
+    router = Router(DEFAULT)
+    command, rest = router.find_command("help me please")
     assert command.name == "help" and rest == "me please"
-    assert commands.find("helpful")[0] is None
+    assert router.find_command("helpful")[0] is None
 
 
-def test_postbacks_route_by_action_with_params(deliver, events, emulator, monkeypatch):
-    seen = []
-    monkeypatch.setitem(postbacks.ACTIONS, "probe", lambda ctx, params: seen.append(params))
+SEEN = []
+
+
+def broken(ctx, params):
+    raise RuntimeError("bug")
+
+
+PROBE = Feature("probe", actions={
+    "probe": lambda ctx, params: SEEN.append(params),
+    "many": lambda ctx, params: ctx.answer([f"m{i}" for i in range(7)]),
+    "broken": broken,
+})
+
+
+@pytest.fixture
+def app_features():
+    return (*DEFAULT, PROBE)
+
+
+def test_postbacks_route_by_action_with_params(deliver, events, emulator):
+    SEEN.clear()
     deliver(events.postback("action=probe&answer=yes", params={"date": "2025-06-02"}))
     deliver(events.postback("action=unknown"))
-    assert seen == [{"action": "probe", "answer": "yes", "picked_date": "2025-06-02"}]
+    assert SEEN == [{"action": "probe", "answer": "yes", "picked_date": "2025-06-02"}]
     assert emulator.sent == []
 
 
-def test_more_than_five_messages_go_as_reply_then_push(deliver, events, emulator, monkeypatch):
-    monkeypatch.setitem(postbacks.ACTIONS, "many", lambda ctx, params: ctx.answer([f"m{i}" for i in range(7)]))
+def test_two_apps_in_one_process_do_not_share_handlers(app, app_config, clock, tmp_path):
+    other = create_app({**app_config, "data_dir": tmp_path / "other"}, clock=clock)
+    try:
+        assert "probe" in app.extensions["adai"].router.actions
+        assert "probe" not in other.extensions["adai"].router.actions
+        assert Router(DEFAULT).actions.keys() == other.extensions["adai"].router.actions.keys()
+    finally:
+        other.extensions["adai"].stop()
+
+
+@pytest.mark.parametrize("clash", [
+    Feature("again", actions={"consent": broken}),
+    Feature("again", events={"follow": broken}),
+    Feature("again", commands=(Command("help", ("x",), ("x",), "", "", broken),)),
+])
+def test_two_features_claiming_one_route_is_an_error(clash):
+    with pytest.raises(RouteClash, match="again"):
+        Router((*DEFAULT, clash))
+
+
+def test_more_than_five_messages_go_as_reply_then_push(deliver, events, emulator):
     ev = events.postback("action=many")
     deliver(ev)
     assert [(s["kind"], len(s["messages"])) for s in emulator.sent] == [("reply", 5), ("push", 2)]
     assert emulator.sent[1]["retry_key"] == retry_key(ev["webhookEventId"], 1)
 
 
-def test_a_handler_bug_is_retried_then_given_up_without_a_500(post_events, services, events, db, clock, monkeypatch):
-    def broken(ctx, params):
-        raise RuntimeError("bug")
-
-    monkeypatch.setitem(postbacks.ACTIONS, "broken", broken)
+def test_a_handler_bug_is_retried_then_given_up_without_a_500(post_events, services, events, db, clock):
     ev = events.postback("action=broken")
     assert post_events(ev).status_code == 200
-    for _ in range(services.config.handle_attempts):
+    for _ in range(services.settings.handle_attempts):
         services.worker.drain()
         clock.advance(hours=1)
     row = inbox.get(db, ev["webhookEventId"])

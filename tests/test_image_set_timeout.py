@@ -4,14 +4,14 @@ Driven by the FakeClock and the worker's own drain (which runs the sweep); no sl
 
 import pytest
 
-from bot import image_set_timeout
-from bot.line_api import retry_key
+from bot.features import photos
+from bot.engine.line_api import retry_key
 from storage import image_sets, inbox
 from tests.support import webhooks
 from tests.support.chat import photo
 from tests.support.devmodels import build_dev_models
 
-WAIT_S = image_set_timeout.WAIT.total_seconds()
+WAIT_S = photos.IMAGE_SET_WAIT.total_seconds()
 
 
 @pytest.fixture

@@ -20,16 +20,16 @@ def test_webhooks_waiting_on_a_locked_database_share_commits_and_all_are_stored(
     results = {}
 
     def post(ev):
-        raw, headers = webhooks.signed(services.config.channel_secret, ev)
+        raw, headers = webhooks.signed(services.settings.channel_secret, ev)
         results[ev["webhookEventId"]] = client.post("/callback", data=raw, headers=headers).status_code
 
-    with WriteLockHolder(services.config.db_path, 0.3):  # every webhook must wait for the lock
+    with WriteLockHolder(services.settings.db_path, 0.3):  # every webhook must wait for the lock
         threads = [threading.Thread(target=post, args=(ev,)) for ev in evs]
         [t.start() for t in threads]
         [t.join(10) for t in threads]
     assert list(results.values()) == [200] * len(evs)
     assert writer.commits < len(evs)  # they shared commits (at most a couple here)
-    other = open_db(services.config.db_path, migrate_schema=False)  # what is on disk
+    other = open_db(services.settings.db_path, migrate_schema=False)  # what is on disk
     assert {r["event_id"] for r in other.query("SELECT event_id FROM inbox")} == {e["webhookEventId"] for e in evs}
 
 
@@ -45,18 +45,18 @@ def test_a_redelivery_in_the_same_batch_is_stored_once(services, clock):
 def test_an_unreachable_database_answers_503_at_once_and_the_next_webhook_is_stored(services, client):
     """The writer thread could not open its connection: the waiting webhook must not hang
     (LINE gets a 503 and may redeliver), and the writer starts again once the disk is back."""
-    data_dir = services.config.db_path.parent
+    data_dir = services.settings.db_path.parent
     away = data_dir.with_name(data_dir.name + "-away")
     first, second = webhooks.text("help"), webhooks.text("help")
     data_dir.rename(away)
     data_dir.write_text("a file where the data folder belongs: no database can open")
     try:
-        raw, headers = webhooks.signed(services.config.channel_secret, first)
+        raw, headers = webhooks.signed(services.settings.channel_secret, first)
         assert client.post("/callback", data=raw, headers=headers).status_code == 503
     finally:
         data_dir.unlink()
         away.rename(data_dir)
-    raw, headers = webhooks.signed(services.config.channel_secret, second)
+    raw, headers = webhooks.signed(services.settings.channel_secret, second)
     assert client.post("/callback", data=raw, headers=headers).status_code == 200
-    stored = {r["event_id"] for r in open_db(services.config.db_path, migrate_schema=False).query("SELECT event_id FROM inbox")}
+    stored = {r["event_id"] for r in open_db(services.settings.db_path, migrate_schema=False).query("SELECT event_id FROM inbox")}
     assert stored == {second["webhookEventId"]}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.line_api import LineClient, LineRejected, LineUnavailable, retry_key
+from bot.engine.line_api import LineClient, LineRejected, LineUnavailable, retry_key
 from tests.support import TOKEN
 
 TEXT = {"type": "text", "text": "こんにちは"}

@@ -2,18 +2,19 @@
 
 import pytest
 
-from bot import media
+from bot import tokens
+from bot.engine import media
 
-KEY = media.derive_key("channel-secret", "media")
+KEY = tokens.derive_key("channel-secret", "media")
 NOW = 1_800_000_000.0
 
 
 def test_round_trip_until_expiry():
     token = media.media_token(KEY, "Uaaaa", "chart", "c1", ttl=60, now=NOW)
-    payload = media.verify(KEY, token, now=NOW + 59)
+    payload = tokens.verify(KEY, token, now=NOW + 59)
     assert (payload["k"], payload["r"]) == ("chart", "c1")
-    with pytest.raises(media.ExpiredToken):
-        media.verify(KEY, token, now=NOW + 60)
+    with pytest.raises(tokens.ExpiredToken):
+        tokens.verify(KEY, token, now=NOW + 60)
 
 
 def test_token_holds_no_raw_user_id():
@@ -37,20 +38,20 @@ def test_token_holds_no_raw_user_id():
 )
 def test_altered_tokens_are_refused(mangle):
     token = media.media_token(KEY, "Uaaaa", "chart", "c1", now=NOW)
-    with pytest.raises(media.BadToken):
-        media.verify(KEY, mangle(token), now=NOW)
+    with pytest.raises(tokens.BadToken):
+        tokens.verify(KEY, mangle(token), now=NOW)
 
 
 def test_key_from_another_secret_or_purpose_is_refused():
     token = media.media_token(KEY, "Uaaaa", "chart", "c1", now=NOW)
-    for other in (media.derive_key("another-secret", "media"), media.derive_key("channel-secret", "referral")):
-        with pytest.raises(media.BadToken):
-            media.verify(other, token, now=NOW)
+    for other in (tokens.derive_key("another-secret", "media"), tokens.derive_key("channel-secret", "referral")):
+        with pytest.raises(tokens.BadToken):
+            tokens.verify(other, token, now=NOW)
 
 
 @pytest.mark.parametrize("kind, ref", [("secrets", "c1"), ("chart", "../../adai"), ("chart", ""), ("chart", "a/b")])
 def test_kinds_and_references_are_whitelisted(kind, ref):
-    with pytest.raises(media.BadToken):
+    with pytest.raises(tokens.BadToken):
         media.media_token(KEY, "Uaaaa", kind, ref, now=NOW)
 
 
@@ -76,7 +77,7 @@ def path_of(url):
 
 
 def test_a_stored_chart_is_served_until_its_link_expires(client, services, clock):
-    config = services.config
+    config = services.settings
     media.store(config, ALICE, "chart", "c1", PNG)
     url = media.media_url(config, ALICE, "chart", "c1", clock.now())
     response = client.get(path_of(url))
@@ -90,20 +91,20 @@ def test_a_stored_chart_is_served_until_its_link_expires(client, services, clock
 
 
 def test_the_type_comes_from_the_bytes(client, services, clock):
-    media.store(services.config, ALICE, "photo", "p1", PNG)  # a PNG the user sent as a "photo"
-    media.store(services.config, ALICE, "crop", "k1", JPEG)
-    assert client.get(path_of(media.media_url(services.config, ALICE, "photo", "p1", clock.now()))).mimetype == "image/png"
-    assert client.get(path_of(media.media_url(services.config, ALICE, "crop", "k1", clock.now()))).mimetype == "image/jpeg"
+    media.store(services.settings, ALICE, "photo", "p1", PNG)  # a PNG the user sent as a "photo"
+    media.store(services.settings, ALICE, "crop", "k1", JPEG)
+    assert client.get(path_of(media.media_url(services.settings, ALICE, "photo", "p1", clock.now()))).mimetype == "image/png"
+    assert client.get(path_of(media.media_url(services.settings, ALICE, "crop", "k1", clock.now()))).mimetype == "image/jpeg"
 
 
 def test_wrong_altered_and_other_users_tokens_are_404(client, services, clock):
-    config = services.config
+    config = services.settings
     media.store(config, ALICE, "chart", "c1", PNG)
     good = path_of(media.media_url(config, ALICE, "chart", "c1", clock.now()))
     token = good.rsplit("/", 1)[1]
     other_user = path_of(media.media_url(config, BOB, "chart", "c1", clock.now()))
     other_ref = path_of(media.media_url(config, ALICE, "chart", "c2", clock.now()))
-    forged = media.media_token(media.derive_key("not-our-secret", "media"), ALICE, "chart", "c1",
+    forged = media.media_token(tokens.derive_key("not-our-secret", "media"), ALICE, "chart", "c1",
                                now=clock.now().timestamp())
     for path in (other_user, other_ref, f"/media/{forged}", f"/media/{token[:-2]}xx",
                  "/media/nonsense", "/media/..%2F..%2Fadai.sqlite3"):
@@ -112,8 +113,8 @@ def test_wrong_altered_and_other_users_tokens_are_404(client, services, clock):
 
 
 def test_custom_ttl(client, services, clock):
-    media.store(services.config, ALICE, "overlay", "o1", PNG)
-    url = media.media_url(services.config, ALICE, "overlay", "o1", clock.now(), ttl=600)
+    media.store(services.settings, ALICE, "overlay", "o1", PNG)
+    url = media.media_url(services.settings, ALICE, "overlay", "o1", clock.now(), ttl=600)
     clock.advance(minutes=11)
     assert client.get(path_of(url)).status_code == 404
 
@@ -122,7 +123,7 @@ def test_forgetting_the_user_makes_the_link_404(client, services, clock, db):
     from storage import users
 
     users.follow(db, ALICE, clock.now())
-    media.store(services.config, ALICE, "chart", "c1", PNG)
-    url = media.media_url(services.config, ALICE, "chart", "c1", clock.now())
-    users.forget(db, ALICE, services.config.data_dir)
+    media.store(services.settings, ALICE, "chart", "c1", PNG)
+    url = media.media_url(services.settings, ALICE, "chart", "c1", clock.now())
+    users.forget(db, ALICE, services.settings.data_dir)
     assert client.get(path_of(url)).status_code == 404

@@ -2,7 +2,8 @@
 
 import pytest
 
-from bot import poem
+from bot.domain import poem
+from bot.texts import followup
 
 
 @pytest.mark.parametrize(
@@ -80,8 +81,6 @@ def test_next_question_resumes_at_first_gap():
 
 
 def test_japanese_text_says_it_is_not_the_validated_translation():
-    from bot.texts import followup
-
     assert "公式の検証済み日本語版ではありません" in followup.JA["poem.intro"]
     assert "Nottingham" in followup.JA["poem.intro"]
     for question in poem.QUESTIONS:

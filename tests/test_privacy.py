@@ -148,7 +148,7 @@ def test_a_photo_sent_without_consent_is_never_stored(chat, db, services, choice
     assert card["type"] == "flex"  # assessed and answered all the same
     if choice == "photo first, consent later":
         user.agree()
-    data_dir = services.config.data_dir
+    data_dir = services.settings.data_dir
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert stored_files(data_dir) == [] and assessments.recent(db, user.user) == []
     assert picture[200:260] not in database_bytes(data_dir)
@@ -164,7 +164,7 @@ def test_a_group_or_room_chat_leaves_no_member_or_chat_id_in_the_database_file(e
     assert db.execute("SELECT count(*) FROM sent").fetchone()[0] == 2  # replays stay exactly-once
     assert db.execute("SELECT count(*) FROM sent WHERE user_id IS NOT NULL").fetchone()[0] == 0
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    raw = database_bytes(services.config.data_dir)
+    raw = database_bytes(services.settings.data_dir)
     for secret in (member, chat_id, SECRET_WORDS):
         assert secret.encode() not in raw
 
@@ -174,7 +174,7 @@ def test_after_consent_the_photo_is_stored_in_the_users_hashed_folder_only(chat,
     user.follow()
     user.agree()
     user.photo(photo("AD"))
-    kept = stored_files(services.config.data_dir)
+    kept = stored_files(services.settings.data_dir)
     assert kept and all(user.user not in str(p) for p in kept)
     assert len(assessments.recent(db, user.user)) == 1
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bot.webhook import parse_events, well_formed
+from bot.engine.webhook import parse_events, well_formed
 from inference.decode import decode
 from inference.errors import InferenceError
 from storage import inbox
@@ -58,7 +58,7 @@ def test_a_signed_body_of_any_events_is_200_and_the_worker_never_gets_stuck(clie
     raw = json.dumps({"destination": webhooks.DESTINATION, "events": events}).encode()
     response = client.post("/callback", data=raw, headers={"X-Line-Signature": webhooks.sign(raw, SECRET)})
     assert response.status_code == 200
-    for _ in range(services.config.handle_attempts):  # handled, ignored, or given up
+    for _ in range(services.settings.handle_attempts):  # handled, ignored, or given up
         services.worker.drain()
         services.clock.advance(3600)
     assert inbox.counts(db).get("pending", 0) == 0

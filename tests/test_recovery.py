@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.line_api import retry_key
+from bot.engine.line_api import retry_key
 from storage import inbox, open_db, sent
 from tests.support import SECRET, TOKEN, webhooks
 
@@ -136,7 +136,7 @@ def test_stale_reply_token_falls_back_to_push_with_a_retry_key(deliver, events, 
 def test_line_outage_is_retried_later_then_answered_once(post_events, events, emulator, services, db, clock):
     ev = events.text("help")
     post_events(ev)
-    emulator.fail_next(services.config.line_attempts, status=500)
+    emulator.fail_next(services.settings.line_attempts, status=500)
     services.worker.drain()
     assert emulator.sent == [] and inbox.get(db, ev["webhookEventId"])["attempts"] == 1
     clock.advance(6)

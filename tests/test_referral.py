@@ -13,10 +13,13 @@ from urllib.parse import urlparse
 import pytest
 from PIL import Image, ImageDraw
 
-from bot import referral
+from bot import tokens
+from bot.engine import media
+from bot.features import referral
+from bot.features.reminders import dispatch, plans
 from storage import files, users
 from tests.support import webhooks
-from tests.test_charts import add_checkin, add_result
+from tests.support.records import add_checkin, add_result
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 10, 4, 1, tzinfo=UTC)
@@ -73,8 +76,8 @@ def sources(html):
 @pytest.fixture
 def two_patients(deliver, events, db, services, clock):
     clock.set(T0)
-    alice = patient_with_records(deliver, events, db, services.config, clock, (170, 40, 40))
-    bob = patient_with_records(deliver, events, db, services.config, clock, (40, 40, 170))
+    alice = patient_with_records(deliver, events, db, services.settings, clock, (170, 40, 40))
+    bob = patient_with_records(deliver, events, db, services.settings, clock, (40, 40, 170))
     clock.set(T0 + dt.timedelta(days=20))
     return alice, bob
 
@@ -120,9 +123,9 @@ def test_tampered_or_unknown_tokens_are_404(deliver, events, emulator, client, t
     path, _ = ask_summary(deliver, events, emulator, alice)
     token = path.rsplit("/", 1)[1]
     body, mac = token.split(".")
-    forged = referral.media.sign(referral.media.derive_key("other", "referral"), {"i": "x", "e": 2**40})
-    media_token = referral.media.media_token(referral.media.key_for(services.config), alice, "chart", "c1",
-                                             now=clock.now().timestamp())
+    forged = tokens.sign(tokens.derive_key("other", "referral"), {"i": "x", "e": 2**40})
+    media_token = media.media_token(media.key_for(services.settings), alice, "chart", "c1",
+                              now=clock.now().timestamp())
     for bad in (body + "." + mac[::-1], body[:-3] + "abc." + mac, forged, media_token, "nothing"):
         assert client.get(f"/referral/{bad}").status_code == 404
 
@@ -152,7 +155,7 @@ def test_link_expires_after_seven_days(deliver, events, emulator, client, two_pa
 def test_deleting_the_patient_kills_the_link(deliver, events, emulator, client, two_patients, db, services):
     (alice, _), _ = two_patients
     path, _ = ask_summary(deliver, events, emulator, alice)
-    users.forget(db, alice, services.config.data_dir)
+    users.forget(db, alice, services.settings.data_dir)
     assert client.get(path).status_code == 404
 
 
@@ -185,18 +188,16 @@ def test_screenshot_in_headless_chromium(deliver, events, emulator, live_server,
 
 
 def test_delete_my_data_leaves_nothing_of_the_follow_up(deliver, events, emulator, two_patients, db, services, clock):
-    from bot import reminders
-
     (alice, _), _ = two_patients
     ask_summary(deliver, events, emulator, alice)
     deliver(events.postback("action=history", user=alice))                 # stores chart files
-    reminders.send_due(db, services.line, clock.now())                     # sync: check-in row
-    reminders.after_result(db, alice, "soon", clock.now(), clock.now())
+    dispatch.send_due(db, services.line, clock.now())                     # sync: check-in row
+    plans.after_result(db, alice, "soon", clock.now(), clock.now())
     for table in ("referrals", "poem_checkins", "reminders"):
         assert db.execute(f"SELECT count(*) FROM {table} WHERE user_id = ?", [alice]).fetchone()[0] >= 1
-    folder = files.user_dir(services.config.data_dir, alice)
+    folder = files.user_dir(services.settings.data_dir, alice)
     assert any(p.name.startswith("chart-") for p in folder.iterdir())
     deliver(events.postback("action=delete&confirm=yes", user=alice))
     assert not folder.exists()
-    raw = b"".join(p.read_bytes() for p in Path(services.config.db_path).parent.glob("adai.sqlite3*"))
+    raw = b"".join(p.read_bytes() for p in Path(services.settings.db_path).parent.glob("adai.sqlite3*"))
     assert alice.encode() not in raw

@@ -2,11 +2,26 @@
 the real LINE SDK and the LINE emulator on loopback, with a controllable clock (never sleeping)."""
 
 import datetime as dt
+import json
+import subprocess
+import sys
+import threading
+import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import reminders
+from bot import settings as configuration
+from bot.__main__ import main
+from bot.domain import schedule
+from bot.engine import scheduler
+from bot.engine.line_api import LineClient
+from bot.engine.scheduler import SchedulerLock
+from bot.features.reminders import dispatch, plans
+from storage import open_db, users
+from storage import reminders as reminder_rows
+from tests.support import webhooks
+from tests.support.records import add_result
 
 UTC = dt.timezone.utc
 
@@ -39,7 +54,7 @@ def local(tz, *args):
     ],
 )
 def test_next_weekly_is_on_the_local_wall_clock(tz, after, weekday, hhmm, expected_local):
-    due = reminders.next_weekly(after, tz, weekday, hhmm)
+    due = schedule.next_weekly(after, tz, weekday, hhmm)
     assert due.tzinfo is not None and due > after
     assert due == local(tz, *expected_local)
     assert due.astimezone(ZoneInfo(tz)).weekday() == weekday
@@ -49,7 +64,7 @@ def test_weekly_stays_at_nine_local_across_both_dst_changes():
     tz = "America/New_York"
     due, seen = utc(2026, 2, 1), []
     for _ in range(60):
-        due = reminders.next_weekly(due, tz, 6, "09:00")
+        due = schedule.next_weekly(due, tz, 6, "09:00")
         seen.append(due)
     assert {d.astimezone(ZoneInfo(tz)).strftime("%a %H:%M") for d in seen} == {"Sun 09:00"}
     assert {d.hour for d in seen} == {13, 14}  # the UTC hour moves with DST; local does not
@@ -58,7 +73,7 @@ def test_weekly_stays_at_nine_local_across_both_dst_changes():
 def test_tokyo_never_moves_in_utc():
     due, hours = utc(2026, 1, 1), set()
     for _ in range(60):
-        due = reminders.next_weekly(due, "Asia/Tokyo", 6, "19:00")
+        due = schedule.next_weekly(due, "Asia/Tokyo", 6, "19:00")
         hours.add(due.strftime("%H:%M"))
     assert hours == {"10:00"}
 
@@ -76,51 +91,45 @@ def test_tokyo_never_moves_in_utc():
 )
 def test_quiet_hours_move_to_eight_in_the_morning(local_args, expected):
     tz = ZoneInfo("Asia/Tokyo")
-    moved = reminders.out_of_quiet_hours(dt.datetime(*local_args, tzinfo=tz))
+    moved = schedule.out_of_quiet_hours(dt.datetime(*local_args, tzinfo=tz))
     assert moved == dt.datetime(*expected, tzinfo=tz)
 
 
 def test_followup_is_48_hours_later_unless_that_is_night():
     day_result = local("Asia/Tokyo", 2026, 11, 26, 14, 0)
-    assert reminders.followup_due(day_result, "Asia/Tokyo") == local("Asia/Tokyo", 2026, 11, 28, 14, 0)
+    assert schedule.followup_due(day_result, "Asia/Tokyo") == local("Asia/Tokyo", 2026, 11, 28, 14, 0)
     night_result = local("Asia/Tokyo", 2026, 11, 26, 23, 15)
-    assert reminders.followup_due(night_result, "Asia/Tokyo") == local("Asia/Tokyo", 2026, 11, 29, 8, 0)
+    assert schedule.followup_due(night_result, "Asia/Tokyo") == local("Asia/Tokyo", 2026, 11, 29, 8, 0)
 
 
 def test_quiet_now_depends_on_the_users_clock_and_choice():
     instant = utc(2026, 11, 26, 14, 0)  # 23:00 in Tokyo, 09:00 in New York
-    assert reminders.quiet_now(instant, "Asia/Tokyo", quiet_ok=0)
-    assert not reminders.quiet_now(instant, "Asia/Tokyo", quiet_ok=1)
-    assert not reminders.quiet_now(instant, "America/New_York", quiet_ok=0)
+    assert schedule.quiet_now(instant, "Asia/Tokyo", quiet_ok=0)
+    assert not schedule.quiet_now(instant, "Asia/Tokyo", quiet_ok=1)
+    assert not schedule.quiet_now(instant, "America/New_York", quiet_ok=0)
 
 
 def test_week_of_uses_the_local_date():
     # Sunday 23:30 in Tokyo is still ISO week 48; 00:30 Monday is week 49
-    assert reminders.week_of(local("Asia/Tokyo", 2026, 11, 29, 23, 30), "Asia/Tokyo") == "2026-W48"
-    assert reminders.week_of(local("Asia/Tokyo", 2026, 11, 30, 0, 30), "Asia/Tokyo") == "2026-W49"
-    assert reminders.week_of(local("Asia/Tokyo", 2026, 11, 30, 0, 30), "Europe/London") == "2026-W48"
+    assert schedule.week_of(local("Asia/Tokyo", 2026, 11, 29, 23, 30), "Asia/Tokyo") == "2026-W48"
+    assert schedule.week_of(local("Asia/Tokyo", 2026, 11, 30, 0, 30), "Asia/Tokyo") == "2026-W49"
+    assert schedule.week_of(local("Asia/Tokyo", 2026, 11, 30, 0, 30), "Europe/London") == "2026-W48"
 
 
 def test_retry_key_is_a_uuid_fixed_by_reminder_and_due_time():
-    import uuid
-
-    key = reminders.retry_key(7, utc(2026, 11, 29, 10))
+    key = dispatch.retry_key(7, utc(2026, 11, 29, 10))
     assert uuid.UUID(key)
-    assert key == reminders.retry_key(7, utc(2026, 11, 29, 10))
-    assert key != reminders.retry_key(8, utc(2026, 11, 29, 10))
-    assert key != reminders.retry_key(7, utc(2026, 12, 6, 10))
+    assert key == dispatch.retry_key(7, utc(2026, 11, 29, 10))
+    assert key != dispatch.retry_key(8, utc(2026, 11, 29, 10))
+    assert key != dispatch.retry_key(7, utc(2026, 12, 6, 10))
 
 
 def test_unknown_time_zone_is_refused():
-    with pytest.raises(reminders.UnknownTimeZone):
-        reminders.zone("Mars/Olympus_Mons")
+    with pytest.raises(schedule.UnknownTimeZone):
+        schedule.zone("Mars/Olympus_Mons")
 
 
 # --- the dispatcher over the real SDK and the LINE emulator ----------------------------------
-
-from storage import open_db  # noqa: E402
-from storage import reminders as reminder_rows  # noqa: E402
-from storage import users  # noqa: E402
 
 START = utc(2026, 10, 20, 0, 0)  # a Tuesday; New York leaves DST on Sunday 1 November
 
@@ -152,17 +161,17 @@ def follower(db, clock, name):
 def test_a_month_of_weekly_checkins_across_time_zones(db, services, emulator, clock):
     clock.set(START)
     tokyo = follower(db, clock, "tokyo")
-    reminders.enable_checkin(db, tokyo, clock.now())                      # Sunday 19:00 default
+    plans.enable_checkin(db, tokyo, clock.now())                      # Sunday 19:00 default
     new_york = follower(db, clock, "newyork")
-    reminders.set_timezone(db, new_york, "America/New_York", clock.now())
-    reminders.set_day(db, new_york, 0, clock.now())
-    reminders.set_time(db, new_york, "09:00", clock.now())               # Monday 09:00
+    plans.set_timezone(db, new_york, "America/New_York", clock.now())
+    plans.set_day(db, new_york, 0, clock.now())
+    plans.set_time(db, new_york, "09:00", clock.now())               # Monday 09:00
     kolkata = follower(db, clock, "kolkata")
-    reminders.set_timezone(db, kolkata, "Asia/Kolkata", clock.now())
-    reminders.set_day(db, kolkata, 2, clock.now())
-    reminders.set_time(db, kolkata, "23:30", clock.now())                # chosen inside quiet hours
+    plans.set_timezone(db, kolkata, "Asia/Kolkata", clock.now())
+    plans.set_day(db, kolkata, 2, clock.now())
+    plans.set_time(db, kolkata, "23:30", clock.now())                # chosen inside quiet hours
 
-    month(lambda now: reminders.send_due(db, services.line, now), clock)
+    month(lambda now: dispatch.send_due(db, services.line, now), clock)
 
     assert local_times(emulator, tokyo, "Asia/Tokyo") == [
         "Sun 10-25 19:00", "Sun 11-01 19:00", "Sun 11-08 19:00", "Sun 11-15 19:00"]
@@ -180,10 +189,10 @@ def test_quiet_hours_hold_a_reminder_until_eight(db, services, emulator, clock):
     """Due 21:00, the service is down from 20:00 to 22:30: it waits for 08:00, then goes."""
     clock.set(local("Asia/Tokyo", 2026, 10, 20, 12, 0))
     user = follower(db, clock, "quiet")
-    reminders.enable_checkin(db, user, clock.now())
-    reminders.set_day(db, user, 1, clock.now())          # Tuesday
-    reminders.set_time(db, user, "21:00", clock.now())   # not a night time: quiet_ok stays 0
-    month(lambda now: reminders.send_due(db, services.line, now), clock,
+    plans.enable_checkin(db, user, clock.now())
+    plans.set_day(db, user, 1, clock.now())          # Tuesday
+    plans.set_time(db, user, "21:00", clock.now())   # not a night time: quiet_ok stays 0
+    month(lambda now: dispatch.send_due(db, services.line, now), clock,
           start=local("Asia/Tokyo", 2026, 10, 20, 22, 30), days=1)
     assert local_times(emulator, user, "Asia/Tokyo") == ["Wed 10-21 08:00"]
 
@@ -192,11 +201,11 @@ def test_followup_48_hours_after_soon_never_after_urgent(db, services, emulator,
     clock.set(local("Asia/Tokyo", 2026, 10, 20, 23, 15))
     soon = follower(db, clock, "soon")
     urgent = follower(db, clock, "urgent")
-    reminders.after_result(db, soon, "soon", clock.now(), clock.now())
-    reminders.after_result(db, urgent, "soon", clock.now(), clock.now())
-    reminders.after_result(db, urgent, "urgent", clock.now() + dt.timedelta(hours=1), clock.now())
-    reminders.after_result(db, follower(db, clock, "routine"), "routine", clock.now(), clock.now())
-    month(lambda now: reminders.send_due(db, services.line, now), clock,
+    plans.after_result(db, soon, "soon", clock.now(), clock.now())
+    plans.after_result(db, urgent, "soon", clock.now(), clock.now())
+    plans.after_result(db, urgent, "urgent", clock.now() + dt.timedelta(hours=1), clock.now())
+    plans.after_result(db, follower(db, clock, "routine"), "routine", clock.now(), clock.now())
+    month(lambda now: dispatch.send_due(db, services.line, now), clock,
           start=local("Asia/Tokyo", 2026, 10, 20, 23, 20), days=7)
     # 48 h after 23:15 is 23:15, inside quiet hours: 08:00 the next morning
     assert local_times(emulator, soon, "Asia/Tokyo") == ["Fri 10-23 08:00"]
@@ -210,11 +219,11 @@ def test_unfollowed_and_deleted_users_get_nothing(db, services, emulator, clock,
     clock.set(START)
     stays, leaves, deleted = (follower(db, clock, n) for n in ("stays", "leaves", "deleted"))
     for user in (stays, leaves, deleted):
-        reminders.enable_checkin(db, user, clock.now())
-    reminders.after_result(db, deleted, "soon", clock.now(), clock.now())
+        plans.enable_checkin(db, user, clock.now())
+    plans.after_result(db, deleted, "soon", clock.now(), clock.now())
     deliver(events.unfollow(user=leaves))           # a real signed unfollow webhook
-    users.forget(db, deleted, services.config.data_dir)
-    month(lambda now: reminders.send_due(db, services.line, now), clock)
+    users.forget(db, deleted, services.settings.data_dir)
+    month(lambda now: dispatch.send_due(db, services.line, now), clock)
     assert len(pushes_to(emulator, stays)) == 4
     assert pushes_to(emulator, leaves) == [] and pushes_to(emulator, deleted) == []
     assert {s["reason"] for s in reminder_rows.sends(db, leaves)} == {"unreachable"}
@@ -224,27 +233,23 @@ def test_unfollowed_and_deleted_users_get_nothing(db, services, emulator, clock,
 def test_refollowing_brings_reminders_back(db, services, emulator, clock):
     clock.set(START)
     user = follower(db, clock, "back")
-    reminders.enable_checkin(db, user, clock.now())
+    plans.enable_checkin(db, user, clock.now())
     users.unfollow(db, user, clock.now())
-    month(lambda now: reminders.send_due(db, services.line, now), clock, days=14)
+    month(lambda now: dispatch.send_due(db, services.line, now), clock, days=14)
     users.follow(db, user, clock.now())
-    month(lambda now: reminders.send_due(db, services.line, now), clock, start=clock.now(), days=14)
+    month(lambda now: dispatch.send_due(db, services.line, now), clock, start=clock.now(), days=14)
     assert len(pushes_to(emulator, user)) == 2
 
 
 def test_two_dispatchers_at_once_send_each_reminder_once(services, emulator, clock):
     """Two processes' worth of dispatchers: each its own thread, connection and LINE client,
     dispatching for the same instants at the same time."""
-    import threading
-
-    from bot.line_api import LineClient
-
-    config = services.config
+    config = services.settings
     db = open_db(config.db_path)
     clock.set(START)
     people = [follower(db, clock, f"p{i}") for i in range(12)]
     for user in people:
-        reminders.enable_checkin(db, user, clock.now())
+        plans.enable_checkin(db, user, clock.now())
     step = threading.Barrier(3)
     instants, outcomes, stop = [None], [], threading.Event()
 
@@ -255,7 +260,7 @@ def test_two_dispatchers_at_once_send_each_reminder_once(services, emulator, clo
             step.wait()
             if stop.is_set():
                 break
-            outcomes.append(reminders.send_due(own_db, line, instants[0]))
+            outcomes.append(dispatch.send_due(own_db, line, instants[0]))
             step.wait()
         line.close()
 
@@ -282,28 +287,28 @@ def test_two_dispatchers_at_once_send_each_reminder_once(services, emulator, clo
 def test_a_crash_between_claim_and_push_is_sent_once_after_restart(db, services, emulator, clock):
     clock.set(START)
     user = follower(db, clock, "crash")
-    row = reminders.enable_checkin(db, user, clock.now())
-    due = reminders.parse_instant(row["next_due_at"])
+    row = plans.enable_checkin(db, user, clock.now())
+    due = schedule.parse_instant(row["next_due_at"])
     # The dispatcher claimed the reminder and died before its push.
-    assert reminder_rows.claim(db, row, reminders.next_due_after(row, due), due)
+    assert reminder_rows.claim(db, row, plans.next_due_after(row, due), due)
     # Restart a few minutes later: the pending send goes out, with the (reminder, due) key.
-    restarted = open_db(services.config.db_path)
-    counts = reminders.send_due(restarted, services.line, due + dt.timedelta(minutes=3))
+    restarted = open_db(services.settings.db_path)
+    counts = dispatch.send_due(restarted, services.line, due + dt.timedelta(minutes=3))
     assert counts["retried"] == 1
-    assert [s["retry_key"] for s in pushes_to(emulator, user)] == [reminders.retry_key(row["id"], due)]
-    assert reminders.send_due(restarted, services.line, due + dt.timedelta(minutes=10))["retried"] == 0
+    assert [s["retry_key"] for s in pushes_to(emulator, user)] == [dispatch.retry_key(row["id"], due)]
+    assert dispatch.send_due(restarted, services.line, due + dt.timedelta(minutes=10))["retried"] == 0
     assert len(pushes_to(emulator, user)) == 1
 
 
 def test_a_crash_after_push_before_recording_is_not_sent_twice(db, services, emulator, clock):
     clock.set(START)
     user = follower(db, clock, "crash2")
-    row = reminders.enable_checkin(db, user, clock.now())
-    due = reminders.parse_instant(row["next_due_at"])
-    assert reminder_rows.claim(db, row, reminders.next_due_after(row, due), due)
-    services.line.push(user, reminders.checkin_message("ja"), retry_key=reminders.retry_key(row["id"], due))
+    row = plans.enable_checkin(db, user, clock.now())
+    due = schedule.parse_instant(row["next_due_at"])
+    assert reminder_rows.claim(db, row, plans.next_due_after(row, due), due)
+    services.line.push(user, dispatch.checkin_message("ja"), retry_key=dispatch.retry_key(row["id"], due))
     # ... and died before finish_send. After the restart LINE answers 409 for the same key.
-    counts = reminders.send_due(open_db(services.config.db_path), services.line, due + dt.timedelta(minutes=5))
+    counts = dispatch.send_due(open_db(services.settings.db_path), services.line, due + dt.timedelta(minutes=5))
     assert counts["retried"] == 1
     assert len(pushes_to(emulator, user)) == 1
     assert [c.status for c in emulator.calls if c.path.endswith("/push")] == [200, 409]
@@ -313,13 +318,13 @@ def test_a_crash_after_push_before_recording_is_not_sent_twice(db, services, emu
 def test_line_outage_leaves_it_pending_and_a_later_tick_sends_it(db, services, emulator, clock):
     clock.set(START)
     user = follower(db, clock, "outage")
-    row = reminders.enable_checkin(db, user, clock.now())
-    due = reminders.parse_instant(row["next_due_at"])
-    emulator.fail_next(services.config.line_attempts, status=500)
-    assert reminders.send_due(db, services.line, due)["failed"] == 1
+    row = plans.enable_checkin(db, user, clock.now())
+    due = schedule.parse_instant(row["next_due_at"])
+    emulator.fail_next(services.settings.line_attempts, status=500)
+    assert dispatch.send_due(db, services.line, due)["failed"] == 1
     assert pushes_to(emulator, user) == []
-    assert reminders.send_due(db, services.line, due + dt.timedelta(minutes=1))["retried"] == 0  # too soon
-    assert reminders.send_due(db, services.line, due + dt.timedelta(minutes=3))["retried"] == 1
+    assert dispatch.send_due(db, services.line, due + dt.timedelta(minutes=1))["retried"] == 0  # too soon
+    assert dispatch.send_due(db, services.line, due + dt.timedelta(minutes=3))["retried"] == 1
     assert len(pushes_to(emulator, user)) == 1
 
 
@@ -336,10 +341,10 @@ def test_line_outage_leaves_it_pending_and_a_later_tick_sends_it(db, services, e
 def test_missed_while_down_grace_period(db, services, emulator, clock, down_for, sent_at):
     clock.set(START)
     user = follower(db, clock, "grace")
-    reminders.enable_checkin(db, user, clock.now())              # Sunday 25 Oct 19:00 Tokyo
+    plans.enable_checkin(db, user, clock.now())              # Sunday 25 Oct 19:00 Tokyo
     due = local("Asia/Tokyo", 2026, 10, 25, 19, 0)
     back = due + down_for
-    month(lambda now: reminders.send_due(db, services.line, now), clock, start=back,
+    month(lambda now: dispatch.send_due(db, services.line, now), clock, start=back,
           until=local("Asia/Tokyo", 2026, 11, 1, 20, 0), step=dt.timedelta(minutes=10))
     assert local_times(emulator, user, "Asia/Tokyo") == sent_at
     assert len(emulator.sent) == len(sent_at)
@@ -347,7 +352,6 @@ def test_missed_while_down_grace_period(db, services, emulator, clock, down_for,
 
 # --- the patient's side: consent turns check-ins on; settings by quick reply and picker ---------
 
-from tests.support import webhooks  # noqa: E402
 
 
 def consenting(deliver, events, lang="ja", emulator=None):
@@ -366,7 +370,7 @@ def test_consent_turns_on_a_weekly_checkin(deliver, events, emulator, db, servic
     deliver(events.follow(user=declined))
     deliver(events.postback("action=consent&v=no", user=declined))
     before = len(emulator.sent)
-    month(lambda now: reminders.send_due(db, services.line, now), clock, days=14)
+    month(lambda now: dispatch.send_due(db, services.line, now), clock, days=14)
     assert local_times(emulator, uid, "Asia/Tokyo") == ["Sun 10-25 19:00", "Sun 11-01 19:00"]
     assert pushes_to(emulator, declined) == [] and len(emulator.sent) == before + 2
 
@@ -384,7 +388,7 @@ def test_settings_by_quick_reply_and_time_picker(deliver, events, emulator, db, 
     assert "10月21日（水曜）19:00" in emulator.messages_to(uid)[-1]["text"]
     deliver(events.postback("action=checkin_time", params={"time": "23:00"}, user=uid))  # chosen night time
     assert "夜間" in emulator.messages_to(uid)[-1]["text"]
-    month(lambda now: reminders.send_due(db, services.line, now), clock, days=14)
+    month(lambda now: dispatch.send_due(db, services.line, now), clock, days=14)
     assert local_times(emulator, uid, "Asia/Tokyo") == ["Wed 10-21 23:00", "Wed 10-28 23:00"]
 
 
@@ -393,16 +397,16 @@ def test_stop_resume_and_pause(deliver, events, emulator, db, services, clock):
     uid = consenting(deliver, events, "en", emulator)
     deliver(events.text("stop reminders", user=uid))
     assert "stopped" in emulator.messages_to(uid)[-1]["text"]
-    month(lambda now: reminders.send_due(db, services.line, now), clock, days=14)
+    month(lambda now: dispatch.send_due(db, services.line, now), clock, days=14)
     assert pushes_to(emulator, uid) == []
     deliver(events.text("resume reminders", user=uid))
     assert "Sunday" in emulator.messages_to(uid)[-1]["text"]
-    month(lambda now: reminders.send_due(db, services.line, now), clock, start=clock.now(), days=7)
+    month(lambda now: dispatch.send_due(db, services.line, now), clock, start=clock.now(), days=7)
     assert len(pushes_to(emulator, uid)) == 1
     deliver(events.postback("action=reminders_pause", user=uid))
-    month(lambda now: reminders.send_due(db, services.line, now), clock, start=clock.now(), days=27)
+    month(lambda now: dispatch.send_due(db, services.line, now), clock, start=clock.now(), days=27)
     assert len(pushes_to(emulator, uid)) == 1
-    month(lambda now: reminders.send_due(db, services.line, now), clock, start=clock.now(), days=8)
+    month(lambda now: dispatch.send_due(db, services.line, now), clock, start=clock.now(), days=8)
     assert len(pushes_to(emulator, uid)) == 2
 
 
@@ -413,18 +417,16 @@ def test_time_zone_command(deliver, events, emulator, db, services, clock):
     assert "Sunday" in emulator.messages_to(uid)[-1]["text"]
     deliver(events.text("timezone Mars/Base", user=uid))
     assert "Mars/Base".lower() in emulator.messages_to(uid)[-1]["text"].lower()
-    month(lambda now: reminders.send_due(db, services.line, now), clock, days=7)
+    month(lambda now: dispatch.send_due(db, services.line, now), clock, days=7)
     assert local_times(emulator, uid, "Europe/London") == ["Sun 10-25 19:00"]
 
 
 def test_soon_result_brings_a_followup_and_its_answers(deliver, events, emulator, db, services, clock):
-    from tests.test_charts import add_result
-
     clock.set(local("Asia/Tokyo", 2026, 10, 20, 12, 0).astimezone(UTC))
     soon, urgent = consenting(deliver, events), consenting(deliver, events)
     add_result(db, soon, clock.now(), {"AD": 0.2, "IM": 0.7, "HI": 0.05, "MF": 0.05})   # impetigo: soon
     add_result(db, urgent, clock.now(), {"AD": 0.05, "IM": 0.05, "HI": 0.85, "MF": 0.05})  # herpes: urgent
-    month(lambda now: reminders.send_due(db, services.line, now), clock, start=clock.now(), days=3,
+    month(lambda now: dispatch.send_due(db, services.line, now), clock, start=clock.now(), days=3,
           step=dt.timedelta(minutes=30))
     assert local_times(emulator, soon, "Asia/Tokyo") == ["Thu 10-22 12:00"]
     assert pushes_to(emulator, urgent) == []
@@ -434,17 +436,13 @@ def test_soon_result_brings_a_followup_and_its_answers(deliver, events, emulator
 
 
 def test_run_due_command_line(services, emulator, db, clock, monkeypatch, capsys):
-    import json
-
-    from bot.__main__ import main
-
     clock.set(START)
     user = follower(db, clock, "cli")
-    row = reminders.enable_checkin(db, user, clock.now())
-    monkeypatch.setenv("LINE_CHANNEL_SECRET", services.config.channel_secret)
-    monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", services.config.access_token)
-    monkeypatch.setenv("LINE_API_BASE_URL", services.config.api_base_url)
-    monkeypatch.setenv("ADAI_DATA_DIR", str(services.config.data_dir))
+    row = plans.enable_checkin(db, user, clock.now())
+    monkeypatch.setenv("LINE_CHANNEL_SECRET", services.settings.channel_secret)
+    monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", services.settings.access_token)
+    monkeypatch.setenv("LINE_API_BASE_URL", services.settings.api_base_url)
+    monkeypatch.setenv("ADAI_DATA_DIR", str(services.settings.data_dir))
     assert main(["reminders", "run-due", "--now", "2026-10-25T09:59:00+00:00"]) == 0
     assert json.loads(capsys.readouterr().out)["sent"] == 0
     assert main(["reminders", "run-due", "--now", "2026-10-25T19:00:00+09:00"]) == 0
@@ -452,17 +450,12 @@ def test_run_due_command_line(services, emulator, db, clock, monkeypatch, capsys
     assert main(["reminders", "run-due", "--now", "2026-10-25T19:05:00+09:00"]) == 0
     assert json.loads(capsys.readouterr().out)["sent"] == 0
     assert [s["retry_key"] for s in pushes_to(emulator, user)] == [
-        reminders.retry_key(row["id"], row["next_due_at"])]
+        dispatch.retry_key(row["id"], row["next_due_at"])]
 
 
 # --- the scheduler: one process ticks ------------------------------------------------------------
 
 def test_only_one_holder_of_the_scheduler_lock(tmp_path):
-    import subprocess
-    import sys
-
-    from bot.scheduler import SchedulerLock
-
     path = tmp_path / "scheduler.lock"
     holder = subprocess.Popen(
         [sys.executable, "-c",
@@ -484,12 +477,10 @@ def test_only_one_holder_of_the_scheduler_lock(tmp_path):
 
 
 def test_scheduler_starts_once_and_ticks_at_start_up(services, emulator, db, clock, monkeypatch):
-    from bot import scheduler
-
     clock.set(START)
     user = follower(db, clock, "tick")
-    row = reminders.enable_checkin(db, user, clock.now())
-    clock.set(reminders.parse_instant(row["next_due_at"]) + dt.timedelta(hours=2))  # missed while down
+    row = plans.enable_checkin(db, user, clock.now())
+    clock.set(schedule.parse_instant(row["next_due_at"]) + dt.timedelta(hours=2))  # missed while down
     stop = scheduler.start(services)
     try:
         assert stop is not None
@@ -504,11 +495,9 @@ def test_scheduler_starts_once_and_ticks_at_start_up(services, emulator, db, clo
 
 
 def test_the_reloader_watcher_never_ticks(services, monkeypatch):
-    from bot import scheduler
-
     monkeypatch.setenv("FLASK_DEBUG", "1")
     monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
-    assert scheduler.reloader_parent()
+    assert configuration.reloader_parent()
     assert scheduler.start(services) is None
     monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")
-    assert not scheduler.reloader_parent()
+    assert not configuration.reloader_parent()

@@ -4,7 +4,7 @@ duplicate. While the token is young, LINE's refusal means "used" and nothing mor
 
 The emulator's fault injection on the real SDK; the FakeClock moves past the token's life."""
 
-from bot.line_api import retry_key
+from bot.engine.line_api import retry_key
 from storage import inbox
 
 EXPIRED_S = 61  # the emulator (like LINE) refuses reply tokens older than a minute
@@ -18,7 +18,7 @@ def test_reply_failing_until_the_token_expired_is_pushed_once(post_events, event
     ev = events.text("help")
     user, key = ev["source"]["userId"], retry_key(ev["webhookEventId"], 0)
     post_events(ev)
-    emulator.fail_next(services.config.line_attempts, status=500, path="/reply")
+    emulator.fail_next(services.settings.line_attempts, status=500, path="/reply")
     services.worker.drain()  # every reply attempt failed: the event waits for the worker's back-off
     assert emulator.sent == [] and inbox.get(db, ev["webhookEventId"])["state"] == inbox.PENDING
     clock.advance(EXPIRED_S)
@@ -57,7 +57,7 @@ def test_a_young_token_refused_after_a_lost_reply_means_delivered(deliver, event
 def test_the_fallback_push_is_sent_once_even_when_its_own_answer_is_lost(post_events, events, emulator, services, db, clock):
     ev = events.text("help")
     post_events(ev)
-    emulator.fail_next(services.config.line_attempts, status=503, path="/reply")
+    emulator.fail_next(services.settings.line_attempts, status=503, path="/reply")
     services.worker.drain()
     clock.advance(EXPIRED_S)
     emulator.fail_next(1, status="lost", path="/push")  # pushed; the retry with the key gets 409

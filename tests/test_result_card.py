@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot import redflags
-from bot.postbacks import parse
+from bot.domain import redflags
+from bot.engine.router import parse_postback as parse
 from storage import assessments
 from tests.support.chat import dark_photo, flex_actions, flex_texts, photo, quick_replies
 from tests.support.devmodels import build_dev_models

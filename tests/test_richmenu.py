@@ -5,8 +5,10 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from bot import __main__ as cli
-from bot import postbacks, richmenu
-from bot.fonts import cjk_font_path
+from bot.engine.router import Router, parse_postback
+from bot.features import DEFAULT
+from bot.views import richmenu
+from bot.views.fonts import cjk_font_path
 from bot.texts.conversation import JA
 from tests.support import SECRET, TOKEN
 
@@ -44,7 +46,7 @@ def test_areas_tile_the_image_and_every_postback_has_a_handler(app):
     for entry in body["areas"]:
         action = entry["action"]
         if action["type"] == "postback":
-            assert postbacks.parse(action["data"])["action"] in postbacks.ACTIONS
+            assert parse_postback(action["data"])["action"] in Router(DEFAULT).actions
         else:
             assert action["uri"].startswith("https://")
 

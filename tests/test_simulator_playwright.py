@@ -57,10 +57,10 @@ def live_server(app):
     from waitress.server import create_server
 
     services = app.extensions["adai"]
-    server = create_server(app, host="127.0.0.1", port=services.config.port, threads=4)
+    server = create_server(app, host="127.0.0.1", port=services.settings.port, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
     services.worker.start()
-    server.url = services.config.base_url
+    server.url = services.settings.base_url
     yield server
     services.worker.stop()
     server.close()

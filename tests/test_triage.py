@@ -1,7 +1,7 @@
 """bot.triage: the risk level tables, row by row (CLINICAL.md)."""
 import pytest
 
-from bot.triage import ADVICE, FLAGS, IMAGE_RULES, LEVELS, advice_key, flag_level, image_level, triage
+from bot.domain.triage import ADVICE, FLAGS, IMAGE_RULES, LEVELS, advice_key, flag_level, image_level, triage
 
 
 def probs(ad=0.0, im=0.0, hi=0.0, mf=0.0):

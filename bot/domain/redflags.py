@@ -1,0 +1,83 @@
+"""The four red-flag questions after a result, as yes/no quick replies.
+
+The questionnaire keeps its state in the postback data itself (probabilities, answers so
+far, model names, and the stored assessment's id when there is one), so it works the same
+for a patient who has not consented — nothing is stored for them — and survives restarts.
+Postback data is at most 300 characters; encode() stays well below.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
+
+from bot.domain.triage import CLASSES, FLAGS
+
+ACTION = "rf"
+UNANSWERED, YES, NO = "-", "1", "0"
+MAX_DATA = 300
+
+
+class BadRedFlagState(ValueError):
+    """Postback data that is not a red-flag state we wrote (tampered or from an old version)."""
+
+
+@dataclass(frozen=True)
+class RedFlagState:
+    probabilities: dict  # class -> probability, rounded to 3 decimals
+    models: dict  # segmenter, classifier, validated
+    answers: str = UNANSWERED * len(FLAGS)  # one character per FLAGS entry
+    assessment_id: int | None = None
+
+    def answered(self) -> dict[str, bool]:
+        return {flag: mark == YES for flag, mark in zip(FLAGS, self.answers) if mark != UNANSWERED}
+
+    def next_question(self) -> str | None:
+        index = self.answers.find(UNANSWERED)
+        return FLAGS[index] if index >= 0 else None
+
+    def answer(self, flag: str, yes: bool) -> "RedFlagState":
+        index = FLAGS.index(flag)
+        marks = self.answers[:index] + (YES if yes else NO) + self.answers[index + 1:]
+        return replace(self, answers=marks)
+
+
+def rounded(probabilities: dict) -> dict:
+    """The precision the state carries; triage uses it from the first card on, so the
+    level shown before and after the questions comes from the same numbers."""
+    return {code: round(float(probabilities.get(code, 0.0)), 3) for code in CLASSES}
+
+
+def encode(state: RedFlagState) -> str:
+    fields = {
+        "action": ACTION,
+        "p": ".".join(str(round(state.probabilities[c] * 1000)) for c in CLASSES),
+        "f": state.answers,
+        "s": str(state.models.get("segmenter", ""))[:80],
+        "c": str(state.models.get("classifier", ""))[:80],
+        "v": "1" if state.models.get("validated") else "0",
+    }
+    if state.assessment_id is not None:
+        fields["a"] = str(state.assessment_id)
+    data = urlencode(fields)
+    assert len(data) <= MAX_DATA, "model names too long for postback data"
+    return data
+
+
+def decode(fields: dict) -> RedFlagState:
+    """fields: the postback data already parsed (bot.engine.router.parse_postback)."""
+    try:
+        per_mille = [int(x) for x in fields["p"].split(".")]
+        answers = fields["f"]
+        if len(per_mille) != len(CLASSES) or len(answers) != len(FLAGS) or set(answers) - {UNANSWERED, YES, NO}:
+            raise BadRedFlagState("shape")
+        if any(not 0 <= x <= 1000 for x in per_mille):
+            raise BadRedFlagState("range")
+        assessment_id = int(fields["a"]) if fields.get("a") else None
+    except (KeyError, ValueError) as error:
+        raise BadRedFlagState(str(error)) from error
+    return RedFlagState(
+        probabilities={c: x / 1000 for c, x in zip(CLASSES, per_mille)},
+        models={"segmenter": fields.get("s", ""), "classifier": fields.get("c", ""), "validated": fields.get("v") == "1"},
+        answers=answers,
+        assessment_id=assessment_id,
+    )

@@ -1,0 +1,98 @@
+"""Photo assessment in a small pool of worker processes, each with its own GIL.
+
+The server is one process: waitress acknowledges webhooks in threads while the worker's lanes
+handle photos. Decoding, the overlay and the Python around onnxruntime hold the GIL, so in
+one interpreter they delay every ack. `PooledPipeline.assess` runs `Pipeline.assess` and
+draws the overlay JPEG in a child process (models loaded once per child by the initializer,
+one onnxruntime thread each so that two children do not oversubscribe two cores) and
+returns a `PooledAssessment` carrying that JPEG. It has the interface the photo seam uses
+(`assess(data)`, `.models`); `inference.Pipeline` stays the in-process way (tests, CLI).
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, fields
+
+from inference import Pipeline
+from inference.assessment import Assessment
+from inference.errors import InferenceError
+
+log = logging.getLogger(__name__)
+CHILD_THREADS = 1  # onnxruntime intra-op threads per child (settings.assess_threads): the children run side by side
+
+_pipeline = None  # the child's own Pipeline, built by _load
+
+
+class OverlayNotDrawn(RuntimeError):
+    """The child drew no overlay (the photo did not pass the quality gate)."""
+
+
+class AssessPoolRestarted(RuntimeError):
+    """A child process died (killed, out of memory); the pool was rebuilt, try again later."""
+
+
+@dataclass
+class PooledAssessment(Assessment):
+    overlay: bytes | None = None
+
+    def overlay_jpeg(self) -> bytes:
+        if self.overlay is None:
+            raise OverlayNotDrawn("no overlay for this assessment")
+        return self.overlay
+
+
+def _load(models_dir: str, threads: int):
+    global _pipeline
+    _pipeline = Pipeline.from_dir(models_dir, threads=threads)
+
+
+def _assess(data: bytes):
+    """In the child: (assessment without its pictures, overlay JPEG or None), or the refusal."""
+    try:
+        assessment = _pipeline.assess(data)
+    except InferenceError as error:
+        return None, None, (type(error), error.message, error.code)
+    overlay = assessment.overlay_jpeg() if assessment.ok else None
+    assessment.image = assessment.masks = None  # megabytes the parent does not need
+    return assessment, overlay, None
+
+
+class PooledPipeline:
+    def __init__(self, pipeline, models_dir, processes: int, threads: int = CHILD_THREADS):
+        """`pipeline`: the same models loaded in this process (the caller has checked them)."""
+        self.pipeline = pipeline
+        self.models_dir, self.processes, self.threads = str(models_dir), processes, threads
+        self._lock = threading.Lock()
+        self._executor = self._new_executor()
+
+    def _new_executor(self):
+        # spawn, not fork: this process has threads (waitress, lanes, scheduler) holding locks.
+        return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_load, initargs=(self.models_dir, self.threads))
+
+    @property
+    def models(self) -> dict:
+        return self.pipeline.models
+
+    def assess(self, data: bytes) -> PooledAssessment:
+        executor = self._executor
+        try:
+            assessment, overlay, refusal = executor.submit(_assess, data).result()
+        except BrokenProcessPool as error:
+            with self._lock:
+                if self._executor is executor:
+                    log.error("assessment process died; restarting the pool")
+                    self._executor = self._new_executor()
+            raise AssessPoolRestarted("assessment process died") from error
+        if refusal:
+            kind, message, code = refusal
+            raise kind(message, code=code)
+        values = {f.name: getattr(assessment, f.name) for f in fields(Assessment)}
+        return PooledAssessment(**values, overlay=overlay)
+
+    def close(self):
+        self._executor.shutdown(wait=False, cancel_futures=True)

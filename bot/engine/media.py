@@ -1,0 +1,103 @@
+"""Users' pictures (photos, overlays, charts): stored in the user's folder, reached by signed,
+expiring links, served at GET /media/<token>.
+
+The token (bot.tokens) names a pseudonymous user key (storage.files.user_key: the name of the
+user's folder, never the id), a kind, a reference and an expiry; the file it reaches
+(`<kind>-<ref>.<ext>` in that folder) is derived from those signed fields only, so a token can
+never point into another user's folder. Any failure (malformed, altered, expired, unknown file)
+is the same 404.
+"""
+
+import os
+import re
+import time
+
+from flask import Blueprint, Response, abort, current_app
+
+from bot.settings import Settings
+from bot.tokens import BadToken, derive_key, sign, verify
+from storage import files
+
+KINDS = {"chart": "image/png", "photo": "image/jpeg", "crop": "image/jpeg", "overlay": "image/jpeg"}
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg"}
+REF_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+
+def check_kind_ref(kind, ref):
+    if kind not in KINDS or not REF_PATTERN.match(ref or ""):
+        raise BadToken(f"kind {kind!r} or reference not allowed")
+
+
+def media_token(key, user_id, kind, ref, ttl=Settings.media_link_ttl_s, now=None):
+    check_kind_ref(kind, ref)
+    expires = int((time.time() if now is None else now) + ttl)
+    return sign(key, {"u": files.user_key(user_id), "k": kind, "r": ref, "e": expires})
+
+
+def key_for(settings):
+    return derive_key(settings.channel_secret, "media")
+
+
+def media_url(settings, user_id, kind, ref, now, ttl=None):
+    """The signed https link (in production) to a stored picture; now: an aware datetime;
+    ttl: seconds (default settings.media_link_ttl_s)."""
+    ttl = settings.media_link_ttl_s if ttl is None else ttl
+    token = media_token(key_for(settings), user_id, kind, ref, ttl=ttl, now=now.timestamp())
+    return f"{settings.base_url}/media/{token}"
+
+
+def file_name(kind, ref):
+    return f"{kind}-{ref}.{EXTENSIONS[KINDS[kind]]}"
+
+
+def store(settings, user_id, kind, ref, data: bytes, now=None):
+    """Write a picture into the user's folder (removed with the user by storage.users.forget).
+    now (the app clock's aware datetime) dates the file, so retention ages it by that clock."""
+    check_kind_ref(kind, ref)
+    path = files.user_dir(settings.data_dir, user_id, create=True) / file_name(kind, ref)
+    path.write_bytes(data)
+    if now is not None:
+        os.utime(path, (now.timestamp(), now.timestamp()))
+    return path
+
+
+def resolve(settings, token, now):
+    """The file a token points to, or BadToken. Only signed fields build the path."""
+    payload = verify(key_for(settings), token, now=now.timestamp())
+    kind, ref, user = payload.get("k"), payload.get("r"), str(payload.get("u", ""))
+    check_kind_ref(kind, ref)
+    if not re.fullmatch(r"[0-9a-f]{32}", user):
+        raise BadToken("user key")
+    path = files.key_dir(settings.data_dir, user) / file_name(kind, ref)
+    if not path.is_file():
+        raise BadToken("no such file")
+    return path
+
+
+def content_type(data: bytes):
+    """From the bytes, not the name: a 'photo' may have arrived as PNG."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    return "application/octet-stream"
+
+
+bp = Blueprint("media", __name__)
+
+
+@bp.get("/media/<token>")
+def serve(token):
+    services = current_app.extensions["adai"]
+    try:
+        path = resolve(services.settings, token, services.clock.now())
+    except BadToken:
+        abort(404)
+    data = path.read_bytes()
+    response = Response(data, mimetype=content_type(data))
+    # Health pictures: never cached by shared caches, never indexed, never sniffed.
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,85 @@
+"""Services: what one app and its worker share (settings, router, per-thread db, LINE client…)."""
+
+import logging
+import threading
+
+from bot.engine.assess_pool import PooledPipeline
+from bot.engine.clock import SystemClock
+from bot.engine.inbox_writer import InboxWriter
+from bot.engine.line_api import LineClient
+from bot.engine.logs import log_key
+from bot.engine.worker import Worker
+from inference import Pipeline
+from storage import open_db
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    def __init__(self, settings, router, clock=None, emulator=None):
+        self.settings = settings
+        self.router = router  # this app's features (engine/router.py)
+        self.clock = clock or SystemClock()
+        self.emulator = emulator  # the in-process LINE emulator (simulator mode), else None
+        self.log_key = log_key(settings.channel_secret)
+        self.line = LineClient(
+            settings.access_token,
+            base_url=settings.api_base_url,
+            timeout_s=settings.line_timeout_s,
+            attempts=settings.line_attempts,
+            backoff_s=settings.line_backoff_s,
+        )
+        self.worker = Worker(self)
+        self.inbox_writer = InboxWriter(self)
+        self._local = threading.local()
+        self._pipeline = None
+        self._pipeline_lock = threading.Lock()
+        self._stoppers = []
+        self.features = {}  # per-app state of features (e.g. the photo rate limiter), by name
+        open_db(settings.db_path).conn.close()  # create the file and run migrations once, now
+
+    def db(self):
+        """This thread's connection (SQLite connections must not cross threads)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = open_db(self.settings.db_path, migrate_schema=False)
+        return db
+
+    def pipeline(self):
+        """The inference pipeline, loaded once on first use: in this process, or (with
+        settings.assess_processes > 0, as `python -m bot serve` does) a pool of assessment
+        processes, after loading the models here once to report broken ones now."""
+        with self._pipeline_lock:
+            if self._pipeline is None:
+                settings = self.settings
+                processes = settings.assess_processes
+                # With several lanes assessing at once, a few onnxruntime threads each is enough.
+                threads = settings.assess_threads if processes or self.worker.lanes > 1 else None
+                pipeline = Pipeline.from_dir(settings.models_dir, **({"threads": threads} if threads else {}))
+                if processes:
+                    pipeline = PooledPipeline(pipeline, settings.models_dir, processes, settings.assess_threads)
+                    self._stoppers.append(pipeline.close)
+                self._pipeline = pipeline
+            return self._pipeline
+
+    def start_background(self, starters):
+        """Start background jobs: each starter is function(services) -> a stop function or None
+        (the worker's lanes, the scheduler's tick)."""
+        for start in starters:
+            stop = start(self)
+            if stop is not None:
+                self._stoppers.append(stop)
+
+    def stop(self):
+        for stop in reversed(self._stoppers):
+            stop()
+        self._stoppers.clear()
+        self.inbox_writer.stop()
+        self.line.close()
+        if self.emulator is not None:
+            self.emulator.stop()
+
+
+def start_worker(services):
+    services.worker.start()
+    return services.worker.stop

@@ -1,0 +1,157 @@
+"""The worker: drains the inbox in lanes, one thread per lane, each lane in arrival order.
+
+An event's lane is its user's `lane_key` (storage.inbox) modulo the number of lanes, so one
+user's events are always handled by one thread, one at a time, in the order they arrived
+(consent before photo), while different users' photos are assessed side by side: while one
+lane waits for LINE, SQLite's fsync or onnxruntime (which releases the GIL), another works.
+
+At start every lane first handles whatever a crash left pending in it. An event whose
+handling fails (LINE down, a bug) is retried later with back-off, then given up and logged.
+"""
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+
+from bot.engine.context import EventContext
+from bot.engine.line_api import LineRejected, LineUnavailable
+from storage import inbox, sent
+from storage.db import for_worker
+
+log = logging.getLogger(__name__)
+# The router's maintenance jobs, function(services, db, now), run by lane 0 this often (e.g. the
+# retention purge), after the inbox's own pruning.
+MAINTENANCE_EVERY_S = 600
+# The router's sweeps, function(services, db, now) -> number of events stored, run by lane 0 on
+# every pass and at least this often (e.g. answering image sets whose last parts never came).
+SWEEP_EVERY_S = 5.0
+
+
+class Worker:
+    def __init__(self, services, lanes=None):
+        self.services = services
+        self.router = services.router
+        self.lanes = max(1, int(lanes or services.settings.worker_lanes))
+        self._wakes = [threading.Event() for _ in range(self.lanes)]
+        self._stop = threading.Event()
+        self._threads = []
+        self._count_lock = threading.Lock()
+        self.handled = 0
+
+    def start(self):
+        self._threads = [
+            threading.Thread(target=self._run, args=(lane,), name=f"inbox-lane-{lane}", daemon=True)
+            for lane in range(self.lanes)
+        ]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def wake(self):
+        for wake in self._wakes:
+            wake.set()
+
+    def stop(self, timeout=10):
+        self._stop.set()
+        self.wake()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _run(self, lane):
+        db = for_worker(self.services.db())  # this thread's connection; see storage.db
+        wake = self._wakes[lane]
+        last_maintenance = float("-inf")
+        while not self._stop.is_set():
+            wake.clear()
+            try:
+                if lane == 0 and time.monotonic() - last_maintenance >= MAINTENANCE_EVERY_S:
+                    self.maintain(db)
+                    last_maintenance = time.monotonic()
+                if lane == 0 and self.sweep(db):
+                    self.wake()
+                self.drain(db, lane)  # at start-up this is the crash recovery of this lane
+            except Exception:  # noqa: BLE001 — the worker thread must outlive any bug
+                log.exception("worker lane %d loop error", lane)
+            wait = self._next_wait(db, lane)
+            if lane == 0 and self.router.sweeps:
+                wait = min(wait, SWEEP_EVERY_S)
+            wake.wait(wait)
+
+    def _next_wait(self, db, lane):
+        """Sleep until woken, or until the lane's earliest postponed retry is due."""
+        due = inbox.next_due(db, lane, self.lanes)
+        if not due:
+            return MAINTENANCE_EVERY_S
+        seconds = (datetime.fromisoformat(due) - self.services.clock.now()).total_seconds()
+        return max(0.05, min(MAINTENANCE_EVERY_S, seconds))
+
+    def sweep(self, db=None) -> int:
+        """Run the router's sweeps; returns how many events they stored."""
+        db = db or self.services.db()
+        now = self.services.clock.now()
+        return sum(job(self.services, db, now) for job in self.router.sweeps)
+
+    def drain(self, db=None, lane=None) -> int:
+        """Handle every due pending event of one lane; returns how many. Tests call it with no
+        lane: sweeps first, then every lane's events, in arrival order, in the calling thread."""
+        db = db or self.services.db()
+        if lane is None:
+            self.sweep(db)
+            lane, lanes = 0, 1
+        else:
+            lanes = self.lanes
+        count = 0
+        while not self._stop.is_set():
+            batch = inbox.due(db, self.services.clock.now(), lane=lane, lanes=lanes)
+            if not batch:
+                break
+            for row in batch:
+                if self._stop.is_set():
+                    break
+                self.handle(db, row)
+                count += 1
+        with self._count_lock:
+            self.handled += count
+        return count
+
+    def handle(self, db, row):
+        event, event_id = row["event"], row["event_id"]
+        ctx = None
+        try:
+            ctx = EventContext(self.services, db, event, event_id)
+            self.router.dispatch(ctx)
+        except Exception as e:  # noqa: BLE001
+            self._failed(db, row, e, ctx)
+            return
+        inbox.finish(db, event_id, self.services.clock.now())
+        log.info("handled %s event %s for %s", event.get("type"), event_id[:8], ctx.user_ref)
+
+    def _failed(self, db, row, error, ctx):
+        now = self.services.clock.now()
+        attempts = row["attempts"] + 1
+        if isinstance(error, LineRejected):  # LINE said no (4xx): trying again cannot help
+            log.error("event %s: %s", row["event_id"][:8], error)
+            inbox.finish(db, row["event_id"], now, state=inbox.FAILED)
+            return
+        if attempts >= self.services.settings.handle_attempts:
+            log.error("gave up on event %s after %d attempts: %s", row["event_id"][:8], attempts, type(error).__name__)
+            inbox.finish(db, row["event_id"], now, state=inbox.FAILED)
+            return
+        if isinstance(error, LineUnavailable):
+            log.warning("LINE unavailable for event %s; retrying later", row["event_id"][:8])
+        else:
+            log.exception("event %s failed (attempt %d)", row["event_id"][:8], attempts, exc_info=error)
+        inbox.retry_later(db, row["event_id"], now, timedelta(seconds=5 * 4 ** (attempts - 1)))
+
+    def maintain(self, db=None):
+        """Forget old event ids and send records (kept ≥ 24 h to drop redeliveries), then run the
+        router's maintenance jobs."""
+        db = db or self.services.db()
+        now = self.services.clock.now()
+        pruned = inbox.prune(db, now) + sent.prune(db, now)
+        if pruned:
+            log.info("pruned %d old inbox/sent rows", pruned)
+        for job in self.router.maintenance:
+            job(self.services, db, now)

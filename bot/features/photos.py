@@ -1,0 +1,263 @@
+"""Photos and the result card.
+
+A photo message goes to `on_image`: one photo is assessed at once; the parts of an image set (a
+multi-photo message) wait in storage.image_sets until the last one arrives, or until the sweep
+finds that none came for IMAGE_SET_WAIT and stores an internal `imageSetTimeout` event, which
+answers (through the user's lane, once, also across a crash) with the parts that did arrive.
+
+`on_photo(ctx, images)` assesses every photo and answers once: retake guidance (RETAKE_TEXTS)
+when none passes the quality gate, else the result card of the most worrying photo. With
+consent the assessment, the photo and its overlay are stored; without consent nothing is, and
+the card offers no overlay link (that link would need the picture kept somewhere). Photos per
+user and hour are limited in memory (settings.photos_per_hour), keyed by the pseudonymous log
+reference, so the limit stores nothing about a user who has not consented.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.domain import redflags as rules
+from bot.domain.triage import LEVELS, Triage, triage
+from bot.engine import media
+from bot.engine.line_api import LineRejected
+from bot.engine.router import Feature
+from bot.views import cards
+from bot.views.cards import text_message
+from inference.errors import InferenceError, ModelManifestError
+from storage import assessments, consent, image_sets, inbox
+
+log = logging.getLogger(__name__)
+
+# The quality gate's verdict (inference's Assessment.quality) -> the retake guidance it gets
+# (texts in bot/texts/conversation.py). A verdict without a row gets the no_lesion text.
+RETAKE_TEXTS = {
+    "too_dark": "conv.retake_too_dark",
+    "too_bright": "conv.retake_too_bright",
+    "blurry": "conv.retake_blurry",
+    "too_small": "conv.retake_too_small",
+    "no_skin": "conv.retake_no_skin",
+    "no_lesion": "conv.retake_no_lesion",
+    "lesion_too_small": "conv.retake_lesion_too_small",
+}
+IMAGE_SET_WAIT = timedelta(seconds=60)
+IMAGE_SET_TIMEOUT = "imageSetTimeout"  # the internal event type
+LIMIT_WINDOW = timedelta(hours=1)
+
+
+# --- photo messages and image sets ------------------------------------------------------------
+
+def on_image(ctx):
+    """Download the photo (or every photo of an image set, once the last part is here) and
+    hand the bytes to the photo seam."""
+    message = ctx.message
+    image_set = message.get("imageSet")
+    if image_set and int(image_set.get("total", 1)) > 1:
+        message_ids = image_sets.add_part(ctx.db, image_set, message["id"], ctx.user_id, ctx.now())
+        if message_ids is None:
+            return  # more parts to come; the last one triggers the photo seam
+    else:
+        message_ids = [message["id"]]
+    answer_photos(ctx, message_ids, image_set)
+
+
+def answer_photos(ctx, message_ids, image_set=None):
+    """Download the photos and hand them to the photo seam; then forget the set's parts (a
+    crash before that replays the event, which finds the same parts again)."""
+    ctx.loading(30)
+    try:
+        images = [ctx.line.content(message_id) for message_id in message_ids]
+    except LineRejected:  # content expired or never uploaded
+        ctx.answer({"type": "text", "text": ctx.t("core.photo_unavailable")})
+    else:
+        on_photo(ctx, images)
+    if image_set:
+        image_sets.finish(ctx.db, image_set)
+
+
+def sweep_image_sets(services, db, now) -> int:
+    """Store a timeout event for every set that has waited IMAGE_SET_WAIT since its newest part."""
+    events = [timeout_event(stale, now) for stale in image_sets.stale(db, now - IMAGE_SET_WAIT)]
+    return inbox.store(db, events, now) if events else 0
+
+
+def timeout_event(stale: dict, now) -> dict:
+    return {
+        "type": IMAGE_SET_TIMEOUT,
+        "mode": "active",
+        "timestamp": int(now.timestamp() * 1000),
+        "source": {"type": "user", "userId": stale["user_id"]},
+        "webhookEventId": f"imageset-timeout:{stale['set_id']}:{stale['last_part_at']}",
+        "imageSet": {"id": stale["set_id"], "total": stale["total"]},
+    }
+
+
+def on_image_set_timeout(ctx):
+    image_set = ctx.event.get("imageSet") or {}
+    message_ids = image_sets.parts(ctx.db, image_set.get("id"))
+    if message_ids:  # none: the set was completed and answered meanwhile
+        answer_photos(ctx, message_ids, image_set)
+
+
+# --- photos per hour --------------------------------------------------------------------------
+
+class PhotoLimiter:
+    def __init__(self, limit: int, window: timedelta = LIMIT_WINDOW):
+        self.limit = limit
+        self.window = window
+        self._lock = threading.Lock()
+        self._seen: dict[str, deque] = defaultdict(deque)
+
+    def allow(self, who: str, count: int, now) -> bool:
+        """Count `count` photos for `who` at `now` if they fit in the window; False (and
+        nothing counted) when they do not."""
+        with self._lock:
+            times = self._seen[who]
+            while times and now - times[0] >= self.window:
+                times.popleft()
+            if len(times) + count > self.limit:
+                return False
+            times.extend([now] * count)
+            return True
+
+
+def photo_limiter(services) -> PhotoLimiter:
+    """This app's limiter (each serving process counts on its own; a restart forgets)."""
+    return services.features.setdefault("photo_limiter", PhotoLimiter(services.settings.photos_per_hour))
+
+
+# --- the photo seam ---------------------------------------------------------------------------
+
+
+@dataclass
+class Looked:
+    """One photo of the message and what the pipeline said about it."""
+
+    data: bytes
+    assessment: object | None = None  # inference Assessment
+    error: InferenceError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.assessment is not None and self.assessment.ok
+
+
+class PipelineUnavailable(RuntimeError):
+    """The models are missing or broken: photos cannot be assessed right now."""
+
+
+def load_pipeline(ctx):
+    try:
+        return ctx.pipeline()
+    except (ModelManifestError, OSError, ValueError, RuntimeError) as error:
+        # onnxruntime reports a corrupt model as a RuntimeError subclass.
+        raise PipelineUnavailable(type(error).__name__) from error
+
+
+def look(pipeline, data: bytes) -> Looked:
+    try:
+        return Looked(data, assessment=pipeline.assess(data))
+    except InferenceError as error:
+        return Looked(data, error=error)
+
+
+def worst(results: list[tuple[Looked, Triage, dict]]):
+    """The photo that matters most: highest level, then least like plain eczema."""
+    return max(results, key=lambda r: (LEVELS.index(r[1].level), 1 - r[2]["AD"]))
+
+
+def on_photo(ctx, images: list[bytes]):
+    """The photo seam: one photo or a whole image set, assessed, answered once."""
+    limiter = photo_limiter(ctx.services)
+    if not limiter.allow(ctx.user_ref, len(images), ctx.now()):
+        ctx.answer(text_message(ctx.t("conv.photo_limit", limit=limiter.limit)))
+        return
+    try:
+        pipeline = load_pipeline(ctx)
+    except PipelineUnavailable as error:
+        log.warning("pipeline unavailable: %s", error)
+        ctx.answer(text_message(ctx.t("conv.unavailable")))
+        return
+    looked = [look(pipeline, data) for data in images]
+    usable = [item for item in looked if item.ok]
+    if not usable:
+        ctx.answer(_refusal(ctx, looked))
+        return
+    results = []
+    for item in usable:
+        probabilities = rules.rounded(item.assessment.probabilities)
+        results.append((item, triage(probabilities), probabilities))
+    chosen, result, probabilities = worst(results)
+    ctx.answer(_result(ctx, chosen, result, probabilities, len(images), len(images) - len(usable)))
+
+
+def _refusal(ctx, looked: list[Looked]) -> dict:
+    verdicts = [item.assessment.quality for item in looked if item.assessment is not None]
+    if verdicts:
+        return retake_message(ctx, verdicts[0])
+    return text_message(ctx.t("conv.image_error"))
+
+
+def retake_message(ctx, quality: str) -> dict:
+    """Concrete guidance for a photo that failed the quality gate, with camera shortcuts."""
+    text = ctx.t(RETAKE_TEXTS.get(quality, RETAKE_TEXTS["no_lesion"]))
+    quick = [
+        {"type": "camera", "label": ctx.t("conv.qr_camera")},
+        {"type": "cameraRoll", "label": ctx.t("conv.qr_camera_roll")},
+    ]
+    return text_message(f"{text}\n{ctx.t('conv.retake_tips')}", quick)
+
+
+def _result(ctx, chosen: Looked, result: Triage, probabilities: dict, total: int, skipped: int) -> dict:
+    models = dict(chosen.assessment.models)
+    notes = []
+    if total > 1:
+        notes.append(ctx.t("conv.set_note", n=total))
+    if skipped:
+        notes.append(ctx.t("conv.set_skipped", k=skipped))
+    assessment_id, overlay_url = None, None
+    if consent.given(ctx.db, ctx.user_id):
+        try:
+            assessment_id, overlay_url = _store(ctx, chosen, result, total)
+        except OSError as error:
+            # Disk full or read-only: the result (maybe an urgent one) matters more than our
+            # copy of it, so answer anyway; no result row is left pointing at a missing photo.
+            log.error("photo and result not stored: %s", type(error).__name__)
+            notes.append(ctx.t("conv.store_failed"))
+    else:
+        notes.append(ctx.t("conv.not_stored"))
+    state = rules.RedFlagState(probabilities, models, assessment_id=assessment_id)
+    return cards.result_card(
+        ctx.lang, result, probabilities, models,
+        notes=tuple(notes), questions_data=rules.encode(state), overlay_url=overlay_url,
+    )
+
+
+def _store(ctx, chosen: Looked, result: Triage, total: int) -> tuple[int, str | None]:
+    """Keep the photo and its overlay in the user's folder (engine/media.py) and the result."""
+    ref = secrets.token_urlsafe(12)
+    media.store(ctx.settings, ctx.user_id, "photo", ref, chosen.data, ctx.now())
+    overlay_ref = None
+    try:
+        media.store(ctx.settings, ctx.user_id, "overlay", ref, chosen.assessment.overlay_jpeg(), ctx.now())
+        overlay_ref = ref
+    except Exception:  # noqa: BLE001 — the result stands without its picture
+        log.exception("overlay not drawn")
+    assessment_id = assessments.add(
+        ctx.db, ctx.user_id, ctx.now(), chosen.assessment.to_dict(), result,
+        photos=total, photo_ref=ref, overlay_ref=overlay_ref,
+    )
+    url = media.media_url(ctx.settings, ctx.user_id, "overlay", overlay_ref, ctx.now()) if overlay_ref else None
+    return assessment_id, url
+
+
+FEATURE = Feature(
+    "photos",
+    messages={"image": on_image},
+    events={IMAGE_SET_TIMEOUT: on_image_set_timeout},
+    sweeps=(sweep_image_sets,),
+)

@@ -1,0 +1,83 @@
+"""The weekly check-in: POEM's seven questions one by one as quick replies (postbacks
+action=checkin to start or resume, action=poem to answer); answers live in storage.poem, the
+scoring is bot/domain/poem.py."""
+
+from bot.domain import schedule
+from bot.domain.poem import CHOICES, QUESTIONS, InvalidAnswer, band, change, check_answer, next_question, score
+from bot.engine.router import Command, Feature
+from bot.views.cards import postback, text_message
+from storage import poem as store
+from storage import reminders as reminder_rows
+
+
+def _choices(ctx, checkin_id, question):
+    return [postback(ctx.t(f"poem.a.{choice}"), f"action=poem&c={checkin_id}&q={question}&a={value}",
+                     ctx.t(f"poem.a.{choice}"))
+            for value, choice in enumerate(CHOICES)]
+
+
+def question_message(ctx, checkin_id, question, lead=None):
+    text = ctx.t("poem.q", n=question + 1, what=ctx.t(f"poem.q.{QUESTIONS[question]}"))
+    return text_message(f"{lead}\n\n{text}" if lead else text, _choices(ctx, checkin_id, question))
+
+
+def start(ctx, params=None):
+    """Start this week's check-in, or resume a half-answered one where it stopped."""
+    if not ctx.consented("poem.no_consent"):
+        return
+    open_one = store.in_progress(ctx.db, ctx.user_id)
+    if open_one and any(answer is not None for answer in open_one["answers"]):
+        ctx.answer(question_message(ctx, open_one["id"], next_question(open_one["answers"]),
+                                    lead=ctx.t("poem.resume")))
+        return
+    week = schedule.week_of(ctx.now(), reminder_rows.user_tz(ctx.db, ctx.user_id) or schedule.DEFAULT_TZ)
+    row = store.start(ctx.db, ctx.user_id, week, ctx.now())
+    ctx.answer(question_message(ctx, row["id"], 0, lead=ctx.t("poem.intro")))
+
+
+def on_answer(ctx, params):
+    """Store one answer (a late tap on an earlier question just corrects it), then ask the next
+    open question or finish."""
+    try:
+        question, value = check_answer(params.get("q", -1), params.get("a", -1))
+        row = store.by_id(ctx.db, int(params.get("c", 0)))
+    except (InvalidAnswer, ValueError):
+        row = None
+    if row is None or row["user_id"] != ctx.user_id:
+        start(ctx)
+        return
+    was_scored = row["score"] is not None
+    row = store.answer(ctx.db, row["id"], question, value, ctx.now())
+    following = next_question(row["answers"])
+    if following is not None:
+        ctx.answer(question_message(ctx, row["id"], following))
+        return
+    finish(ctx, row, replaced=was_scored)
+
+
+def finish(ctx, row, replaced=False):
+
+    total = score(row["answers"])
+    name = band(total)
+    store.complete(ctx.db, row["id"], total, name, ctx.now())
+    earlier = store.previous(ctx.db, ctx.user_id, row["week"])
+    lines = [ctx.t("poem.result", score=total, band=ctx.t(f"poem.band.{name}"))]
+    if replaced:
+        lines.append(ctx.t("poem.replaced"))
+    if earlier is None:
+        lines.append(ctx.t("poem.change.first"))
+    else:
+        lines.append(ctx.t(f"poem.change.{change(earlier['score'], total)}",
+                           previous=earlier["score"], delta=abs(total - earlier["score"])))
+    camera = [{"type": "camera", "label": ctx.t("poem.camera")},
+              {"type": "cameraRoll", "label": ctx.t("poem.camera_roll")}]
+    ctx.answer([text_message("\n".join(lines)), text_message(ctx.t("poem.photo_invite"), camera)])
+
+
+FEATURE = Feature(
+    "poem",
+    commands=(Command("checkin", ("チェックイン",), ("check-in", "checkin"),
+                      "週1回の質問（POEM）に答えます", "answer the weekly questions (POEM)",
+                      lambda ctx, rest="": start(ctx)),),
+    actions={"checkin": lambda ctx, params: start(ctx), "poem": on_answer},
+)

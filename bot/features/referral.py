@@ -1,0 +1,186 @@
+""""Make a summary for my doctor": a signed, revocable, expiring link to a printable page.
+
+The token signs a referral id (random, 24 bytes) and an expiry with a key of its own purpose.
+The page and its pictures are served only while the referral row exists, is not revoked and has
+not expired; every query on the page is filtered by that row's user_id, so nothing of another
+user is reachable, and deleting the user deletes the row (storage.users.forget).
+"""
+
+import datetime as dt
+import io
+import re
+
+from flask import Blueprint, Response, abort, current_app, render_template
+from PIL import Image, ImageOps
+
+from bot.domain import schedule
+from bot.engine.router import Command, Feature
+from bot.texts import t
+from bot.tokens import BadToken, derive_key, sign, verify
+from bot.views import charts
+from bot.views.cards import text_message
+from bot.views.fonts import cjk_font_path
+from storage import assessments, files, users
+from storage import poem as poem_store
+from storage import referrals
+from storage import reminders as reminder_rows
+
+MAX_ASSESSMENTS = 20
+THUMB_PX = 640
+PICTURES = {"photo": "photo-{ref}.jpg", "overlay": "overlay-{ref}.jpg"}
+
+
+def key_for(settings):
+    return derive_key(settings.channel_secret, "referral")
+
+
+def ttl(settings):
+    return dt.timedelta(days=float(settings.referral_days))
+
+
+def create_link(settings, db, user_id, now):
+    """A new referral row and its signed URL."""
+    expires = now + ttl(settings)
+    row = referrals.create(db, user_id, now, expires)
+    token = sign(key_for(settings), {"i": row["id"], "e": int(expires.timestamp())})
+    return f"{settings.base_url}/referral/{token}", row
+
+
+def user_zone(db, user_id):
+    return schedule.zone(reminder_rows.user_tz(db, user_id))
+
+
+# --- in chat ------------------------------------------------------------------------------------
+
+def referral_make(ctx, params_or_rest=None):
+    if not ctx.consented("referral.no_consent"):
+        return
+    url, _ = create_link(ctx.settings, ctx.db, ctx.user_id, ctx.now())
+    days = round(ttl(ctx.settings).total_seconds() / 86400)
+    ctx.answer(text_message(ctx.t("referral.made", days=days, url=url)))
+
+
+def referral_revoke(ctx, params_or_rest=None):
+    count = referrals.revoke_all(ctx.db, ctx.user_id, ctx.now())
+    ctx.answer(text_message(ctx.t("referral.revoked", count=count)))
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+
+def _live_referral(token):
+    """(services, referral row) or 404 for anything wrong, revoked or expired."""
+    services = current_app.extensions["adai"]
+    now = services.clock.now()
+    try:
+        payload = verify(key_for(services.settings), token, now=now.timestamp())
+    except BadToken:
+        abort(404)
+    row = referrals.live(services.db(), str(payload.get("i", "")), now)
+    if row is None:
+        abort(404)
+    return services, row
+
+
+bp = Blueprint("referral", __name__, template_folder="templates")
+
+
+@bp.after_request
+def private(response):
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/referral/<token>")
+def page(token):
+    services, row = _live_referral(token)
+    db, user_id = services.db(), row["user_id"]
+    lang, tz = users.lang(db, user_id), user_zone(db, user_id)
+    rows = assessments.recent(db, user_id, MAX_ASSESSMENTS)
+    checkins = poem_store.history(db, user_id)
+    return render_template(
+        "referral.html", lang=lang, token=token, t=lambda key, **kw: t(key, lang, **kw),
+        assessments=[_assessment_view(r, lang, tz) for r in rows],
+        checkins=[{**c, "band_text": t(f"poem.band.{c['band']}", lang),
+                   "date": _local(c["completed_at"], tz, "%Y-%m-%d")} for c in checkins],
+        models=rows[0]["models"] if rows else {}, validated=bool(rows and rows[0]["validated"]),
+        expires=_local(row["expires_at"], tz), made=_local(services.clock.now().isoformat(), tz),
+    )
+
+
+def _local(iso, tz, pattern="%Y-%m-%d %H:%M"):
+    return dt.datetime.fromisoformat(iso).astimezone(tz).strftime(pattern)
+
+
+def _assessment_view(row, lang, tz):
+    return {
+        "id": row["id"], "date": _local(row["created_at"], tz),
+        "level": t(f"chart.risk.{row['level']}", lang), "level_code": row["level"],
+        # The triage finding (a complication can lead with less than the top probability),
+        # then every class's probability, so a clinician sees both.
+        "top": t("conv.cls_" + row["finding"], lang),
+        "probabilities": " · ".join(
+            f"{t('conv.cls_' + code, lang)} {100 * p:.0f}%"
+            for code, p in sorted((row["probabilities"] or {}).items(), key=lambda item: -item[1])),
+        "p_not_ad": None if row["p_not_ad"] is None else f"{100 * row['p_not_ad']:.0f}%",
+        "lesion": None if row["lesion_fraction"] is None else f"{100 * row['lesion_fraction']:.1f}%",
+        "models": row["models"], "validated": bool(row["validated"]),
+        "photo": row["photo_ref"], "overlay": row["overlay_ref"],
+        "flags": row["flags"] or {},
+    }
+
+
+@bp.get("/referral/<token>/<kind>/<ref>.jpg")
+def picture(token, kind, ref):
+    """A photo or overlay of this referral's patient, as a JPEG thumbnail for the page."""
+    services, row = _live_referral(token)
+    if kind not in PICTURES or not re.fullmatch(r"[A-Za-z0-9_-]{1,80}", ref):
+        abort(404)
+    owned = services.db().execute(
+        f"SELECT 1 FROM assessments WHERE user_id = ? AND {kind}_ref = ?", [row["user_id"], ref]
+    ).fetchone()
+    path = files.user_dir(services.settings.data_dir, row["user_id"]) / PICTURES[kind].format(ref=ref)
+    if not owned or not path.is_file():
+        abort(404)
+    return Response(_thumbnail(path.read_bytes()), mimetype="image/jpeg")
+
+
+@bp.get("/referral/<token>/chart.png")
+def chart(token):
+    services, row = _live_referral(token)
+    db, user_id = services.db(), row["user_id"]
+    poem_points, photo_points = charts.points(db, user_id)
+    png = charts.render(poem_points, photo_points, users.lang(db, user_id), user_zone(db, user_id))
+    return Response(png, mimetype="image/png")
+
+
+@bp.get("/referral/<token>/font.ttf")
+def font(token):
+    """The page's Japanese font (IPAex Gothic), so it renders on machines without CJK fonts."""
+    _live_referral(token)
+    return Response(cjk_font_path().read_bytes(), mimetype="font/ttf")
+
+
+def _thumbnail(data):
+    with Image.open(io.BytesIO(data)) as image:
+        image = ImageOps.exif_transpose(image).convert("RGB")
+        image.thumbnail((THUMB_PX, THUMB_PX))
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+FEATURE = Feature(
+    "referral",
+    commands=(
+        Command("referral", ("医師へのまとめ", "まとめを作る"), ("summary for my doctor", "doctor summary"),
+                "医師に見せるまとめのリンクを作ります", "make a summary link for your doctor", referral_make),
+        Command("referral_revoke", ("まとめを取り消す",), ("revoke summary",),
+                "まとめのリンクを無効にします", "turn off summary links", referral_revoke),
+    ),
+    actions={"referral": referral_make, "referral_revoke": referral_revoke},
+    blueprints=(bp,),
+)

@@ -1,0 +1,128 @@
+"""Flex messages the patient sees: the result card, yes/no quick replies, text with quick replies.
+
+Builders are pure: data in, LINE message dicts out. Texts come from bot/texts/conversation.py.
+"""
+from __future__ import annotations
+
+from bot.texts import t
+from bot.domain.triage import CLASSES, Triage, advice_key
+
+LEVEL_COLOURS = {"urgent": "#C62828", "soon": "#E65100", "routine": "#2E7D32"}
+BAR_COLOURS = {"AD": "#2E7D32", "IM": "#E65100", "HI": "#C62828", "MF": "#6A1B9A"}
+MUTED = "#666666"
+
+
+def text_message(text: str, quick: list[dict] | None = None) -> dict:
+    message = {"type": "text", "text": text[:5000]}
+    if quick:
+        message["quickReply"] = {"items": [{"type": "action", "action": a} for a in quick[:13]]}
+    return message
+
+
+def postback(label: str, data: str, display: str | None = None, limit: int = 20) -> dict:
+    """A postback action; LINE allows 20 characters in quick replies, 40 on Flex buttons."""
+    action = {"type": "postback", "label": label[:limit], "data": data}
+    if display:
+        action["displayText"] = display
+    return action
+
+
+def yes_no(lang: str, yes_data: str, no_data: str) -> list[dict]:
+    yes, no = t("conv.qr_yes", lang), t("conv.qr_no", lang)
+    return [postback(yes, yes_data, yes), postback(no, no_data, no)]
+
+
+def _text(text: str, **style) -> dict:
+    return {"type": "text", "text": text, "wrap": True, **style}
+
+
+def _probability_row(lang: str, code: str, value: float) -> dict:
+    percent = round(value * 100)
+    return {
+        "type": "box", "layout": "horizontal", "spacing": "sm", "alignItems": "center",
+        "contents": [
+            _text(t(f"conv.cls_{code}", lang), size="sm", flex=4),
+            {
+                "type": "box", "layout": "vertical", "flex": 5, "height": "8px",
+                "backgroundColor": "#EEEEEE", "cornerRadius": "4px",
+                "contents": [{
+                    "type": "box", "layout": "vertical", "height": "8px", "contents": [],
+                    "width": f"{max(percent, 1)}%", "backgroundColor": BAR_COLOURS[code],
+                    "cornerRadius": "4px",
+                }],
+            },
+            _text(f"{percent}%", size="sm", align="end", flex=2),
+        ],
+    }
+
+
+def model_lines(lang: str, models: dict) -> list[dict]:
+    """Which model made the result and, while it is not validated, that it is not."""
+    line = t("conv.model_line", lang, classifier=models.get("classifier", "?"), segmenter=models.get("segmenter", "?"))
+    caveat = t("conv.validated" if models.get("validated") else "conv.not_validated", lang)
+    return [
+        _text(line, size="xxs", color=MUTED),
+        _text(caveat, size="xs", color="#B71C1C" if not models.get("validated") else MUTED, weight="bold"),
+    ]
+
+
+def result_card(
+    lang: str,
+    result: Triage,
+    probabilities: dict[str, float],
+    models: dict,
+    *,
+    notes: tuple[str, ...] = (),
+    questions_data: str | None = None,
+    overlay_url: str | None = None,
+) -> dict:
+    """The result as a Flex bubble: level first (urgent care leads), advice, finding, model.
+
+    questions_data: postback data for "Answer 4 questions" (None once they are answered);
+    overlay_url: a signed link to the overlay picture (None when nothing may be stored).
+    """
+    level_text = t(f"conv.level_{result.level}", lang)
+    colour = LEVEL_COLOURS[result.level]
+    header = {
+        "type": "box", "layout": "vertical", "backgroundColor": colour, "paddingAll": "16px",
+        "contents": [
+            _text(level_text, color="#FFFFFF", weight="bold", size="xl"),
+            _text(t("conv." + result.reasons[0], lang), color="#FFFFFF", size="sm"),
+        ],
+    }
+    ranked = sorted(CLASSES, key=lambda c: probabilities.get(c, 0.0), reverse=True)
+    body = [
+        _text(t("conv." + advice_key(result), lang), size="md"),
+        {"type": "separator", "margin": "lg"},
+        _text(t("conv.finding_title", lang), weight="bold", size="sm", margin="lg"),
+        *[_text(t("conv." + reason, lang), size="sm", color=MUTED) for reason in result.reasons[1:]],
+        *[_probability_row(lang, code, probabilities.get(code, 0.0)) for code in ranked],
+        {"type": "separator", "margin": "lg"},
+        *model_lines(lang, models),
+        *[_text(note, size="xs", color=MUTED) for note in notes],
+        _text(t("conv.emergency", lang), size="sm", weight="bold", color=LEVEL_COLOURS["urgent"]),
+    ]
+    buttons = []
+    if questions_data:
+        label = t("conv.btn_questions", lang)
+        buttons.append(_button(postback(label, questions_data, label, limit=40), primary=True, colour=colour))
+    clinic = t("conv.btn_clinic", lang)
+    buttons.append(_button(postback(clinic, "action=clinics", clinic, limit=40)))
+    if overlay_url:
+        buttons.append(_button({"type": "uri", "label": t("conv.btn_overlay", lang)[:40], "uri": overlay_url}))
+    history = t("conv.btn_history", lang)
+    buttons.append(_button(postback(history, "action=history", history, limit=40)))
+    bubble = {
+        "type": "bubble",
+        "header": header,
+        "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
+        "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": buttons},
+    }
+    return {"type": "flex", "altText": t("conv.alt_result", lang, level=level_text)[:400], "contents": bubble}
+
+
+def _button(action: dict, primary: bool = False, colour: str | None = None) -> dict:
+    button = {"type": "button", "action": action, "height": "sm", "style": "primary" if primary else "secondary"}
+    if primary and colour:
+        button["color"] = colour
+    return button

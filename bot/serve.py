@@ -21,7 +21,7 @@ BACKGROUND = (start_worker, scheduler.start)  # the inbox lanes; the tick, in on
 def add_arguments(parser):
     """Flags override the environment (bot/settings.py); unset flags leave it alone."""
     parser.add_argument("--host", default=None, help="default 127.0.0.1")
-    parser.add_argument("--port", type=int, default=None, help="default $PORT or 8000")
+    parser.add_argument("--port", type=int, default=None, help="default $PORT or 8000; 0: a free port, logged")
     # 16, not waitress's 8: each webhook thread waits on the group commit's fsync, so more
     # threads let more webhooks share one commit (bench/load.py, 50 senders: ack p99
     # 130-236 ms with 8 threads, 87-96 ms with 16; 32 gave no more).
@@ -48,10 +48,11 @@ def run(args) -> int:
         log.info("no LINE credentials: simulator mode, LINE emulator at %s", settings.api_base_url)
     services.start_background(BACKGROUND)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    log.info("serving on http://%s:%d", settings.host, settings.port)
     try:
-        waitress.serve(app, host=settings.host, port=settings.port, threads=settings.server_threads,
-                       ident="adai")
+        server = waitress.create_server(app, host=settings.host, port=settings.port,
+                                        threads=settings.server_threads, ident="adai")
+        log.info("serving on http://%s:%s", settings.host, server.effective_port)
+        server.run()
     finally:
         services.stop()
     return 0

@@ -3,6 +3,7 @@ import pytest
 
 from bot.engine.router import Router
 from bot.features import DEFAULT
+from bot.texts import t
 from storage import users
 from tests.support.chat import photo, quick_replies
 from tests.support.devmodels import build_dev_models
@@ -91,12 +92,16 @@ def test_language_can_be_named_in_the_text(chat, db, said, lang, text):
     assert done["text"] == text and users.get(db, user.user)["lang"] == lang
 
 
-@pytest.mark.parametrize("data", ["action=clinics", "action=checkin"])
-def test_follow_up_buttons_answer_even_before_that_feature_lands(chat, data):
+def test_the_cards_and_menus_buttons_reach_their_features(chat):
     user = chat("en")
     user.follow()
-    (answer,) = user.tap(data)
-    assert answer["type"] in ("text", "flex", "template")
+    (ask,) = user.tap("action=clinics")  # the result card's "Find a clinic"
+    assert [a["type"] for a in quick_replies(ask)] == ["location"]
+    (refused,) = user.tap("action=checkin")  # the rich menu's check-in, before consent
+    assert refused["text"] == t("poem.no_consent", "en")
+    user.agree()
+    (first,) = user.tap("action=checkin")
+    assert [a["data"].split("&")[0] for a in quick_replies(first)] == ["action=poem"] * 5
 
 
 def test_history_dates_follow_the_users_time_zone(chat):

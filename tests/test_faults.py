@@ -6,14 +6,14 @@ Already covered elsewhere (not repeated here): the client's retry/back-off table
 (tests/test_recovery.py), models missing/corrupt for a photo (tests/test_result_card.py).
 """
 import logging
-import threading
 
 import pytest
 
 from bot.engine.line_api import retry_key
-from storage import assessments, files, inbox, open_db
+from storage import assessments, files, inbox
 from tests.support.chat import photo
 from tests.support.devmodels import build_dev_models
+from tests.support.sqlite import WriteLockHolder
 
 
 @pytest.fixture
@@ -99,31 +99,6 @@ def test_a_photo_survives_line_failures_on_content_and_reply(chat, emulator, del
 
 
 # --- SQLite busy --------------------------------------------------------------------------------
-
-class WriteLockHolder(threading.Thread):
-    """Another connection (as a second process would) holding SQLite's write lock briefly."""
-
-    def __init__(self, db_path, seconds):
-        super().__init__(daemon=True)
-        self.db_path, self.seconds = db_path, seconds
-        self.locked = threading.Event()
-
-    def run(self):
-        other = open_db(self.db_path, migrate_schema=False)
-        other.conn.execute("BEGIN IMMEDIATE")
-        self.locked.set()
-        threading.Event().wait(self.seconds)
-        other.conn.execute("COMMIT")
-        other.conn.close()
-
-    def __enter__(self):
-        self.start()
-        assert self.locked.wait(5)
-        return self
-
-    def __exit__(self, *exc):
-        self.join(5)
-
 
 def test_a_webhook_arriving_while_the_database_is_locked_waits_and_is_stored(post_events, services, events, emulator, db):
     ev = events.text("help")

@@ -5,7 +5,7 @@ import threading
 
 from storage import inbox, open_db
 from tests.support import webhooks
-from tests.test_faults import WriteLockHolder
+from tests.support.sqlite import WriteLockHolder
 
 
 def test_batches_in_one_transaction_count_their_own_new_events(db, clock):

@@ -7,20 +7,16 @@ tests/test_deletion.py and tests/test_storage.py::test_forget_leaves_no_byte_of_
 import base64
 import logging
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from storage import assessments
-from tests.support import webhooks
+from tests.support import serve, webhooks
 from tests.support.chat import photo
 from tests.support.devmodels import build_dev_models
 
-ROOT = Path(__file__).resolve().parents[1]
 USER = "U" + "d1a9" * 8
 SECRET_WORDS = "my-private-rash-diary-entry"
 
@@ -67,64 +63,30 @@ def test_logs_of_a_whole_conversation_hold_no_text_photo_or_user_id(chat, emulat
 
 def test_the_real_servers_stderr_holds_no_text_photo_or_user_id(tmp_path, emulator):
     """`python -m bot serve` as in production, its whole output captured."""
-    with socket_port() as port:
-        pass
     models = build_dev_models(tmp_path / "models")
     env = {**os.environ, "LINE_CHANNEL_SECRET": "privacy-secret", "LINE_CHANNEL_ACCESS_TOKEN": emulator.access_token,
            "LINE_API_BASE_URL": emulator.url, "ADAI_DATA_DIR": str(tmp_path / "var"), "ADAI_MODELS_DIR": str(models)}
     log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], cwd=ROOT,
-                                  env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_until(lambda: _up(url), 30)
-            picture = photo("HI")
-            emulator.add_content("m-privacy", picture)
-            evs = [webhooks.follow(user=USER, reply_token=emulator.issue_reply_token(USER)),
-                   webhooks.postback("action=consent&v=yes", user=USER, reply_token=emulator.issue_reply_token(USER)),
-                   webhooks.text(SECRET_WORDS, user=USER, reply_token=emulator.issue_reply_token(USER)),
-                   webhooks.image(message_id="m-privacy", user=USER, reply_token=emulator.issue_reply_token(USER)),
-                   webhooks.image(message_id="m-missing", user=USER, reply_token=emulator.issue_reply_token(USER))]
-            emulator.fail_next(1, status=500, path="/content")
-            for ev in evs:  # one at a time, as one user types
-                raw, headers = webhooks.signed("privacy-secret", ev)
-                assert requests.post(url + "/callback", data=raw, headers=headers, timeout=10).status_code == 200
-            assert emulator.wait_for(lambda e: len(e.sent) >= len(evs), timeout=30)
-        finally:
-            server.terminate()
-            server.wait(10)
+    server, url = serve.start(env, log_path)
+    try:
+        picture = photo("HI")
+        emulator.add_content("m-privacy", picture)
+        evs = [webhooks.follow(user=USER, reply_token=emulator.issue_reply_token(USER)),
+               webhooks.postback("action=consent&v=yes", user=USER, reply_token=emulator.issue_reply_token(USER)),
+               webhooks.text(SECRET_WORDS, user=USER, reply_token=emulator.issue_reply_token(USER)),
+               webhooks.image(message_id="m-privacy", user=USER, reply_token=emulator.issue_reply_token(USER)),
+               webhooks.image(message_id="m-missing", user=USER, reply_token=emulator.issue_reply_token(USER))]
+        emulator.fail_next(1, status=500, path="/content")
+        for ev in evs:  # one at a time, as one user types
+            raw, headers = webhooks.signed("privacy-secret", ev)
+            assert requests.post(url + "/callback", data=raw, headers=headers, timeout=10).status_code == 200
+        assert emulator.wait_for(lambda e: len(e.sent) >= len(evs), timeout=30)
+    finally:
+        server.terminate()
+        server.wait(10)
     text = log_path.read_text(errors="replace")
     assert "handled" in text  # the server did log its work
     assert leaks(text, picture) == [] and "Traceback" not in text
-
-
-class socket_port:
-    def __enter__(self):
-        import socket
-
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        return self.sock.getsockname()[1]
-
-    def __exit__(self, *exc):
-        self.sock.close()
-
-
-def _up(url) -> bool:
-    try:
-        return requests.get(url + "/healthz", timeout=1).status_code == 200
-    except requests.ConnectionError:
-        return False
-
-
-def wait_until(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise TimeoutError
 
 
 # --- consent before storage ----------------------------------------------------------------------

@@ -2,34 +2,19 @@
 
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from bot.engine.line_api import retry_key
 from storage import inbox, open_db, sent
-from tests.support import SECRET, TOKEN, webhooks
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from tests.support import SECRET, TOKEN, serve, webhooks
 
 class Server:
     """`python -m bot serve` as a real child process."""
 
     def __init__(self, tmp_path, emulator):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = None  # the port is the server's own choice, read back at each start
         self.env = {
             **os.environ,
             "LINE_CHANNEL_SECRET": SECRET,
@@ -38,23 +23,12 @@ class Server:
             "ADAI_DATA_DIR": str(tmp_path / "var"),
             "ADAI_MODELS_DIR": str(tmp_path / "models"),
         }
-        self.log = open(tmp_path / "server.log", "ab")
+        self.log_path = tmp_path / "server.log"
         self.process = None
 
     def start(self):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(self.port)],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # bounded wait for start-up, polling
-            try:
-                requests.get(self.url + "/healthz", timeout=1)
-                return self
-            except requests.ConnectionError:
-                assert self.process.poll() is None, "server exited during start-up"
-                time.sleep(0.05)
-        raise TimeoutError("server did not start")
+        self.process, self.url = serve.start(self.env, self.log_path)
+        return self
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
@@ -75,7 +49,6 @@ def server(tmp_path, emulator):
     srv = Server(tmp_path, emulator)
     yield srv
     srv.stop()
-    srv.log.close()
 
 
 def test_sigkill_after_events_were_stored_answers_each_exactly_once(server, emulator, tmp_path):
@@ -86,7 +59,7 @@ def test_sigkill_after_events_were_stored_answers_each_exactly_once(server, emul
     emulator.fail_next(len(evs), status="hang")
     server.start()
     assert all(server.post(ev).status_code == 200 for ev in evs)
-    emulator.wait_for(lambda e: e.held >= 1)  # the worker is inside its first reply
+    assert emulator.wait_for(lambda e: e.held >= 1)  # the worker is inside its first reply
 
     server.kill()
     db = open_db(tmp_path / "var" / "adai.sqlite3")
@@ -94,9 +67,9 @@ def test_sigkill_after_events_were_stored_answers_each_exactly_once(server, emul
     emulator.release()  # the held call is dropped unprocessed, as with a real crash
 
     server.start()
-    emulator.wait_for(lambda e: len(e.sent) >= 3, timeout=20)
+    assert emulator.wait_for(lambda e: len(e.sent) >= 3, timeout=20)
     assert all(server.post(ev).status_code == 200 for ev in evs)  # LINE redelivers: dropped
-    emulator.wait_for(lambda e: inbox.counts(db) == {"done": 3}, timeout=20)
+    assert emulator.wait_for(lambda e: inbox.counts(db) == {"done": 3}, timeout=20)
     server.stop()  # nothing may be sent after the inbox is empty
     assert sorted(s["to"] for s in emulator.sent) == sorted(users)
     assert all(len(s["messages"]) == 1 for s in emulator.sent)

@@ -182,7 +182,6 @@ def test_screenshot_in_headless_chromium(deliver, events, emulator, live_server,
         check=True, timeout=90, capture_output=True,
     )
     image = Image.open(shot)
-    assert image.size == (1000, 2600)
     # the page is not blank: many distinct colours (photos, chart, text)
     assert len(image.convert("RGB").getcolors(maxcolors=1 << 20) or []) > 500
 

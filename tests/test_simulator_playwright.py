@@ -1,13 +1,17 @@
 """The simulator page in headless Chromium (Debian's, no browser download): follow → consent →
 a phantom photo through the committed models → result card and its buttons, against a real
-server in simulator mode, in Japanese and English; screenshots are kept in tests/artifacts/."""
+server in simulator mode, in Japanese and English; screenshots are kept in tests/artifacts/.
+The tests that need no browser (the page's API, simulator mode off) run without Chromium."""
 import shutil
 import socket
 import threading
 from pathlib import Path
 
 import pytest
+import requests
+from waitress.server import create_server
 
+from bot import create_app
 from models.phantom import render
 
 CHROMIUM = "/usr/bin/chromium"
@@ -17,7 +21,7 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                "--disable-component-update", "--disable-sync", "--no-first-run"]
 PHANTOM_SEED = 2  # a forearm, Monk tone 8: the committed models read it as HI (p ≈ 0.96)
 
-pytestmark = pytest.mark.skipif(
+needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists() and shutil.which("chromium") is None,
     reason="Debian's chromium is not installed (make chromium)",
 )
@@ -36,28 +40,30 @@ WORDS = {
 SCREENSHOTS = {"ja": "simulator.png", "en": "simulator_en.png"}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@pytest.fixture
+def listener():
+    """A loopback socket bound to a free port and kept open, so the port is ours from before
+    the app is made (its links name it) until the server serves on this very socket."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    yield sock
+    sock.close()
 
 
 @pytest.fixture
-def app_config(tmp_path):
+def app_config(tmp_path, listener):
     """No LINE credentials: simulator mode with the in-process LINE emulator, and the
-    committed models (models/*.onnx, manifest.json). The port is fixed before the app is
-    made, so the links the bot sends (http://127.0.0.1:PORT/media/...) open, as after
-    `make run`."""
-    return {"data_dir": tmp_path / "var", "models_dir": MODELS, "port": free_port()}
+    committed models (models/*.onnx, manifest.json). The links the bot sends
+    (http://127.0.0.1:PORT/media/...) open, as after `make run`."""
+    return {"data_dir": tmp_path / "var", "models_dir": MODELS, "port": listener.getsockname()[1],
+            "assess_processes": 0}
 
 
 @pytest.fixture
-def live_server(app):
-    """conftest's live_server, on the port the app's links name."""
-    from waitress.server import create_server
-
+def live_server(app, listener):
+    """conftest's live_server, on the socket whose port the app's links name."""
     services = app.extensions["adai"]
-    server = create_server(app, host="127.0.0.1", port=services.settings.port, threads=4)
+    server = create_server(app, sockets=[listener], threads=4)
     threading.Thread(target=server.run, daemon=True).start()
     services.worker.start()
     server.url = services.settings.base_url
@@ -68,9 +74,9 @@ def live_server(app):
 
 @pytest.fixture
 def browser(live_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed "
+                                                                       "(requirements-dev.txt)")
+    with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists()
                                              else shutil.which("chromium"), args=LAUNCH_ARGS)
         yield browser
@@ -84,9 +90,10 @@ def page(browser):
     return page
 
 
+@needs_chromium
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_follow_consent_photo_result_card(live_server, page, tmp_path, lang):
-    from playwright.sync_api import expect
+    expect = pytest.importorskip("playwright.sync_api").expect
 
     words = WORDS[lang]
     page.goto(live_server.url + "/simulator")
@@ -135,8 +142,6 @@ def test_follow_consent_photo_result_card(live_server, page, tmp_path, lang):
 
 
 def test_simulator_is_absent_with_real_credentials(tmp_path):
-    from bot import create_app
-
     app = create_app({"channel_secret": "s", "access_token": "t", "data_dir": tmp_path / "var",
                       "api_base_url": "http://127.0.0.1:9"})
     try:
@@ -146,8 +151,6 @@ def test_simulator_is_absent_with_real_credentials(tmp_path):
 
 
 def test_signed_event_endpoint_rejects_bad_input(live_server):
-    import requests
-
     url = live_server.url + "/simulator/api/event"
     user = "U" + "0" * 32
     assert requests.post(url, json={"user": "nobody", "kind": "text", "text": "hi"}, timeout=5).status_code == 400

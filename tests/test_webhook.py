@@ -1,6 +1,7 @@
 """POST /callback: signature, body limit, storage before the 200, duplicates, bad input."""
 
 import json
+import logging
 
 import pytest
 
@@ -68,9 +69,11 @@ def test_body_over_one_megabyte_is_413(client, db):
     [b"not json", b"[]", b'{"events": "nope"}', b'{"destination": "U1"}', b'{"events": [1, "x"]}'],
 )
 def test_malformed_signed_body_is_200_and_logged(client, raw, db, caplog):
+    caplog.set_level(logging.WARNING, logger="bot.engine.webhook")
     response = client.post("/callback", data=raw, headers={"X-Line-Signature": webhooks.sign(raw, SECRET)})
     assert response.status_code == 200
     assert inbox.counts(db) == {}
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.engine.webhook"][-1].endswith("ignored")
 
 
 def test_verify_request_with_no_events_is_200(post_events, db):
@@ -131,8 +134,6 @@ def test_forged_webhook_leaves_nothing_on_disk(client, services, app_config):
 
 
 def test_logs_carry_no_user_id_and_no_message_text(deliver, events, emulator, caplog):
-    import logging
-
     caplog.set_level(logging.DEBUG)
     user = "U" + "a" * 32
     emulator.fail_next(1, status=500)  # a retry log line too

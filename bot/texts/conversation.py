@@ -123,7 +123,6 @@ JA = {
     "conv.delete_cancelled": "削除をやめました。",
     "conv.language_choose": "言語を選んでください。",
     "conv.language_set": "日本語に設定しました。",
-    "conv.coming_soon": "この機能は準備中です。",
     "conv.unknown": "写真を送ると判定します。「ヘルプ」で使い方を表示します。",
     # abuse
     "conv.too_long": "メッセージが長すぎます（{limit}文字まで）。短くして送ってください。",
@@ -253,7 +252,6 @@ EN = {
     "conv.delete_cancelled": "Nothing was deleted.",
     "conv.language_choose": "Choose your language.",
     "conv.language_set": "Language set to English.",
-    "conv.coming_soon": "This feature is coming soon.",
     "conv.unknown": "Send a photo and I will check it. Send \"help\" to see what I can do.",
     "conv.too_long": "That message is too long (up to {limit} characters). Please send a shorter one.",
     "conv.menu_photo": "Send photo",

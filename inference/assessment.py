@@ -93,15 +93,16 @@ class Assessment:
         return {"score": _round(self.familiarity_score, 3),
                 "limit": _round(self.familiarity_limit, 3), "reason": self.unfamiliar_reason}
 
-    def overlay_png(self) -> bytes:
-        """The overlay picture drawn on the reduced photo this assessment was made from."""
+    def overlay_png(self, lines: list[str] | None = None) -> bytes:
+        """The overlay picture drawn on the reduced photo this assessment was made from;
+        `lines`: the caption in the reader's language (inference/overlay.py)."""
         from inference.overlay import render_png
-        return render_png(self.image, self)
+        return render_png(self.image, self, lines)
 
-    def overlay_jpeg(self) -> bytes:
+    def overlay_jpeg(self, lines: list[str] | None = None) -> bytes:
         """The same picture as JPEG (what the bot stores: small and fast to encode)."""
         from inference.overlay import render_jpeg
-        return render_jpeg(self.image, self)
+        return render_jpeg(self.image, self, lines=lines)
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:

@@ -1,12 +1,17 @@
 """The overlay picture: what the extraction did, readable on a phone.
 
 Skin is lightly tinted blue; the lesion keeps its own colours inside a magenta outline with a
-white halo (a filled tint hid the very texture a clinician wants to see); each chosen crop is a thick yellow
-box labelled with its rank and top class; a footer lists each crop's probability, the
-verdict, the photo-level result and which (unvalidated) models made it.
+white halo (a filled tint hid the very texture a clinician wants to see) and a light magenta
+hatch, so a lesion that fills the frame, whose outline then runs along the border, still
+shows; each chosen crop is a thick yellow box labelled with its rank and top class; a footer
+lists each crop's probability, the verdict, the photo-level result and which (unvalidated)
+models made it. A photo the models did not judge (`unfamiliar`, no rash found, ...) gets a
+banner saying why and no class. The caller may pass the banner and footer lines in the
+user's language (`lines`); Japanese is drawn with the IPAex font from matplotlib-fontja.
 """
 from __future__ import annotations
 
+import importlib.resources
 import io
 import threading
 
@@ -20,21 +25,46 @@ SKIN_ALPHA = 0.22  # light enough to still see the skin itself
 OUTLINE_WIDTH = 3
 BOX_COLOUR = (255, 220, 0)
 INK, PAPER = (255, 255, 255), (20, 20, 20)
+HATCH_SPACING = 14        # pixels between the hatch's diagonal lines
+HATCH_ALPHA = 0.35
+BANNER = (120, 120, 120)
 FONT_FILES = ("DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+# English for the command line; the bot passes its own lines in the user's language.
+NOT_JUDGED = {
+    "unfamiliar": "Not judged: this photo is unlike the photos the models learned from, "
+                  "so no disease is named.",
+    "no_lesion": "No rash found in this photo; no disease is named.",
+    "no_skin": "No skin found in this photo.",
+    "lesion_too_small": "The rash is too small in this photo: come closer.",
+}
 
 
 _fonts = threading.local()  # a FreeType face is not shared between threads
 
 
-def font(size: int) -> ImageFont.ImageFont:
+def font(size: int, cjk: bool = False) -> ImageFont.ImageFont:
     cache = _fonts.__dict__.setdefault("by_size", {})
-    if size not in cache:
-        cache[size] = _load_font(size)
-    return cache[size]
+    if (size, cjk) not in cache:
+        cache[(size, cjk)] = _load_font(size, cjk)
+    return cache[(size, cjk)]
 
 
-def _load_font(size: int) -> ImageFont.ImageFont:
-    for name in FONT_FILES:
+def _cjk_font_file() -> str | None:
+    try:
+        path = importlib.resources.files("matplotlib_fontja") / "fonts" / "ipaexg.ttf"
+    except ModuleNotFoundError:
+        return None
+    return str(path) if path.is_file() else None
+
+
+def _needs_cjk(lines) -> bool:
+    return any(ord(ch) > 0x2E7F for line in lines for ch in line)
+
+
+def _load_font(size: int, cjk: bool = False) -> ImageFont.ImageFont:
+    for name in ((_cjk_font_file(),) if cjk else ()) + FONT_FILES:
+        if name is None:
+            continue
         try:
             return ImageFont.truetype(name, size)
         except OSError:
@@ -42,23 +72,26 @@ def _load_font(size: int) -> ImageFont.ImageFont:
     return ImageFont.load_default(size)
 
 
-def render_png(image: Image.Image, assessment) -> bytes:
-    picture = render(image, assessment)
+def render_png(image: Image.Image, assessment, lines: list[str] | None = None) -> bytes:
+    picture = render(image, assessment, lines)
     buffer = io.BytesIO()
     picture.save(buffer, "PNG", compress_level=3)
     return buffer.getvalue()
 
 
-def render_jpeg(image: Image.Image, assessment, quality: int = 85) -> bytes:
+def render_jpeg(image: Image.Image, assessment, quality: int = 85,
+                lines: list[str] | None = None) -> bytes:
     """The overlay the bot stores for every photo: a photo compresses ~10x better and ~40x
     faster as JPEG than as PNG (bench/load.py: PNG encoding capped the bot near 3 photos/s)."""
-    picture = render(image, assessment)
+    picture = render(image, assessment, lines)
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", quality=quality)
     return buffer.getvalue()
 
 
-def render(image: Image.Image, assessment) -> Image.Image:
+def render(image: Image.Image, assessment, lines: list[str] | None = None) -> Image.Image:
+    """`lines`: the footer's first lines (result, crops, legend) in the user's language; for a
+    photo that was not judged, lines[0] is the banner (why). Model names are always added."""
     base = _fit(image.convert("RGB"))
     if assessment.masks is not None:
         base = _tint(base, assessment.masks)
@@ -66,7 +99,10 @@ def render(image: Image.Image, assessment) -> Image.Image:
     full_w = (assessment.full_size or image.size)[0]
     for rank, crop in enumerate(assessment.crops, start=1):
         _draw_crop(draw, base, rank, crop, base.width / full_w)
-    return _with_footer(base, assessment)
+    lines = list(lines) if lines else _footer_lines(assessment)
+    if not assessment.ok and lines:
+        base, lines = _with_banner(base, lines[0]), lines[1:]
+    return _with_footer(base, lines + _model_lines(assessment.models))
 
 
 def _fit(image: Image.Image) -> Image.Image:
@@ -89,11 +125,36 @@ def _tint(base: Image.Image, masks) -> Image.Image:
     layer = Image.blend(base, Image.new("RGB", base.size, SKIN_TINT), SKIN_ALPHA)
     base = Image.composite(layer, base, _mask_image(skin_only, base.size))
     lesion = _mask_image(masks.lesion, base.size)
+    hatched = Image.blend(base, Image.new("RGB", base.size, LESION_TINT), HATCH_ALPHA)
+    base = Image.composite(hatched, base, ImageChops.multiply(lesion, _hatch(base.size)))
     ring = _dilate(lesion, OUTLINE_WIDTH)
     halo = ImageChops.subtract(_dilate(ring, 1), ring)
     base.paste(INK, mask=halo)
     base.paste(LESION_TINT, mask=ImageChops.subtract(ring, lesion))
     return base
+
+
+def _hatch(size) -> Image.Image:
+    """L mask of thin diagonal lines (1 in HATCH_SPACING pixels, two pixels wide)."""
+    width, height = size
+    diagonal = (np.arange(width)[None, :] + np.arange(height)[:, None]) % HATCH_SPACING
+    return Image.fromarray(np.where(diagonal < 2, 255, 0).astype(np.uint8))
+
+
+def _with_banner(base: Image.Image, text: str) -> Image.Image:
+    """A band across the top saying why the photo was not judged."""
+    size = max(18, base.width // 40)
+    face = font(size, _needs_cjk([text]))
+    lines = _wrap(text, face, base.width - size)
+    line_h = int(size * 1.4)
+    band = Image.new("RGB", (base.width, line_h * len(lines) + size), BANNER)
+    draw = ImageDraw.Draw(band)
+    for i, line in enumerate(lines):
+        draw.text((size // 2, size // 2 + i * line_h), line, fill=INK, font=face)
+    picture = Image.new("RGB", (base.width, base.height + band.height))
+    picture.paste(band, (0, 0))
+    picture.paste(base, (0, band.height))
+    return picture
 
 
 def _dilate(mask: Image.Image, radius: int) -> Image.Image:
@@ -128,35 +189,42 @@ def _draw_crop(draw: ImageDraw.ImageDraw, base: Image.Image, rank: int, crop, sc
 
 
 def _footer_lines(assessment) -> list[str]:
-    models = assessment.models
-    result = (f"{assessment.top} (not AD {assessment.p_not_ad:.0%})" if assessment.top
-              else "no result")
-    validated = "validated" if models.get("validated") else "NOT clinically validated"
+    """English, for the command line (the bot passes its own lines)."""
+    legend = "blue = skin   magenta line and hatch = lesion   yellow = crops"
+    if not assessment.ok:
+        return [NOT_JUDGED.get(assessment.quality, f"not judged: {assessment.quality}"), legend]
+    result = f"{assessment.top} (not AD {assessment.p_not_ad:.0%})"
     crops = "  ".join(f"{i} {c.top} {c.probabilities[c.top]:.0%}"
                       for i, c in enumerate(assessment.crops, start=1))
-    return [f"quality: {assessment.quality}   result: {result}",
-            f"crops: {crops or 'none'}",
-            "blue = skin   magenta line = lesion   yellow = crops",
-            f"segmenter {models.get('segmenter')}",
+    return [f"quality: {assessment.quality}   result: {result}", f"crops: {crops or 'none'}", legend]
+
+
+def _model_lines(models: dict) -> list[str]:
+    validated = "validated" if models.get("validated") else "NOT clinically validated"
+    return [f"segmenter {models.get('segmenter')}",
             f"classifier {models.get('classifier')} · {validated}"]
 
 
-def _with_footer(base: Image.Image, assessment) -> Image.Image:
+def _with_footer(base: Image.Image, footer: list[str]) -> Image.Image:
     size = max(16, base.width // 48)
-    lines = [part for line in _footer_lines(assessment) for part in _wrap(line, font(size), base.width - size)]
+    face = font(size, _needs_cjk(footer))
+    lines = [part for line in footer for part in _wrap(line, face, base.width - size)]
     line_h = int(size * 1.4)
     picture = Image.new("RGB", (base.width, base.height + line_h * len(lines) + size), PAPER)
     picture.paste(base, (0, 0))
     draw = ImageDraw.Draw(picture)
     for i, line in enumerate(lines):
-        draw.text((size // 2, base.height + size // 2 + i * line_h), line, fill=INK, font=font(size))
+        draw.text((size // 2, base.height + size // 2 + i * line_h), line, fill=INK, font=face)
     return picture
 
 
 def _wrap(text: str, face, width: int) -> list[str]:
+    """Greedy wrap at spaces; text without spaces (Japanese) wraps between characters."""
     lines, current = [], ""
-    for word in text.split(" "):
-        candidate = f"{current} {word}" if current else word
+    cjk = _needs_cjk([text])
+    words, joiner = (list(text), "") if cjk else (text.split(" "), " ")
+    for word in words:
+        candidate = f"{current}{joiner}{word}" if current else word
         if current and face.getlength(candidate) > width:
             lines.append(current)
             current = word

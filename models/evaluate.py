@@ -7,8 +7,13 @@ rule on the ground-truth mask — and (c) automatic crops — `inference.Pipelin
 photo's bytes, end to end. Reports AD-vs-others sensitivity, specificity, accuracy and AUC,
 four-class accuracy, macro-F1 and confusion matrices, overall and per distance stratum, and
 the segmenter's skin and lesion IoU. A photo without a mask gets (a) and (c) only: no manual
-crops and no IoU; the report says how many there were. Writes models/EVALUATION.md, models/card/evaluation.json
-and the plot models/card/evaluation.png. numpy only (no torch, no sklearn).
+crops and no IoU; the report says how many there were. Phantom photos without a lesion
+(labels `healthy`, `background`) count toward IoU and the verdicts, not the classification.
+Then the real photographs: every photo of the held-out part of models/realset and its
+variants through the same pipeline, counted per hand label as named a class, no rash found,
+abstained (`unfamiliar`) or refused by the photo gate.
+Writes models/EVALUATION.md, models/card/evaluation.json and the plot models/card/evaluation.png.
+numpy only (no torch, no sklearn).
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 from inference.combine import combine
-from models import data
+from models import data, realphotos
 
 CLASSES = list(data.LABELS)
 METHODS = {"whole": "(a) whole photo", "manual": "(b) manual crops", "auto": "(c) automatic crops"}
@@ -224,6 +229,10 @@ def evaluate_item(pipeline, item: data.Item, meta: dict, iou: IoU, counters: dic
         iou.add("lesion", masks.lesion, gt == data.LESION)
         distractor_checks(masks, gt, phantom_spots(meta, truth) if check_spots else None, counters)
     counters["quality"][assessment.quality] = counters["quality"].get(assessment.quality, 0) + 1
+    if item.label not in CLASSES:  # a phantom photo without a lesion: verdicts, not classes
+        no_lesion = counters.setdefault("no_lesion_photos", {})
+        no_lesion[assessment.quality] = no_lesion.get(assessment.quality, 0) + 1
+        return {"id": item.id, "label": None, "ms": assessment.stages_ms}
     return {"id": item.id, "label": CLASSES.index(item.label), "distance": item.distance,
             "masked": truth is not None,
             "whole": probs_vector(whole), "manual": probs_vector(manual),
@@ -246,6 +255,7 @@ def scored_rows(rows: list[dict], method: str) -> list[dict]:
 
 
 def summarise(rows: list[dict]) -> dict:
+    rows = [r for r in rows if r["label"] is not None]
     strata = [s for s in STRATA if any(r["distance"] == s for r in rows)]
     return {method: {"all": method_scores(rows, method),
                      **{s: method_scores([r for r in rows if r["distance"] == s], method)
@@ -296,6 +306,30 @@ def latencies(models_dir: Path) -> dict:
     return out
 
 
+OUTCOMES = {"ok": "named a class", "no_lesion": "no rash found", "no_skin": "no rash found",
+            "unfamiliar": "abstained", "lesion_too_small": "refused (come closer)"}
+
+
+def real_photos(pipeline, part: str = "heldout", seed: int = 0) -> dict:
+    """Per hand label: how the pipeline answered the real photos and their variants."""
+    table: dict = {}
+    for photo in realphotos.photos(part):
+        for name, blob in realphotos.variants(photo, seed=seed):
+            result = pipeline.assess(blob)
+            outcome = OUTCOMES.get(result.quality, "refused (photo gate)")
+            counts = table.setdefault(photo.label, {"photos": 0, "sources": set(), "outcomes": {},
+                                                    "top": {}, "verdicts": {}})
+            counts["photos"] += 1
+            counts["sources"].add(photo.id)
+            counts["outcomes"][outcome] = counts["outcomes"].get(outcome, 0) + 1
+            counts["verdicts"][result.quality] = counts["verdicts"].get(result.quality, 0) + 1
+            if result.top:
+                counts["top"][result.top] = counts["top"].get(result.top, 0) + 1
+    for counts in table.values():
+        counts["sources"] = len(counts["sources"])
+    return table
+
+
 def run(data_dir: Path, models_dir: Path, limit: int | None = None, check_spots: bool = True) -> dict:
     from inference import Pipeline
     pipeline = Pipeline.from_dir(models_dir, threads=2)
@@ -322,7 +356,7 @@ def run(data_dir: Path, models_dir: Path, limit: int | None = None, check_spots:
             "synthetic": (Path(data_dir) / "meta.jsonl").is_file(), "summary": summarise(rows),
             "iou": iou.result(), "counters": counters,
             "assess_ms_median": float(np.median(totals)), "assess_ms_p90": float(np.percentile(totals, 90)),
-            "latency": latencies(models_dir), "rows": rows}
+            "real_photos": real_photos(pipeline), "latency": latencies(models_dir), "rows": rows}
 
 
 def main(argv=None) -> int:

@@ -46,6 +46,7 @@ def targets(result: dict) -> list[tuple[str, str, bool]]:
          f"{c['spot_cells_marked']}/{c['spot_cells']} cells ({spot_rate:.1%}); "
          f"{c['photos_spot_marked']} of {c['photos_with_spots']} photos with spots have any",
          bool(c["spot_cells"]) and spot_rate <= MOLE_LIMIT),
+        *real_targets(result),
         ("segmenter ≤ 10 ms (onnxruntime, 2 threads, quietest-round median)", f"{lat['segmenter_ms']:.1f} ms",
          lat["segmenter_ms"] <= 10),
         ("classifier ≤ 5 ms per crop (onnxruntime, 2 threads, quietest-round median)", f"{lat['classifier_ms']:.1f} ms",
@@ -54,6 +55,60 @@ def targets(result: dict) -> list[tuple[str, str, bool]]:
          max(lat["segmenter_mb"], lat["classifier_mb"]) <= 10),
     ]
     return rows
+
+
+REAL_NAMED_LIMIT = 0.10   # real photos of healthy skin or not skin that may get a class
+
+
+def judged_share(result: dict) -> tuple[int, int]:
+    """Phantom photos with a lesion that reached the classifier: (judged, classified)."""
+    verdicts = result["counters"]["quality"]
+    no_lesion = result["counters"].get("no_lesion_photos", {})
+    unfamiliar = verdicts.get("unfamiliar", 0) - no_lesion.get("unfamiliar", 0)
+    judged = verdicts.get("ok", 0) - no_lesion.get("ok", 0)
+    return judged, judged + unfamiliar
+
+
+def real_targets(result: dict) -> list[tuple[str, str, bool]]:
+    rows = []
+    judged, classified = judged_share(result)
+    if classified:
+        rows.append(("phantom photos with a lesion judged, not `unfamiliar` ≥ 95 % (of those "
+                     "reaching the classifier)", f"{judged}/{classified} ({judged / classified:.1%})",
+                     judged / classified >= 0.95))
+    for label, counts in sorted(result.get("real_photos", {}).items()):
+        named = counts["outcomes"].get("named a class", 0)
+        rows.append((f"real photos, {label.replace('_', ' ')}: named a class ≤ "
+                     f"{REAL_NAMED_LIMIT:.0%} (held-out part, with variants)",
+                     f"{named}/{counts['photos']}", named <= REAL_NAMED_LIMIT * counts["photos"]))
+    return rows
+
+
+def real_section(result: dict) -> list[str]:
+    table = result.get("real_photos")
+    if not table:
+        return []
+    outcomes = ["named a class", "no rash found", "abstained", "refused (come closer)",
+                "refused (photo gate)"]
+    lines = ["## Real photographs (held-out part of models/realset)", "",
+             "Real photographs shipped inside packages (`models/realset/SOURCES.csv`: package, "
+             "version, path, licence), labelled by hand and split by source package; these are "
+             "the held-out part, never used in training or calibration. Each photo is assessed as "
+             "shipped and in 10 variants (3 random crops, warm/cool/green white balance, JPEG "
+             "quality 30 and 60, scale ×0.5 and ×2). None shows a rash: no real photograph of "
+             "these diseases could be had here, so this measures only that the models keep "
+             "quiet on what they cannot know — not how well they see disease.", "",
+             "| hand label | photos (sources) | " + " | ".join(outcomes) + " | classes named |",
+             "|---|---|" + "---|" * len(outcomes) + "---|"]
+    for label, counts in sorted(table.items()):
+        named = ", ".join(f"{k} {v}" for k, v in sorted(counts["top"].items())) or "none"
+        lines.append(f"| {label} | {counts['photos']} ({counts['sources']}) | " +
+                     " | ".join(str(counts["outcomes"].get(o, 0)) for o in outcomes) +
+                     f" | {named} |")
+    lines += ["", "The `unfamiliar` limit and how it was chosen (held-out phantom photos judged "
+              "against real photos of the *training* part flagged, per limit):", "",
+              "![operating point of the unfamiliar verdict](card/operating_point.png)", ""]
+    return lines
 
 
 PHOTO_GATE = ("too_small", "too_dark", "too_bright", "blurry")  # refused before segmentation
@@ -223,6 +278,7 @@ def markdown(result: dict) -> str:
               f"{result['n'] - result.get('unmasked', 0)}.", "",
               "Pipeline quality verdicts on the test photos: " +
               ", ".join(f"{k}: {v}" for k, v in sorted(counters["quality"].items())) + ".", "",
+              *real_section(result),
               "## Speed and size (this machine, onnxruntime, 2 threads)", "",
               f"The machine is shared with other work: its 1-minute load average was "
               f"{lat['load_average_1min']:.1f} on {os.cpu_count()} cores when this was measured "

@@ -135,3 +135,21 @@ def test_a_frame_that_is_all_lesion_is_unfamiliar(tmp_path):
     result = pipeline.assess(buffer.getvalue())
     assert result.quality == "unfamiliar" and result.unfamiliar_reason == "lesion_fraction"
     assert result.to_dict()["top"] is None and result.looked_at
+
+
+def test_overlay_of_an_unjudged_photo_says_why_and_keeps_a_full_frame_lesion_visible(tmp_path):
+    from inference import overlay
+    pipeline = Pipeline.from_dir(build_dev_models(tmp_path))
+    rng = np.random.default_rng(1)
+    pixels = np.clip(np.array([200, 40, 40]) + rng.normal(0, 12, (600, 800, 3)), 0, 255)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels.astype(np.uint8)).save(buffer, "JPEG", quality=92)
+    result = pipeline.assess(buffer.getvalue())
+    plain = Image.open(io.BytesIO(result.overlay_png())).convert("RGB")
+    japanese = Image.open(io.BytesIO(result.overlay_png(["判定できません", "凡例"]))).convert("RGB")
+    assert plain.getpixel((2, 2)) == overlay.BANNER == japanese.getpixel((2, 2))
+    assert plain.size[0] == 800
+    # the lesion fills the frame: its outline runs along the border, the hatch marks the inside
+    inside = np.asarray(plain)[200:400, 300:500].astype(int)
+    magenta_ish = (inside[..., 2] - inside[..., 1]) > 40
+    assert 0.05 < magenta_ish.mean() < 0.5

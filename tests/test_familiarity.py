@@ -125,26 +125,25 @@ def test_calibrate_writes_a_block_the_pipeline_loads(tmp_path):
     assert len(curves["limits"]) == len(curves["phantom_judged"]) == len(curves["real_flagged"])
 
 
-def test_a_frame_that_is_all_lesion_is_unfamiliar(tmp_path):
+def assess_all_lesion_frame(tmp_path):
+    """Red everywhere (the dev segmenter's lesion colour), textured so it is not "blurry"."""
     pipeline = Pipeline.from_dir(build_dev_models(tmp_path))
     rng = np.random.default_rng(0)
-    # red everywhere (the dev segmenter's lesion colour) with texture so it is not "blurry"
     pixels = np.clip(np.array([200, 40, 40]) + rng.normal(0, 12, (600, 800, 3)), 0, 255)
     buffer = io.BytesIO()
     Image.fromarray(pixels.astype(np.uint8)).save(buffer, "JPEG", quality=92)
-    result = pipeline.assess(buffer.getvalue())
+    return pipeline.assess(buffer.getvalue())
+
+
+def test_a_frame_that_is_all_lesion_is_unfamiliar(tmp_path):
+    result = assess_all_lesion_frame(tmp_path)
     assert result.quality == "unfamiliar" and result.unfamiliar_reason == "lesion_fraction"
     assert result.to_dict()["top"] is None and result.looked_at
 
 
 def test_overlay_of_an_unjudged_photo_says_why_and_keeps_a_full_frame_lesion_visible(tmp_path):
     from inference import overlay
-    pipeline = Pipeline.from_dir(build_dev_models(tmp_path))
-    rng = np.random.default_rng(1)
-    pixels = np.clip(np.array([200, 40, 40]) + rng.normal(0, 12, (600, 800, 3)), 0, 255)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels.astype(np.uint8)).save(buffer, "JPEG", quality=92)
-    result = pipeline.assess(buffer.getvalue())
+    result = assess_all_lesion_frame(tmp_path)
     plain = Image.open(io.BytesIO(result.overlay_png())).convert("RGB")
     japanese = Image.open(io.BytesIO(result.overlay_png(["判定できません", "凡例"]))).convert("RGB")
     assert plain.getpixel((2, 2)) == overlay.BANNER == japanese.getpixel((2, 2))

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -21,6 +22,26 @@ def test_environment_table_is_read():
     assert (config.channel_secret, config.access_token, config.api_base_url) == ("s", "t", "http://x:1")
     assert (str(config.data_dir), str(config.models_dir), config.port) == ("/d", "/m", 9000)
     assert config.base_url == "https://bot.example" and not config.simulator
+
+
+def test_every_setting_of_the_environment_is_read_and_in_the_readme():
+    values = {"ADAI_CLINICS_CSV": "/c.csv", "ADAI_SERVER_THREADS": "8", "ADAI_WORKER_LANES": "2",
+              "ADAI_ASSESS_PROCESSES": "0", "ADAI_ASSESS_THREADS": "2", "ADAI_RETENTION_DAYS": "365",
+              "ADAI_PHOTOS_PER_HOUR": "5", "ADAI_MEDIA_LINK_TTL_S": "600", "ADAI_REFERRAL_DAYS": "3"}
+    settings = configuration.load(env=values)
+    assert (str(settings.clinics_csv), settings.server_threads, settings.worker_lanes) == ("/c.csv", 8, 2)
+    assert (settings.assess_processes, settings.assess_threads, settings.retention_days) == (0, 2, 365)
+    assert (settings.photos_per_hour, settings.media_link_ttl_s, settings.referral_days) == (5, 600.0, 3.0)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    assert [v for v in configuration.ENVIRONMENT if f"`{v}`" not in table] == []
+
+
+def test_a_setting_that_is_not_one_is_an_error():
+    with pytest.raises(configuration.BadSetting, match="retention_dayz"):
+        configuration.load({"retention_dayz": 1}, env={})
+    with pytest.raises(configuration.BadSetting, match="ADAI_PHOTOS_PER_HOUR"):
+        configuration.load(env={"ADAI_PHOTOS_PER_HOUR": "many"})
 
 
 def test_defaults_and_public_url_fallback():

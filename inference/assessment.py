@@ -53,6 +53,7 @@ class Assessment:
     # Boxes the models looked at before abstaining (the overlay shows them; never classes).
     looked_at: list = field(default_factory=list, repr=False, compare=False)
     crop_features: object = field(default=None, repr=False, compare=False)
+    captions: dict = field(default_factory=dict, repr=False, compare=False)  # verdict -> overlay lines
     # Kept for the overlay picture; never part of the JSON.
     masks: Masks | None = field(default=None, repr=False, compare=False)
     image: Image.Image | None = field(default=None, repr=False, compare=False)
@@ -97,12 +98,12 @@ class Assessment:
         """The overlay picture drawn on the reduced photo this assessment was made from;
         `lines`: the caption in the reader's language (inference/overlay.py)."""
         from inference.overlay import render_png
-        return render_png(self.image, self, lines)
+        return render_png(self.image, self, lines or self.captions.get(self.quality))
 
     def overlay_jpeg(self, lines: list[str] | None = None) -> bytes:
         """The same picture as JPEG (what the bot stores: small and fast to encode)."""
         from inference.overlay import render_jpeg
-        return render_jpeg(self.image, self, lines=lines)
+        return render_jpeg(self.image, self, lines=lines or self.captions.get(self.quality))
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:

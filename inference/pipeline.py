@@ -113,14 +113,16 @@ class Pipeline:
                 "classifier": self.manifest.classifier.label,
                 "validated": self.manifest.validated}
 
-    def assess(self, data: bytes) -> Assessment:
-        """Raises an InferenceError (with `.code`) for a refused file; otherwise always a result."""
+    def assess(self, data: bytes, captions: dict | None = None) -> Assessment:
+        """Raises an InferenceError (with `.code`) for a refused file; otherwise always a result.
+        `captions`: verdict -> overlay lines in the reader's language, used when the overlay
+        is drawn (inference/overlay.py; the default is English)."""
         clock = Stopwatch()
         with clock("decode"):
             decoded = decode(data)
         result = Assessment(quality=OK, skin_fraction=None, lesion_fraction=None, crops=[],
                             probabilities={}, models=self.models, full_size=decoded.full_size,
-                            image=decoded.image)
+                            image=decoded.image, captions=dict(captions or {}))
         with clock("quality"):
             result.quality = check_photo(decoded.image, decoded.full_size)
         if result.ok:

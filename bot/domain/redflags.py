@@ -14,6 +14,7 @@ from bot.domain.triage import CLASSES, FLAGS
 
 ACTION = "rf"
 UNANSWERED, YES, NO = "-", "1", "0"
+NOT_JUDGED = "n"  # the "p" field of a photo the models did not judge
 MAX_DATA = 300
 
 
@@ -23,7 +24,7 @@ class BadRedFlagState(ValueError):
 
 @dataclass(frozen=True)
 class RedFlagState:
-    probabilities: dict  # class -> probability, rounded to 3 decimals
+    probabilities: dict | None  # class -> probability (3 decimals); None: photo not judged
     models: dict  # segmenter, classifier, validated
     answers: str = UNANSWERED * len(FLAGS)  # one character per FLAGS entry
     assessment_id: int | None = None
@@ -50,7 +51,8 @@ def rounded(probabilities: dict) -> dict:
 def encode(state: RedFlagState) -> str:
     fields = {
         "action": ACTION,
-        "p": ".".join(str(round(state.probabilities[c] * 1000)) for c in CLASSES),
+        "p": NOT_JUDGED if state.probabilities is None else
+             ".".join(str(round(state.probabilities[c] * 1000)) for c in CLASSES),
         "f": state.answers,
         "s": str(state.models.get("segmenter", ""))[:80],
         "c": str(state.models.get("classifier", ""))[:80],
@@ -66,7 +68,8 @@ def encode(state: RedFlagState) -> str:
 def decode(fields: dict) -> RedFlagState:
     """fields: the postback data already parsed (bot.engine.router.parse_postback)."""
     try:
-        per_mille = [int(x) for x in fields["p"].split(".")]
+        judged = fields["p"] != NOT_JUDGED
+        per_mille = [int(x) for x in fields["p"].split(".")] if judged else [0] * len(CLASSES)
         answers = fields["f"]
         if len(per_mille) != len(CLASSES) or len(answers) != len(FLAGS) or set(answers) - {UNANSWERED, YES, NO}:
             raise BadRedFlagState("shape")
@@ -76,7 +79,7 @@ def decode(fields: dict) -> RedFlagState:
     except (KeyError, ValueError) as error:
         raise BadRedFlagState(str(error)) from error
     return RedFlagState(
-        probabilities={c: x / 1000 for c, x in zip(CLASSES, per_mille)},
+        probabilities={c: x / 1000 for c, x in zip(CLASSES, per_mille)} if judged else None,
         models={"segmenter": fields.get("s", ""), "classifier": fields.get("c", ""), "validated": fields.get("v") == "1"},
         answers=answers,
         assessment_id=assessment_id,

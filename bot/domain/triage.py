@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 LEVELS = ("routine", "soon", "urgent")
 CLASSES = ("AD", "IM", "HI", "MF")
+# The finding (and image level) of a photo the models did not judge (`unfamiliar`): the
+# answers alone decide the level, and no disease is named.
+NOT_JUDGED = "none"
 FLAGS = ("fever", "blisters", "spreading", "eyes")  # the order the questions are asked in
 
 # class -> (probability at or above which the class decides the level, level).
@@ -80,9 +83,13 @@ def flag_level(answers: dict[str, bool]) -> tuple[str, tuple[str, ...]]:
     return (hits[0][0] if hits else "routine"), reasons
 
 
-def triage(probabilities: dict[str, float], answers: dict[str, bool] | None = None) -> Triage:
-    img_level, img_finding = image_level(probabilities)
+def triage(probabilities: dict[str, float] | None, answers: dict[str, bool] | None = None) -> Triage:
+    """probabilities=None: the photo was not judged; the level comes from the answers alone."""
     rf_level, rf_reasons = flag_level(answers or {})
+    if probabilities is None:
+        finding = "HI" if "rf_blisters" in rf_reasons else NOT_JUDGED
+        return Triage(rf_level, finding, rf_reasons + ("img_not_judged",), NOT_JUDGED, rf_level)
+    img_level, img_finding = image_level(probabilities)
     # Blisters point at herpes whatever the photo says: the patient must get the HI advice.
     finding = "HI" if "rf_blisters" in rf_reasons else img_finding
     image_reason = f"img_{img_finding}"

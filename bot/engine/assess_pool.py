@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 from inference import Pipeline
 from inference.assessment import Assessment
 from inference.errors import InferenceError
+from inference.familiarity import UNFAMILIAR
 
 log = logging.getLogger(__name__)
 CHILD_THREADS = 1  # onnxruntime intra-op threads per child (settings.assess_threads): the children run side by side
@@ -39,7 +40,8 @@ class AssessPoolRestarted(RuntimeError):
 class PooledAssessment(Assessment):
     overlay: bytes | None = None
 
-    def overlay_jpeg(self) -> bytes:
+    def overlay_jpeg(self, lines=None) -> bytes:
+        """Drawn in the child, with the captions given to `assess`."""
         if self.overlay is None:
             raise OverlayNotDrawn("no overlay for this assessment")
         return self.overlay
@@ -50,14 +52,15 @@ def _load(models_dir: str, threads: int):
     _pipeline = Pipeline.from_dir(models_dir, threads=threads)
 
 
-def _assess(data: bytes):
-    """In the child: (assessment without its pictures, overlay JPEG or None), or the refusal."""
+def _assess(data: bytes, captions: dict | None = None):
+    """In the child: (assessment without its pictures, overlay JPEG or None), or the refusal.
+    `captions`: verdict -> overlay lines in the user's language (None: the default English)."""
     try:
-        assessment = _pipeline.assess(data)
+        assessment = _pipeline.assess(data, captions=captions)
     except InferenceError as error:
         return None, None, (type(error), error.message, error.code)
-    overlay = assessment.overlay_jpeg() if assessment.ok else None
-    assessment.image = assessment.masks = None  # megabytes the parent does not need
+    overlay = assessment.overlay_jpeg() if assessment.ok or assessment.quality == UNFAMILIAR else None
+    assessment.image = assessment.masks = assessment.crop_features = None  # the parent needs none of them
     return assessment, overlay, None
 
 
@@ -78,10 +81,10 @@ class PooledPipeline:
     def models(self) -> dict:
         return self.pipeline.models
 
-    def assess(self, data: bytes) -> PooledAssessment:
+    def assess(self, data: bytes, captions: dict | None = None) -> PooledAssessment:
         executor = self._executor
         try:
-            assessment, overlay, refusal = executor.submit(_assess, data).result()
+            assessment, overlay, refusal = executor.submit(_assess, data, captions).result()
         except BrokenProcessPool as error:
             with self._lock:
                 if self._executor is executor:

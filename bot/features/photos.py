@@ -29,6 +29,7 @@ from bot.engine.router import Feature
 from bot.views import cards
 from bot.views.cards import text_message
 from inference.errors import InferenceError, ModelManifestError
+from inference.familiarity import UNFAMILIAR
 from storage import assessments, consent, image_sets, inbox
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,10 @@ class Looked:
     def ok(self) -> bool:
         return self.assessment is not None and self.assessment.ok
 
+    @property
+    def unfamiliar(self) -> bool:
+        return self.assessment is not None and self.assessment.quality == UNFAMILIAR
+
 
 class PipelineUnavailable(RuntimeError):
     """The models are missing or broken: photos cannot be assessed right now."""
@@ -158,11 +163,16 @@ def load_pipeline(ctx):
         raise PipelineUnavailable(type(error).__name__) from error
 
 
-def look(pipeline, data: bytes) -> Looked:
+def look(pipeline, data: bytes, captions: dict | None = None) -> Looked:
     try:
-        return Looked(data, assessment=pipeline.assess(data))
+        return Looked(data, assessment=pipeline.assess(data, captions=captions))
     except InferenceError as error:
         return Looked(data, error=error)
+
+
+def overlay_captions(ctx) -> dict:
+    """Overlay lines in the user's language, per verdict (inference/overlay.py draws them)."""
+    return {UNFAMILIAR: [ctx.t("conv.overlay_unfamiliar"), ctx.t("conv.overlay_legend")]}
 
 
 def worst(results: list[tuple[Looked, Triage, dict]]):
@@ -182,10 +192,14 @@ def on_photo(ctx, images: list[bytes]):
         log.warning("pipeline unavailable: %s", error)
         ctx.answer(text_message(ctx.t("conv.unavailable")))
         return
-    looked = [look(pipeline, data) for data in images]
+    looked = [look(pipeline, data, overlay_captions(ctx)) for data in images]
     usable = [item for item in looked if item.ok]
     if not usable:
-        ctx.answer(_refusal(ctx, looked))
+        unjudged = [item for item in looked if item.unfamiliar]
+        if unjudged:
+            ctx.answer(_not_judged(ctx, unjudged[0], len(images)))
+        else:
+            ctx.answer(_refusal(ctx, looked))
         return
     results = []
     for item in usable:
@@ -210,6 +224,23 @@ def retake_message(ctx, quality: str) -> dict:
         {"type": "cameraRoll", "label": ctx.t("conv.qr_camera_roll")},
     ]
     return text_message(f"{text}\n{ctx.t('conv.retake_tips')}", quick)
+
+
+def _not_judged(ctx, item: Looked, total: int) -> list[dict]:
+    """A photo unlike the training photos: say so, give retake tips, and still help: the four
+    red-flag questions give a level from the answers alone (no disease named, no numbers)."""
+    assessment_id = None
+    notes = []
+    if consent.given(ctx.db, ctx.user_id):
+        try:
+            assessment_id, _ = _store(ctx, item, triage(None), total)
+        except OSError as error:
+            log.error("photo and result not stored: %s", type(error).__name__)
+            notes.append(ctx.t("conv.store_failed"))
+    state = rules.RedFlagState(None, dict(item.assessment.models), assessment_id=assessment_id)
+    text = "\n".join([ctx.t("conv.unfamiliar"), ctx.t("conv.retake_tips"), *notes,
+                      ctx.t("conv.unfamiliar_help")])
+    return [text_message(text), cards.red_flag_question(ctx.lang, state)]
 
 
 def _result(ctx, chosen: Looked, result: Triage, probabilities: dict, total: int, skipped: int) -> dict:

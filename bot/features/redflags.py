@@ -8,7 +8,7 @@ from bot.domain import redflags as rules
 from bot.domain.triage import triage
 from bot.engine import media
 from bot.engine.router import Feature
-from bot.views.cards import result_card, text_message, yes_no
+from bot.views.cards import red_flag_question, result_card, text_message
 from storage import assessments
 
 
@@ -19,16 +19,10 @@ def red_flags(ctx, params: dict):
     except rules.BadRedFlagState:
         ctx.answer(text_message(ctx.t("conv.rf_expired")))
         return
-    flag = state.next_question()
-    if flag is None:
+    if state.next_question() is None:
         _updated_card(ctx, state)
         return
-    question = ctx.t(f"conv.rf_q_{flag}")
-    if not state.answered():
-        question = f"{ctx.t('conv.rf_intro')}\n{question}"
-    ctx.answer(text_message(question, yes_no(
-        ctx.lang, rules.encode(state.answer(flag, True)), rules.encode(state.answer(flag, False)),
-    )))
+    ctx.answer(red_flag_question(ctx.lang, state))
 
 
 def _updated_card(ctx, state: rules.RedFlagState):

@@ -40,7 +40,19 @@ JA = {
     "conv.retake_blurry": "写真がぼやけています。スマホを固定し、湿疹にピントを合わせて撮り直してください。",
     "conv.retake_too_small": "写真が小さすぎます。元のサイズの写真を送ってください。",
     "conv.retake_no_skin": "皮膚が写っていないようです。湿疹のある皮膚を画面いっぱいに撮ってください。",
-    "conv.retake_no_lesion": "湿疹の部分が見つかりませんでした。湿疹を画面の真ん中にして撮り直してください。",
+    "conv.retake_no_lesion": (
+        "この写真には湿疹が見つかりませんでした（病名は出しません）。"
+        "湿疹がある場合は、湿疹を画面の真ん中にして撮り直してください。"
+    ),
+    # a photo unlike the photos the models learned from: no disease named, the answers decide
+    "conv.unfamiliar": (
+        "この写真は判定できません。AIが学んだ写真と違いすぎるため、病名を言うことができません。"
+    ),
+    "conv.unfamiliar_help": "代わりに4つの質問で、受診の目安をお伝えします。",
+    "conv.img_not_judged": "写真は判定できなかったため、この目安は質問への回答だけから出しています。",
+    "conv.cls_none": "写真は判定できず",
+    "conv.overlay_unfamiliar": "この写真は判定できません：AIが学んだ写真と違いすぎるため、病名は出しません。",
+    "conv.overlay_legend": "青 = 皮膚　マゼンタの線と斜線 = AIが湿疹とみなした所",
     "conv.retake_lesion_too_small": "湿疹が小さく写っています。もう少し近づいて、湿疹を真ん中にして撮ってください。",
     "conv.retake_tips": "コツ：明るい場所で、15〜30cmくらいまで近づき、ピントを合わせ、湿疹を真ん中に。",
     "conv.qr_camera": "カメラで撮る",
@@ -172,7 +184,21 @@ EN = {
     "conv.retake_blurry": "The photo is blurry. Hold the phone still, focus on the rash, and retake it.",
     "conv.retake_too_small": "The photo is too small. Please send the original-size photo.",
     "conv.retake_no_skin": "I cannot see skin. Fill the picture with the skin that has the rash.",
-    "conv.retake_no_lesion": "I could not find the rash. Put it in the middle of the picture and retake it.",
+    "conv.retake_no_lesion": (
+        "No rash found in this photo (no disease is named). "
+        "If you have a rash, put it in the middle of the picture and retake it."
+    ),
+    "conv.unfamiliar": (
+        "I cannot judge this photo: it is too unlike the photos the AI learned from, "
+        "so it cannot name a disease."
+    ),
+    "conv.unfamiliar_help": "Instead, 4 questions will tell you when to see a doctor.",
+    "conv.img_not_judged": "The photo could not be judged, so this level comes from your answers alone.",
+    "conv.cls_none": "photo not judged",
+    "conv.overlay_unfamiliar": (
+        "Not judged: this photo is too unlike the photos the AI learned from, so no disease is named."
+    ),
+    "conv.overlay_legend": "blue = skin   magenta line and hatch = what the AI took for rash",
     "conv.retake_lesion_too_small": "The rash looks small in the photo. Come a little closer, rash in the middle.",
     "conv.retake_tips": "Tips: bright place, about 15-30 cm away, in focus, rash in the middle.",
     "conv.qr_camera": "Camera",

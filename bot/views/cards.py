@@ -5,6 +5,7 @@ Builders are pure: data in, LINE message dicts out. Texts come from bot/texts/co
 from __future__ import annotations
 
 from bot.texts import t
+from bot.domain import redflags as rules
 from bot.domain.triage import CLASSES, Triage, advice_key
 
 LEVEL_COLOURS = {"urgent": "#C62828", "soon": "#E65100", "routine": "#2E7D32"}
@@ -30,6 +31,16 @@ def postback(label: str, data: str, display: str | None = None, limit: int = 20)
 def yes_no(lang: str, yes_data: str, no_data: str) -> list[dict]:
     yes, no = t("conv.qr_yes", lang), t("conv.qr_no", lang)
     return [postback(yes, yes_data, yes), postback(no, no_data, no)]
+
+
+def red_flag_question(lang: str, state) -> dict:
+    """The next unanswered red-flag question of `state` (bot/domain/redflags.py), yes/no."""
+    flag = state.next_question()
+    question = t(f"conv.rf_q_{flag}", lang)
+    if not state.answered():
+        question = f"{t('conv.rf_intro', lang)}\n{question}"
+    return text_message(question, yes_no(lang, rules.encode(state.answer(flag, True)),
+                                         rules.encode(state.answer(flag, False))))
 
 
 def _text(text: str, **style) -> dict:
@@ -69,7 +80,7 @@ def model_lines(lang: str, models: dict) -> list[dict]:
 def result_card(
     lang: str,
     result: Triage,
-    probabilities: dict[str, float],
+    probabilities: dict[str, float] | None,
     models: dict,
     *,
     notes: tuple[str, ...] = (),
@@ -90,7 +101,8 @@ def result_card(
             _text(t("conv." + result.reasons[0], lang), color="#FFFFFF", size="sm"),
         ],
     }
-    ranked = sorted(CLASSES, key=lambda c: probabilities.get(c, 0.0), reverse=True)
+    # A photo the models did not judge (probabilities None) shows no class at all.
+    ranked = sorted(CLASSES, key=lambda c: probabilities.get(c, 0.0), reverse=True) if probabilities else []
     body = [
         _text(t("conv." + advice_key(result), lang), size="md"),
         {"type": "separator", "margin": "lg"},

@@ -1,5 +1,11 @@
-"""AD-AI LINE bot. `create_app` is in bot/app.py; the layout is in docs/ARCHITECTURE.md."""
+"""AD-AI LINE bot. The app factory is bot/app.py; the layout is in docs/ARCHITECTURE.md.
 
-from bot.app import create_app
+Importing `bot` (or one of its modules) loads nothing else: the spawned assessment processes
+import bot.engine.assess_pool and must not pay for Flask, the LINE SDK and every feature."""
 
-__all__ = ["create_app"]
+
+def create_app(test_config=None, clock=None, features=None):
+    """bot.app.create_app, imported on first use (see above)."""
+    from bot.app import create_app as build
+
+    return build(test_config, clock=clock, features=features)

@@ -138,3 +138,39 @@ def test_without_an_https_public_url_the_chart_link_goes_in_the_text(app_config,
         assert client.get(urlparse(link).path).status_code == 200
     finally:
         app.extensions["adai"].stop()
+
+
+# --- the date axis (issue 12 item 1) -------------------------------------------------------------
+
+def _day(at):
+    return at.strftime("%m/%d")
+
+
+@pytest.mark.parametrize(
+    "case, when",
+    [
+        ("one point", [dt.datetime(2026, 12, 1, 9, 30)]),
+        ("one day", [dt.datetime(2026, 12, 1, h, 5) for h in (8, 11, 15, 21)]),
+        ("a week", [dt.datetime(2026, 12, 1, 9) + dt.timedelta(days=d) for d in range(7)]),
+        ("a year", [dt.datetime(2026, 1, 5, 9) + dt.timedelta(weeks=w) for w in range(52)]),
+    ],
+)
+def test_date_ticks_are_right_and_readable(case, when):
+    (low, high), ticks, labels = charts.date_ticks(when)
+    assert low <= min(when) and max(when) <= high
+    assert 2 <= len(ticks) <= 8, labels
+    assert len(set(labels)) == len(labels), labels  # never "01/01" five times
+    assert ticks == sorted(ticks) and all(low <= t <= high for t in ticks)
+    for tick, label in zip(ticks, labels):  # each label names the date (or month) at its tick
+        assert label in (tick.strftime("%m/%d"), tick.strftime("%Y/%m"), tick.strftime("%Y/%m/%d")), (tick, label)
+    if case in ("one point", "one day"):
+        assert "12/01" in labels  # the day of the points is named
+
+
+def test_chart_of_one_point_has_its_date_on_the_axis(tmp_path):
+    """The rendered chart's axis: the risk axis carries the labels of date_ticks."""
+    at = dt.datetime(2026, 12, 1, 0, 30, tzinfo=UTC)  # 09:30 in Tokyo
+    png = charts.render([], [{"at": at, "lesion_fraction": .1, "p_not_ad": .2, "level": "routine"}],
+                        "ja", ZoneInfo("Asia/Tokyo"))
+    (tmp_path / "one_point.png").write_bytes(png)
+    assert Image.open(io.BytesIO(png)).size == (1200, 1080)

@@ -8,6 +8,7 @@ importing that package (its import re-configures matplotlib's global rcParams); 
 registered once and used through an rc_context only.
 """
 
+import datetime as dt
 import functools
 import io
 
@@ -62,7 +63,6 @@ def render(poem_points, assessment_points, lang="ja", tz=None):
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from matplotlib import dates as mdates
     from matplotlib.figure import Figure
 
     local = (lambda at: at.astimezone(tz).replace(tzinfo=None)) if tz else (lambda at: at)
@@ -77,15 +77,47 @@ def render(poem_points, assessment_points, lang="ja", tz=None):
         _draw_photos(photo_ax, [local(a["at"]) for a in assessment_points], assessment_points, lang)
         _draw_risk(risk_ax, [local(a["at"]) for a in assessment_points],
                    [a.get("level") for a in assessment_points], lang)
-        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
-        risk_ax.xaxis.set_major_locator(locator)
-        risk_ax.xaxis.set_major_formatter(mdates.DateFormatter("%m/%d"))
+        when = [local(p["at"]) for p in poem_points] + [local(a["at"]) for a in assessment_points]
+        if when:
+            (low, high), ticks, labels = date_ticks(when)
+            risk_ax.set_xlim(low, high)
+            risk_ax.set_xticks(ticks, labels)
         if not poem_points and not assessment_points:
             poem_ax.text(0.5, 0.5, _label("chart.empty", lang), transform=poem_ax.transAxes,
                          ha="center", va="center", fontsize=14, color="#777")
         out = io.BytesIO()
         figure.savefig(out, format="png")
     return out.getvalue()
+
+
+DAY_STEPS = (1, 2, 3, 7, 14, 28)
+MONTH_STEPS = (1, 2, 3, 6, 12)
+MAX_TICKS = 7
+
+
+def date_ticks(when):
+    """((low, high), ticks, labels) for the x axis of naive local datetimes: up to 120 days,
+    ticks at noon of days, labelled "%m/%d" (one point or one day: the day between its neighbours);
+    longer, ticks on the first of months, labelled "%Y/%m". Labels are never repeated."""
+    first, last = min(when).date(), max(when).date()
+    days = (last - first).days
+    pad = dt.timedelta(days=1 if days < 2 else 0)
+    start = dt.datetime.combine(first, dt.time()) - pad
+    end = dt.datetime.combine(last, dt.time()) + dt.timedelta(days=1) + pad
+    if days <= 120:
+        span = (end - start).days
+        step = next(s for s in DAY_STEPS if -(-span // s) <= MAX_TICKS)
+        ticks = [start + dt.timedelta(days=d, hours=12) for d in range(0, span, step)]
+        return (start, end), ticks, [t.strftime("%m/%d") for t in ticks]
+    months = []
+    month = dt.datetime(first.year, first.month, 1)
+    while month <= end:
+        if month >= start:
+            months.append(month)
+        month = dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1)
+    step = next(s for s in MONTH_STEPS if -(-len(months) // s) <= MAX_TICKS)
+    ticks = months[::step]
+    return (start, end), ticks, [t.strftime("%Y/%m") for t in ticks]
 
 
 def _draw_poem(ax, when, scores, lang):

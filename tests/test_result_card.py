@@ -4,6 +4,7 @@ Real pipeline on the dev colour-rule ONNX pair (tests/support/devmodels.py), rea
 real emulator, both languages.
 """
 import json
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -145,7 +146,7 @@ def test_red_flags_work_without_consent_and_store_nothing(chat, db):
     user.follow()
     user.decline()
     (card,) = user.photo(photo("IM"))
-    thanks, updated = answer_all(user, card, {"fever": True})
+    updated, thanks = answer_all(user, card, {"fever": True})
     assert thanks["type"] == "text"
     assert flex_texts(updated)[0] == LEVEL_TEXT["en"]["soon"]
     assert "a" not in parse(flex_actions(card)[0]["data"])
@@ -207,3 +208,42 @@ class TestCommittedModels:
         joined = "\n".join(flex_texts(answer))
         assert f"{classifier['name']}@{classifier['version']}" in joined
         assert (NOT_VALIDATED["en"] in joined) == (not manifest["validated"])
+
+
+ANSWERS_TITLE = {"ja": "あなたの回答", "en": "Your answers"}
+AI_TITLE = {"ja": "AIの見立て", "en": "What the AI sees"}
+PHOTO_OF = {"ja": "写真：", "en": "Photo: "}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("yes", [("fever", "blisters", "spreading"), ("fever", "spreading", "eyes"),
+                                 ("eyes",)])
+def test_updated_card_shows_answers_and_image_under_their_own_headings_each_once(chat, clock, lang, yes):
+    """Issue 12 item 2: the patient's answers are not "what the AI sees"; no line twice; the
+    card names the photo (date, time) it belongs to; one order: the card, then the thanks."""
+    user = consented(chat, lang)
+    (card,) = user.photo(photo("AD"))
+    taken = clock.now()
+    clock.advance(minutes=3)
+    updated, thanks = answer_all(user, card, dict.fromkeys(yes, True))
+    assert thanks["type"] == "text" and updated["type"] == "flex"
+    texts = flex_texts(updated)
+    assert len(texts) == len(set(texts)), texts
+    answers, ai = texts.index(ANSWERS_TITLE[lang]), texts.index(AI_TITLE[lang])
+    assert answers < ai
+    rf_lines = {redflags_text(lang, f"rf_{flag}") for flag in ("blisters", "sepsis", "eyes", "fever",
+                                                               "spreading", "eyes_only")}
+    assert not rf_lines & set(texts[ai:]), texts[ai:]  # no answer under the AI heading
+    from bot.texts import t
+
+    expected = [t("conv.ans_line", lang, question=t(f"conv.ans_{flag}", lang),
+                  answer=t("conv.qr_yes" if flag in yes else "conv.qr_no", lang)) for flag in redflags.FLAGS]
+    assert texts[answers + 1:answers + 5] == expected  # every answer, in the order asked
+    when = taken.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%m/%d %H:%M")
+    assert any(text.startswith(PHOTO_OF[lang]) and when in text for text in texts), texts
+
+
+def redflags_text(lang, key):
+    from bot.texts import t
+
+    return t("conv." + key, lang)

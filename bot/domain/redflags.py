@@ -28,6 +28,7 @@ class RedFlagState:
     models: dict  # segmenter, classifier, validated
     answers: str = UNANSWERED * len(FLAGS)  # one character per FLAGS entry
     assessment_id: int | None = None
+    taken_at: int | None = None  # when the photo came (epoch seconds), for "Photo: date time"
 
     def answered(self) -> dict[str, bool]:
         return {flag: mark == YES for flag, mark in zip(FLAGS, self.answers) if mark != UNANSWERED}
@@ -60,6 +61,8 @@ def encode(state: RedFlagState) -> str:
     }
     if state.assessment_id is not None:
         fields["a"] = str(state.assessment_id)
+    if state.taken_at is not None:
+        fields["t"] = str(int(state.taken_at))
     data = urlencode(fields)
     assert len(data) <= MAX_DATA, "model names too long for postback data"
     return data
@@ -76,6 +79,7 @@ def decode(fields: dict) -> RedFlagState:
         if any(not 0 <= x <= 1000 for x in per_mille):
             raise BadRedFlagState("range")
         assessment_id = int(fields["a"]) if fields.get("a") else None
+        taken_at = int(fields["t"]) if fields.get("t") else None
     except (KeyError, ValueError) as error:
         raise BadRedFlagState(str(error)) from error
     return RedFlagState(
@@ -83,4 +87,5 @@ def decode(fields: dict) -> RedFlagState:
         models={"segmenter": fields.get("s", ""), "classifier": fields.get("c", ""), "validated": fields.get("v") == "1"},
         answers=answers,
         assessment_id=assessment_id,
+        taken_at=taken_at,
     )

@@ -237,7 +237,8 @@ def _not_judged(ctx, item: Looked, total: int) -> list[dict]:
         except OSError as error:
             log.error("photo and result not stored: %s", type(error).__name__)
             notes.append(ctx.t("conv.store_failed"))
-    state = rules.RedFlagState(None, dict(item.assessment.models), assessment_id=assessment_id)
+    state = rules.RedFlagState(None, dict(item.assessment.models), assessment_id=assessment_id,
+                               taken_at=int(ctx.now().timestamp()))
     text = "\n".join([ctx.t("conv.unfamiliar"), ctx.t("conv.retake_tips"), *notes,
                       ctx.t("conv.unfamiliar_help")])
     return [text_message(text), cards.red_flag_question(ctx.lang, state)]
@@ -261,7 +262,8 @@ def _result(ctx, chosen: Looked, result: Triage, probabilities: dict, total: int
             notes.append(ctx.t("conv.store_failed"))
     else:
         notes.append(ctx.t("conv.not_stored"))
-    state = rules.RedFlagState(probabilities, models, assessment_id=assessment_id)
+    state = rules.RedFlagState(probabilities, models, assessment_id=assessment_id,
+                               taken_at=int(ctx.now().timestamp()))
     return cards.result_card(
         ctx.lang, result, probabilities, models,
         notes=tuple(notes), questions_data=rules.encode(state), overlay_url=overlay_url,

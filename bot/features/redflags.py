@@ -4,12 +4,16 @@ The questionnaire's state travels in the postback data (bot/domain/redflags.py),
 same for a patient who has not consented (nothing is stored for them) and survives restarts.
 """
 
+import datetime as dt
+
 from bot.domain import redflags as rules
+from bot.domain import schedule
 from bot.domain.triage import triage
 from bot.engine import media
 from bot.engine.router import Feature
 from bot.views.cards import red_flag_question, result_card, text_message
 from storage import assessments
+from storage import reminders as reminder_rows
 
 
 def red_flags(ctx, params: dict):
@@ -32,11 +36,18 @@ def _updated_card(ctx, state: rules.RedFlagState):
     if state.assessment_id is not None and ctx.consented():
         if assessments.set_flags(ctx.db, ctx.user_id, state.assessment_id, answers, result.level, result.finding):
             overlay_url = _overlay_link(ctx, state.assessment_id)
-    card = result_card(ctx.lang, result, state.probabilities, state.models, overlay_url=overlay_url)
-    # Urgent care leads: the card (whose header says "today") comes before the thanks.
-    first, second = (card, text_message(ctx.t("conv.rf_updated"))) if result.level == "urgent" \
-        else (text_message(ctx.t("conv.rf_updated")), card)
-    ctx.answer([first, second])
+    card = result_card(ctx.lang, result, state.probabilities, state.models, overlay_url=overlay_url,
+                       answers=answers, photo_time=_photo_time(ctx, state.taken_at))
+    # One order whatever the level: the card (urgent care leads), then the thanks.
+    ctx.answer([card, text_message(ctx.t("conv.rf_updated"))])
+
+
+def _photo_time(ctx, taken_at: int | None) -> str | None:
+    """"12/01 09:30" on the user's clock (their check-in zone, else Japan's)."""
+    if taken_at is None:
+        return None
+    tz = schedule.zone(reminder_rows.user_tz(ctx.db, ctx.user_id))
+    return dt.datetime.fromtimestamp(taken_at, tz).strftime("%m/%d %H:%M")
 
 
 def _overlay_link(ctx, assessment_id: int) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.texts import t
 from bot.domain import redflags as rules
-from bot.domain.triage import CLASSES, Triage, advice_key
+from bot.domain.triage import CLASSES, FLAGS, Triage, advice_key
 
 LEVEL_COLOURS = {"urgent": "#C62828", "soon": "#E65100", "routine": "#2E7D32"}
 BAR_COLOURS = {"AD": "#2E7D32", "IM": "#E65100", "HI": "#C62828", "MF": "#6A1B9A"}
@@ -86,11 +86,16 @@ def result_card(
     notes: tuple[str, ...] = (),
     questions_data: str | None = None,
     overlay_url: str | None = None,
+    answers: dict[str, bool] | None = None,
+    photo_time: str | None = None,
 ) -> dict:
-    """The result as a Flex bubble: level first (urgent care leads), advice, finding, model.
+    """The result as a Flex bubble: level first (urgent care leads), advice, the patient's
+    answers, what the AI sees in the photo, the model. Each reason shows once: the most serious
+    in the header; the answers as answered; under the AI heading only what the photo says.
 
     questions_data: postback data for "Answer 4 questions" (None once they are answered);
-    overlay_url: a signed link to the overlay picture (None when nothing may be stored).
+    overlay_url: a signed link to the overlay picture (None when nothing may be stored);
+    answers: the red-flag answers (the updated card); photo_time: which photo ("12/01 09:30").
     """
     level_text = t(f"conv.level_{result.level}", lang)
     colour = LEVEL_COLOURS[result.level]
@@ -106,8 +111,12 @@ def result_card(
     body = [
         _text(t("conv." + advice_key(result), lang), size="md"),
         {"type": "separator", "margin": "lg"},
+        *([_text(t("conv.photo_of", lang, when=photo_time), size="xs", color=MUTED, margin="lg")]
+          if photo_time else []),
+        *_answer_lines(lang, answers),
         _text(t("conv.finding_title", lang), weight="bold", size="sm", margin="lg"),
-        *[_text(t("conv." + reason, lang), size="sm", color=MUTED) for reason in result.reasons[1:]],
+        *[_text(t("conv." + reason, lang), size="sm", color=MUTED)
+          for reason in result.reasons[1:] if reason.startswith("img_")],
         *[_probability_row(lang, code, probabilities.get(code, 0.0)) for code in ranked],
         {"type": "separator", "margin": "lg"},
         *model_lines(lang, models),
@@ -131,6 +140,19 @@ def result_card(
         "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": buttons},
     }
     return {"type": "flex", "altText": t("conv.alt_result", lang, level=level_text)[:400], "contents": bubble}
+
+
+def _answer_lines(lang: str, answers: dict[str, bool] | None) -> list[dict]:
+    """The patient's red-flag answers, every question once, in the order asked."""
+    if not answers:
+        return []
+    lines = [_text(t("conv.answers_title", lang), weight="bold", size="sm", margin="lg")]
+    for flag in FLAGS:
+        if flag in answers:
+            answer = t("conv.qr_yes" if answers[flag] else "conv.qr_no", lang)
+            lines.append(_text(t("conv.ans_line", lang, question=t(f"conv.ans_{flag}", lang), answer=answer),
+                               size="sm", color=MUTED))
+    return lines
 
 
 def _button(action: dict, primary: bool = False, colour: str | None = None) -> dict:

@@ -208,3 +208,20 @@ def test_someone_elses_checkin_id_is_not_answered(deliver, events, emulator, use
     deliver(events.postback(f"action=poem&c={row['id']}&q=0&a=4", user=other))
     mine = next(db.query("SELECT answers FROM poem_checkins WHERE user_id = ?", [user]))
     assert mine["answers"] == "[null, null, null, null, null, null, null]"
+
+
+@pytest.mark.parametrize("lang, typed", [("ja", "毎日"), ("en", "every day")])
+def test_typed_poem_answer_counts_and_other_text_repeats_the_question(deliver, events, emulator, user, db, lang, typed):
+    """Issue 12 item 3: a choice typed while a POEM question waits is the answer; anything else
+    repeats the question with its buttons, not the help."""
+    emulator.set_profile(user, language=lang)
+    deliver(events.postback(f"action=lang&v={lang}", user=user))
+    deliver(events.postback("action=checkin", user=user))
+    deliver(events.text({"ja": "はい", "en": "yes"}[lang], user=user))
+    again = last_texts(emulator, user)[0]
+    assert "1/7" in again["text"] and len(again["quickReply"]["items"]) == 5
+    deliver(events.text(typed, user=user))
+    asked = last_texts(emulator, user)[0]
+    assert "2/7" in asked["text"]
+    (row,) = list(db.query("SELECT answers FROM poem_checkins"))
+    assert row["answers"].startswith("[4, null")

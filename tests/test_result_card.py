@@ -247,3 +247,32 @@ def redflags_text(lang, key):
     from bot.texts import t
 
     return t("conv." + key, lang)
+
+
+TYPED = {"ja": ("はい", "いいえ"), "en": ("Yes", "no")}
+HELP_WORDS = {"ja": "使い方", "en": "help"}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_typed_answers_count_and_anything_else_repeats_the_question(chat, lang):
+    """Issue 12 item 3: 「はい」/"yes" typed while a red-flag question waits is an answer; other
+    text repeats the waiting question with its buttons (not the help)."""
+    user = consented(chat, lang)
+    (card,) = user.photo(photo("AD"))
+    (first,) = user.tap(flex_actions(card)[0]["data"])
+    yes, no = TYPED[lang]
+    (second,) = user.say(yes)  # fever: yes
+    assert second["text"] != first["text"] and len(quick_replies(second)) == 2
+    (again,) = user.say({"ja": "えーと", "en": "hmm, not sure"}[lang])
+    assert again["text"].endswith(second["text"].split("\n")[-1])  # the same question again
+    assert [a["label"] for a in quick_replies(again)] == [a["label"] for a in quick_replies(second)]
+    user.say(no)  # blisters
+    user.say(no)  # spreading
+    updated, thanks = user.say(no)  # eyes
+    texts = flex_texts(updated)
+    assert texts[0] == LEVEL_TEXT[lang]["soon"]  # fever alone: see a doctor soon
+    from bot.texts import t
+
+    assert t("conv.ans_line", lang, question=t("conv.ans_fever", lang), answer=t("conv.qr_yes", lang)) in texts
+    (after,) = user.say({"ja": "えーと", "en": "hmm"}[lang])  # nothing waits any more: the help
+    assert HELP_WORDS[lang] in after["text"].lower()

@@ -52,6 +52,8 @@ class Feature:
     messages: message type -> function(ctx)       (text, image, location…; ANY for the rest)
     actions: postback action -> function(ctx, params)
     commands: Command entries; `help` lists them in feature order
+    replies: question kind -> function(ctx, text, data): a typed text while that feature's
+             question waits (engine/pending.py): the answer, or the question asked again
     history: function(ctx) -> [messages], the parts of "History" in feature order
     sweeps: function(services, db, now) -> events stored; lane 0 runs them every few seconds
     maintenance: function(services, db, now); lane 0 runs them every 10 minutes
@@ -65,6 +67,7 @@ class Feature:
     messages: dict = field(default_factory=dict)
     actions: dict = field(default_factory=dict)
     commands: tuple = ()
+    replies: dict = field(default_factory=dict)
     history: tuple = ()
     sweeps: tuple = ()
     maintenance: tuple = ()
@@ -85,6 +88,7 @@ class Router:
     def __init__(self, features):
         self.features = tuple(features)
         self.events, self.group_events, self.messages, self.actions = {}, {}, {}, {}
+        self.replies = {}
         self.commands, self.history, self.sweeps, self.maintenance, self.ticks = [], [], [], [], []
         self.blueprints = []
         for feature in self.features:
@@ -92,7 +96,8 @@ class Router:
 
     def _install(self, feature: Feature):
         for mine, theirs in ((self.events, feature.events), (self.group_events, feature.group_events),
-                             (self.messages, feature.messages), (self.actions, feature.actions)):
+                             (self.messages, feature.messages), (self.actions, feature.actions),
+                             (self.replies, feature.replies)):
             clash = mine.keys() & theirs.keys()
             if clash:
                 raise RouteClash(f"{feature.name} claims {sorted(clash)} again")

@@ -1,9 +1,11 @@
 """Text messages and the commands everyone has: help, language, delete my data.
 
 A text goes to `on_text`: over MAX_TEXT_CHARS it is refused; else the router finds the command
-its first words name (every feature's `commands`), and anything else gets the help.
+its first words name (every feature's `commands`); anything else is the answer to a question
+that waits (engine/pending.py: the feature's `replies`), or else gets the help.
 """
 
+from bot.engine import pending
 from bot.engine.router import Command, Feature
 from bot.views.cards import postback, text_message
 from storage import users
@@ -18,10 +20,15 @@ def on_text(ctx):
         ctx.answer(text_message(ctx.t("conv.too_long", limit=MAX_TEXT_CHARS)))
         return
     command, rest = ctx.router.find_command(text)
-    if command is None:
+    if command is not None:
+        command.function(ctx, rest)
+        return
+    waiting = pending.waiting(ctx)
+    reply = ctx.router.replies.get(waiting[0]) if waiting else None
+    if reply is None:
         help_command(ctx)
         return
-    command.function(ctx, rest)
+    reply(ctx, text, waiting[1])
 
 
 def help_command(ctx, rest=""):
@@ -51,6 +58,7 @@ def delete_postback(ctx, params: dict):
     # Should forget() fail, the event is replayed; the answer is not sent twice.
     ctx.answer(text_message(ctx.t("conv.delete_done")))
     users.forget(ctx.db, ctx.user_id, ctx.settings.data_dir)
+    pending.forget(ctx)
 
 
 # --- language --------------------------------------------------------------------------

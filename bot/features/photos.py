@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from bot.domain import redflags as rules
 from bot.domain.triage import LEVELS, Triage, triage
-from bot.engine import media
+from bot.engine import media, pending
 from bot.engine.line_api import LineRejected
 from bot.engine.router import Feature
 from bot.views import cards
@@ -192,6 +192,7 @@ def on_photo(ctx, images: list[bytes]):
         log.warning("pipeline unavailable: %s", error)
         ctx.answer(text_message(ctx.t("conv.unavailable")))
         return
+    pending.forget(ctx, rules.ACTION)  # a new photo: the questions of the last one wait no more
     looked = [look(pipeline, data, overlay_captions(ctx)) for data in images]
     usable = [item for item in looked if item.ok]
     if not usable:
@@ -241,6 +242,7 @@ def _not_judged(ctx, item: Looked, total: int) -> list[dict]:
                                taken_at=int(ctx.now().timestamp()))
     text = "\n".join([ctx.t("conv.unfamiliar"), ctx.t("conv.retake_tips"), *notes,
                       ctx.t("conv.unfamiliar_help")])
+    pending.ask(ctx, rules.ACTION, rules.encode(state))  # a typed yes/no answers it
     return [text_message(text), cards.red_flag_question(ctx.lang, state)]
 
 

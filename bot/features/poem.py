@@ -1,10 +1,15 @@
 """The weekly check-in: POEM's seven questions one by one as quick replies (postbacks
 action=checkin to start or resume, action=poem to answer); answers live in storage.poem, the
-scoring is bot/domain/poem.py."""
+scoring is bot/domain/poem.py. While a question waits (engine/pending.py) a typed choice
+("毎日", "1-2 days") answers it and any other text asks it again."""
+
+import re
 
 from bot.domain import schedule
 from bot.domain.poem import CHOICES, QUESTIONS, InvalidAnswer, band, change, check_answer, next_question, score
-from bot.engine.router import Command, Feature
+from bot.engine import pending
+from bot.engine.router import Command, Feature, normalize
+from bot.texts import t
 from bot.views.cards import postback, text_message
 from storage import poem as store
 from storage import reminders as reminder_rows
@@ -17,8 +22,25 @@ def _choices(ctx, checkin_id, question):
 
 
 def question_message(ctx, checkin_id, question, lead=None):
+    """The question with its choices; it now waits for a tap or a typed choice."""
+    pending.ask(ctx, "poem", f"{checkin_id}:{question}")
     text = ctx.t("poem.q", n=question + 1, what=ctx.t(f"poem.q.{QUESTIONS[question]}"))
     return text_message(f"{lead}\n\n{text}" if lead else text, _choices(ctx, checkin_id, question))
+
+
+def _typed(text: str) -> str:
+    return re.sub(r"[\s。.!！]", "", normalize(text).replace("〜", "-").replace("~", "-"))
+
+
+def typed_choice(ctx, text: str, data: str):
+    """A text while a POEM question waits: a choice's words (either language) answer it."""
+    checkin_id, question = (int(x) for x in data.split(":"))
+    said = _typed(text)
+    for value, choice in enumerate(CHOICES):
+        if said in {_typed(t(f"poem.a.{choice}", lang)) for lang in ("ja", "en")}:
+            on_answer(ctx, {"c": checkin_id, "q": question, "a": value})
+            return
+    ctx.answer(question_message(ctx, checkin_id, question))
 
 
 def start(ctx, params=None):
@@ -56,7 +78,7 @@ def on_answer(ctx, params):
 
 
 def finish(ctx, row, replaced=False):
-
+    pending.forget(ctx, "poem")
     total = score(row["answers"])
     name = band(total)
     store.complete(ctx.db, row["id"], total, name, ctx.now())
@@ -80,4 +102,5 @@ FEATURE = Feature(
                       "週1回の質問（POEM）に答えます", "answer the weekly questions (POEM)",
                       lambda ctx, rest="": start(ctx)),),
     actions={"checkin": lambda ctx, params: start(ctx), "poem": on_answer},
+    replies={"poem": typed_choice},
 )

@@ -2,6 +2,8 @@
 
 The questionnaire's state travels in the postback data (bot/domain/redflags.py), so it works the
 same for a patient who has not consented (nothing is stored for them) and survives restarts.
+The question asked last also waits in memory (engine/pending.py), so that a typed 「はい」/"no"
+answers it and any other text asks it again.
 """
 
 import datetime as dt
@@ -9,8 +11,8 @@ import datetime as dt
 from bot.domain import redflags as rules
 from bot.domain import schedule
 from bot.domain.triage import triage
-from bot.engine import media
-from bot.engine.router import Feature
+from bot.engine import media, pending
+from bot.engine.router import Feature, normalize, parse_postback
 from bot.views.cards import red_flag_question, result_card, text_message
 from storage import assessments
 from storage import reminders as reminder_rows
@@ -24,9 +26,37 @@ def red_flags(ctx, params: dict):
         ctx.answer(text_message(ctx.t("conv.rf_expired")))
         return
     if state.next_question() is None:
+        pending.forget(ctx, rules.ACTION)
         _updated_card(ctx, state)
         return
+    ask(ctx, state)
+
+
+def ask(ctx, state: rules.RedFlagState):
+    """Ask the next question; it waits for a tap or a typed yes/no."""
+    pending.ask(ctx, rules.ACTION, rules.encode(state))
     ctx.answer(red_flag_question(ctx.lang, state))
+
+
+# Typed answers (NFKC, lower case, without trailing punctuation), both languages whatever the
+# user's: a Japanese user may type "yes".
+YES_WORDS = {"はい", "うん", "ある", "あります", "yes", "y", "yeah", "yep"}
+NO_WORDS = {"いいえ", "いや", "ううん", "ない", "ありません", "no", "n", "nope"}
+
+
+def typed_answer(ctx, text: str, data: str):
+    """A text while a question waits: yes or no answers it; anything else asks it again."""
+    try:
+        state = rules.decode(parse_postback(data))
+    except rules.BadRedFlagState:
+        pending.forget(ctx, rules.ACTION)
+        return
+    flag = state.next_question()
+    word = normalize(text).rstrip("。.!！")
+    if flag is None or word not in YES_WORDS | NO_WORDS:
+        ask(ctx, state)
+        return
+    red_flags(ctx, parse_postback(rules.encode(state.answer(flag, word in YES_WORDS))))
 
 
 def _updated_card(ctx, state: rules.RedFlagState):
@@ -57,4 +87,4 @@ def _overlay_link(ctx, assessment_id: int) -> str | None:
     return media.media_url(ctx.settings, ctx.user_id, "overlay", row["overlay_ref"], ctx.now())
 
 
-FEATURE = Feature("redflags", actions={rules.ACTION: red_flags})
+FEATURE = Feature("redflags", actions={rules.ACTION: red_flags}, replies={rules.ACTION: typed_answer})

@@ -246,3 +246,37 @@ def test_path_traversal_attempts_are_404_and_leak_nothing(client, alice_chart, p
     response = client.get(path)
     assert response.status_code in (404, 405)
     assert b"SQLite format" not in response.data and b"root:" not in response.data
+
+
+# Issue 12 item 4: each refusal says what is wrong with the image and what to do.
+REFUSAL_WORDS = {
+    ("unsupported_image", "ja"): "JPEGかPNG", ("unsupported_image", "en"): "JPEG or PNG",
+    ("image_too_small", "ja"): "小さすぎ", ("image_too_small", "en"): "too small",
+    ("image_too_large", "ja"): "大きすぎ", ("image_too_large", "en"): "smaller copy",
+    ("corrupt_image", "ja"): "壊れて", ("corrupt_image", "en"): "damaged",
+}
+REFUSAL_SAMPLES = {
+    "unsupported_image": "pdf_header", "image_too_small": "side_63px",
+    "image_too_large": "jpeg_bomb_60mp", "corrupt_image": "truncated_jpeg",
+}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("code", sorted(REFUSAL_SAMPLES))
+def test_each_refusal_gets_its_own_text(chat, lang, code):
+    user = chat(lang)
+    user.follow()
+    user.agree()
+    (answer,) = user.photo(BROKEN[REFUSAL_SAMPLES[code]][0]())
+    assert REFUSAL_WORDS[code, lang] in answer["text"]
+    others = [REFUSAL_WORDS[c, lang] for c in REFUSAL_SAMPLES if c != code]
+    assert not any(word in answer["text"] for word in others), answer["text"]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_40px_png_is_too_small_not_unreadable(chat, lang):
+    user = chat(lang)
+    user.follow()
+    user.agree()
+    (answer,) = user.photo(_save(Image.new("RGB", (40, 40), (200, 60, 60)), "PNG"))
+    assert REFUSAL_WORDS["image_too_small", lang] in answer["text"]

@@ -45,6 +45,14 @@ RETAKE_TEXTS = {
     "no_lesion": "conv.retake_no_lesion",
     "lesion_too_small": "conv.retake_lesion_too_small",
 }
+# A refused image (inference.errors, by code) -> what is wrong and what to do; another code
+# gets conv.image_error ("send a JPEG or PNG").
+ERROR_TEXTS = {
+    "image_too_small": "conv.image_too_small",
+    "image_too_large": "conv.image_too_large",
+    "file_too_large": "conv.file_too_large",
+    "corrupt_image": "conv.corrupt_image",
+}
 IMAGE_SET_WAIT = timedelta(seconds=60)
 IMAGE_SET_TIMEOUT = "imageSetTimeout"  # the internal event type
 LIMIT_WINDOW = timedelta(hours=1)
@@ -214,7 +222,8 @@ def _refusal(ctx, looked: list[Looked]) -> dict:
     verdicts = [item.assessment.quality for item in looked if item.assessment is not None]
     if verdicts:
         return retake_message(ctx, verdicts[0])
-    return text_message(ctx.t("conv.image_error"))
+    codes = [item.error.code for item in looked if item.error is not None]
+    return text_message(ctx.t(ERROR_TEXTS.get(codes[0] if codes else "", "conv.image_error")))
 
 
 def retake_message(ctx, quality: str) -> dict:

@@ -35,6 +35,10 @@ JA = {
         "症状が急に悪くなっている、熱があるなどのときは、判定を待たずに受診してください。緊急時は119番へ。"
     ),
     "conv.image_error": "この画像は読み取れませんでした。JPEGかPNGの写真をもう一度送ってください。",
+    "conv.image_too_small": "画像が小さすぎて判定できません。もっと近づいて撮るか、元の大きさの写真を送ってください。",
+    "conv.image_too_large": "画像が大きすぎて（画素数が多すぎて）判定できません。小さくしたコピーを送ってください。",
+    "conv.file_too_large": "ファイルが大きすぎます（20MBまで）。小さくしたコピーを送ってください。",
+    "conv.corrupt_image": "画像が途中で壊れているようです。もう一度送るか、撮り直してください。",
     "conv.retake_too_dark": "写真が暗すぎます。明るい場所か、窓の近くで撮り直してください。",
     "conv.retake_too_bright": "写真が明るすぎます。直射日光やフラッシュを避けて撮り直してください。",
     "conv.retake_blurry": "写真がぼやけています。スマホを固定し、湿疹にピントを合わせて撮り直してください。",
@@ -186,6 +190,10 @@ EN = {
         "If it is getting worse fast or you have a fever, see a doctor without waiting. Emergency: call 119."
     ),
     "conv.image_error": "I could not read this image. Please send a JPEG or PNG photo again.",
+    "conv.image_too_small": "This image is too small to check. Please take the photo closer, or send it at full resolution.",
+    "conv.image_too_large": "This image has too many pixels to check. Please send a smaller copy of the photo.",
+    "conv.file_too_large": "This file is too large (20 MB at most). Please send a smaller copy of the photo.",
+    "conv.corrupt_image": "This image seems damaged or incomplete. Please send it again, or take a new photo.",
     "conv.retake_too_dark": "The photo is too dark. Please retake it in a bright place or near a window.",
     "conv.retake_too_bright": "The photo is too bright. Avoid direct sunlight and flash, and retake it.",
     "conv.retake_blurry": "The photo is blurry. Hold the phone still, focus on the rash, and retake it.",

@@ -48,6 +48,7 @@ class Assessment:
     # The familiarity check (inference/familiarity.py): the photo's score and the manifest's
     # limit, and why it was `unfamiliar` (None when it was not, or was not checked).
     familiarity_score: float | None = None
+    cast_change: float | None = None  # how far white-balance casts move the photo's probabilities
     familiarity_limit: float | None = None
     unfamiliar_reason: str | None = None
     # Boxes the models looked at before abstaining (the overlay shows them; never classes).

@@ -13,6 +13,10 @@ Signals (any one makes a photo unfamiliar):
   and (b) the squared residual off the subspace, scaled so that training crops average 1:
   what the training features never spanned. The photo's score is the mean over its crops.
 - lesion fraction above anything the phantom photos hold (a frame that is all "lesion").
+- instability: every crop is also classified under a warm and a cool white-balance cast
+  (inference/classify.py CASTS); the largest total-variation distance between the photo's
+  probabilities with and without a cast. The models learned casts of ±15 %, so on phantom
+  photos the answer hardly moves; a real photo's answer often flips.
 """
 from __future__ import annotations
 
@@ -25,8 +29,9 @@ from inference.errors import ModelManifestError
 UNFAMILIAR = "unfamiliar"
 REASON_FEATURES = "features"
 REASON_LESION_FRACTION = "lesion_fraction"
+REASON_UNSTABLE = "unstable"
 STATISTICS = ("mean", "components", "class_means", "variances", "residual_scale")
-THRESHOLDS = ("photo_score", "max_lesion_fraction")
+THRESHOLDS = ("photo_score", "max_lesion_fraction", "max_cast_change")
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class Familiarity:
     residual_scale: float     # mean squared residual of the training crops
     photo_score: float        # a photo scoring above this is unfamiliar
     max_lesion_fraction: float
+    max_cast_change: float    # total-variation distance; 1.0 turns the signal off
 
     @property
     def feature_dim(self) -> int:
@@ -55,13 +61,22 @@ class Familiarity:
     def photo_score_of(self, features: np.ndarray) -> float:
         return float(self.crop_scores(features).mean())
 
-    def reason(self, lesion_fraction: float, score: float | None) -> str | None:
+    def reason(self, lesion_fraction: float, score: float | None,
+               change: float | None = None) -> str | None:
         """Why a photo is unfamiliar (a REASON_* code), or None when the models may judge it."""
         if lesion_fraction > self.max_lesion_fraction:
             return REASON_LESION_FRACTION
         if score is not None and score > self.photo_score:
             return REASON_FEATURES
+        if change is not None and change > self.max_cast_change:
+            return REASON_UNSTABLE
         return None
+
+
+def cast_change(probabilities: dict, under_casts: list[dict]) -> float:
+    """Largest total-variation distance between the photo's probabilities and each cast's."""
+    return max((0.5 * sum(abs(probabilities[c] - other.get(c, 0.0)) for c in probabilities)
+                for other in under_casts), default=0.0)
 
 
 def from_block(block, classes, feature_dim: int | None = None) -> Familiarity:
@@ -95,7 +110,9 @@ def from_block(block, classes, feature_dim: int | None = None) -> Familiarity:
                        residual_scale=residual_scale,
                        photo_score=_positive("thresholds.photo_score", thresholds["photo_score"]),
                        max_lesion_fraction=_positive("thresholds.max_lesion_fraction",
-                                                     thresholds["max_lesion_fraction"]))
+                                                     thresholds["max_lesion_fraction"]),
+                       max_cast_change=_positive("thresholds.max_cast_change",
+                                                 thresholds["max_cast_change"]))
 
 
 def _vector(name: str, values) -> np.ndarray:

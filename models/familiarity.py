@@ -31,7 +31,8 @@ from models import data, realphotos
 from models import manifest as manifest_json
 
 COMPONENTS = 32
-PHANTOM_JUDGED = 0.98          # share of held-out phantom photos the limit lets through
+PHANTOM_JUDGED = 0.98          # share of held-out phantom photos the feature limit lets through
+CAST_JUDGED, CAST_MARGIN = 0.995, 0.05  # the cast-change limit: nearly all of them, plus a margin
 LESION_MARGIN = 0.05
 CALIBRATION_SEED = 2           # the held-out phantom photos: never seed 1 (training) nor 1001 (test)
 CARD = Path("models/card")
@@ -43,6 +44,7 @@ def _assess_all(pipeline: Pipeline, paths, progress: str = "") -> list[dict]:
     for i, path in enumerate(paths):
         result = pipeline.assess(Path(path).read_bytes() if not isinstance(path, bytes) else path)
         rows.append({"quality": result.quality, "lesion_fraction": result.lesion_fraction,
+                     "cast_change": result.cast_change,
                      "features": result.crop_features if result.crops else None})
         if progress and (i + 1) % 200 == 0:
             print(f"{progress}: {i + 1}/{len(paths)} photos, {time.time() - started:.0f} s", flush=True)
@@ -62,7 +64,7 @@ def training_rows(pipeline: Pipeline, items, mask_side: int = 256) -> list[dict]
         fx, fy = image.width / small.shape[1], image.height / small.shape[0]
         boxes = [(x0 * fx, y0 * fy, x1 * fx, y1 * fy) for x0, y0, x1, y1 in data.crop_boxes(small)]
         if boxes:
-            _, features = classify.run(pipeline.classifier, pipeline.manifest.classifier, image, boxes)
+            _, features, _ = classify.run(pipeline.classifier, pipeline.manifest.classifier, image, boxes)
             rows.append({"features": features, "label": item.label})
     return rows
 
@@ -101,11 +103,15 @@ def _round(values) -> list[float]:
     return [float(f"{v:.5g}") for v in np.asarray(values).ravel()]
 
 
+def _model(block: dict, thresholds: dict | None = None):
+    from inference.familiarity import from_block
+    loose = {"photo_score": 1e9, "max_lesion_fraction": 1.0, "max_cast_change": 1.0}
+    return from_block({**block, "thresholds": thresholds or loose}, CLASSES["classifier"])
+
+
 def scores(block: dict, rows: list[dict]) -> list[float | None]:
     """Photo scores under `block` (None for photos that never reached the classifier)."""
-    from inference.familiarity import from_block
-    model = from_block({**block, "thresholds": {"photo_score": 1, "max_lesion_fraction": 1}},
-                       CLASSES["classifier"])
+    model = _model(block)
     return [model.photo_score_of(r["features"]) if r["features"] is not None else None for r in rows]
 
 
@@ -113,25 +119,42 @@ class CalibrationError(RuntimeError):
     """No held-out phantom photo reached the classifier: no limit can be chosen."""
 
 
+def _quantile(values, share: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(np.ceil(share * len(values))) - 1)]
+
+
 def choose_thresholds(phantom: list[dict], phantom_scores, judged: float = PHANTOM_JUDGED) -> dict:
-    fractions = [r["lesion_fraction"] for r in phantom if r["features"] is not None]
-    values = sorted(s for s in phantom_scores if s is not None)
-    if not values:
+    reached = [(r, s) for r, s in zip(phantom, phantom_scores) if s is not None]
+    if not reached:
         raise CalibrationError("no held-out phantom photo reached the classifier")
-    index = min(len(values) - 1, int(np.ceil(judged * len(values))) - 1)
-    return {"photo_score": float(f"{values[index] * 1.0001:.6g}"),
-            "max_lesion_fraction": float(min(1.0, max(fractions) + LESION_MARGIN))}
+    return {"photo_score": float(f"{_quantile([s for _, s in reached], judged) * 1.0001:.6g}"),
+            "max_lesion_fraction": float(min(1.0, max(r["lesion_fraction"] for r, _ in reached)
+                                             + LESION_MARGIN)),
+            "max_cast_change": float(f"{min(1.0, _quantile([r['cast_change'] for r, _ in reached], CAST_JUDGED) + CAST_MARGIN):.4g}")}
 
 
-def curve(phantom_scores, real_scores, real_rows, lesion_limit: float, points: int = 60) -> dict:
-    """Share of phantom photos judged and of real photos flagged, per photo-score limit."""
-    ph = np.array([s for s in phantom_scores if s is not None])
-    reached = [(s, r["lesion_fraction"]) for s, r in zip(real_scores, real_rows) if s is not None]
-    limits = np.geomspace(max(ph.min(), 1e-3), max(max(s for s, _ in reached), ph.max()) * 1.05, points)
-    flagged = [float(np.mean([s > t or lf > lesion_limit for s, lf in reached])) for t in limits]
+def verdicts(block: dict, thresholds: dict, rows: list[dict], row_scores) -> list[str | None]:
+    """Per photo that reached the classifier: why unfamiliar (a reason) or None (judged)."""
+    model = _model(block, thresholds)
+    return [model.reason(r["lesion_fraction"], s, r["cast_change"])
+            for r, s in zip(rows, row_scores) if s is not None]
+
+
+def curve(block: dict, thresholds: dict, phantom, phantom_scores, real_rows, real_scores,
+          points: int = 60) -> dict:
+    """Share of phantom photos judged and of real photos flagged, per photo-score limit (the
+    other two signals at their chosen limits)."""
+    reached = [s for s in list(phantom_scores) + list(real_scores) if s is not None]
+    limits = np.geomspace(max(min(reached), 1e-3), max(reached) * 1.05, points)
+
+    def share(rows, row_scores, limit, flagged: bool) -> float:
+        marks = verdicts(block, {**thresholds, "photo_score": float(limit)}, rows, row_scores)
+        return float(np.mean([(m is not None) == flagged for m in marks])) if marks else float("nan")
+
     return {"limits": [float(t) for t in limits],
-            "phantom_judged": [float((ph <= t).mean()) for t in limits],
-            "real_flagged": flagged}
+            "phantom_judged": [share(phantom, phantom_scores, t, False) for t in limits],
+            "real_flagged": [share(real_rows, real_scores, t, True) for t in limits]}
 
 
 def plot(curves: dict, thresholds: dict, out: Path) -> None:
@@ -182,20 +205,21 @@ def calibrate(models_dir: Path, train: Path, heldout: Path, realset: Path,
     real_rows = _assess_all(pipeline, [blob for *_, blob in real])
     phantom_scores, real_scores = scores(block, phantom), scores(block, real_rows)
     thresholds = choose_thresholds(phantom, phantom_scores)
-    curves = curve(phantom_scores, real_scores, real_rows, thresholds["max_lesion_fraction"])
-    reached = [s for s in real_scores if s is not None]
-    judged = [s for s in phantom_scores if s is not None]
+    curves = curve(block, thresholds, phantom, phantom_scores, real_rows, real_scores)
+    phantom_marks = verdicts(block, thresholds, phantom, phantom_scores)
+    real_marks = verdicts(block, thresholds, real_rows, real_scores)
     summary = {
         "phantom_heldout": {"folder": str(heldout), "seed": CALIBRATION_SEED, "photos": len(phantom),
-                            "classified": len(judged),
-                            "judged": sum(s <= thresholds["photo_score"] for s in judged)},
-        "real_train": {"photos": len(real_rows), "classified": len(reached),
-                       "flagged": sum(s > thresholds["photo_score"] or r["lesion_fraction"] >
-                                      thresholds["max_lesion_fraction"]
-                                      for s, r in zip(real_scores, real_rows) if s is not None),
+                            "classified": len(phantom_marks),
+                            "judged": sum(m is None for m in phantom_marks),
+                            "reasons": _count(m for m in phantom_marks if m)},
+        "real_train": {"photos": len(real_rows), "classified": len(real_marks),
+                       "flagged": sum(m is not None for m in real_marks),
+                       "reasons": _count(m for m in real_marks if m),
                        "verdicts": _count(r["quality"] for r in real_rows)},
         "rule": f"photo_score: smallest limit judging {PHANTOM_JUDGED:.0%} of held-out phantom "
-                f"photos; max_lesion_fraction: their largest + {LESION_MARGIN}",
+                f"photos; max_cast_change: their {CAST_JUDGED:.1%} quantile + {CAST_MARGIN}; "
+                f"max_lesion_fraction: their largest + {LESION_MARGIN}",
     }
     block = {**block, "thresholds": thresholds, "calibration": summary}
     write_block(models_dir, block)

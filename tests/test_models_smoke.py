@@ -44,7 +44,8 @@ def exported(trained, phantom_set, tmp_path_factory):
     block = familiarity.fit_statistics(familiarity.training_rows(
         pipeline, familiarity.lesion_items(phantom_set)))
     familiarity.write_block(out, {**block, "thresholds": {"photo_score": 1e6,
-                                                          "max_lesion_fraction": 1.0}})
+                                                          "max_lesion_fraction": 1.0,
+                                                          "max_cast_change": 1.0}})
     return out
 
 

@@ -280,3 +280,25 @@ def test_a_40px_png_is_too_small_not_unreadable(chat, lang):
     user.agree()
     (answer,) = user.photo(_save(Image.new("RGB", (40, 40), (200, 60, 60)), "PNG"))
     assert REFUSAL_WORDS["image_too_small", lang] in answer["text"]
+
+
+# Issue 12 item 5: health pictures are never kept by the browser; a dead link is a short page
+# in the reader's language, not Flask's English "Not Found".
+GONE = {"ja": "このリンクは使えなくなりました", "en": "This link no longer works"}
+
+
+def test_media_pictures_are_no_store(client, alice_chart):
+    response = client.get(f"/media/{alice_chart}")
+    assert response.status_code == 200
+    assert "no-store" in response.headers["Cache-Control"] and "max-age" not in response.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize("lang, accept", [("ja", "ja-JP,ja;q=0.9"), ("en", "en-US,en;q=0.8"), ("ja", None)])
+def test_an_expired_media_link_is_a_short_page_in_the_readers_language(client, clock, alice_chart, lang, accept):
+    clock.advance(601)
+    headers = {"Accept-Language": accept} if accept else {}
+    response = client.get(f"/media/{alice_chart}", headers=headers)
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert GONE[lang] in html and "Not Found" not in html and f'lang="{lang}"' in html
+    assert "no-store" in response.headers["Cache-Control"]

@@ -200,3 +200,17 @@ def test_delete_my_data_leaves_nothing_of_the_follow_up(deliver, events, emulato
     assert not folder.exists()
     raw = b"".join(p.read_bytes() for p in Path(services.settings.db_path).parent.glob("adai.sqlite3*"))
     assert alice.encode() not in raw
+
+
+@pytest.mark.parametrize("lang, accept", [("ja", "ja"), ("en", "en-GB,en;q=0.9")])
+def test_a_revoked_link_is_a_short_page_in_the_readers_language(deliver, events, emulator, client, two_patients,
+                                                               lang, accept):
+    """Issue 12 item 5: not Flask's English "Not Found"."""
+    (alice, _), _ = two_patients
+    path, _ = ask_summary(deliver, events, emulator, alice)
+    deliver(events.text("まとめを取り消す", user=alice))
+    response = client.get(path, headers={"Accept-Language": accept})
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert {"ja": "このリンクは使えなくなりました", "en": "This link no longer works"}[lang] in html
+    assert "Not Found" not in html and response.headers["Cache-Control"] == "private, no-store"

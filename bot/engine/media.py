@@ -14,6 +14,7 @@ import time
 
 from flask import Blueprint, Response, abort, current_app
 
+from bot.engine.gone import link_gone
 from bot.settings import Settings
 from bot.tokens import BadToken, derive_key, sign, verify
 from storage import files
@@ -92,11 +93,12 @@ def serve(token):
     try:
         path = resolve(services.settings, token, services.clock.now())
     except BadToken:
-        abort(404)
+        abort(link_gone())
     data = path.read_bytes()
     response = Response(data, mimetype=content_type(data))
-    # Health pictures: never cached by shared caches, never indexed, never sniffed.
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    # Health pictures: never kept by any cache (a deleted picture must not show from the
+    # browser's), never indexed, never sniffed.
+    response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"

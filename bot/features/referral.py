@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, current_app, render_template
 from PIL import Image, ImageOps
 
 from bot.domain import schedule
+from bot.engine.gone import link_gone
 from bot.engine.router import Command, Feature
 from bot.texts import t
 from bot.tokens import BadToken, derive_key, sign, verify
@@ -75,10 +76,10 @@ def _live_referral(token):
     try:
         payload = verify(key_for(services.settings), token, now=now.timestamp())
     except BadToken:
-        abort(404)
+        abort(link_gone())
     row = referrals.live(services.db(), str(payload.get("i", "")), now)
     if row is None:
-        abort(404)
+        abort(link_gone())
     return services, row
 
 
@@ -138,13 +139,13 @@ def picture(token, kind, ref):
     """A photo or overlay of this referral's patient, as a JPEG thumbnail for the page."""
     services, row = _live_referral(token)
     if kind not in PICTURES or not re.fullmatch(r"[A-Za-z0-9_-]{1,80}", ref):
-        abort(404)
+        abort(link_gone())
     owned = services.db().execute(
         f"SELECT 1 FROM assessments WHERE user_id = ? AND {kind}_ref = ?", [row["user_id"], ref]
     ).fetchone()
     path = files.user_dir(services.settings.data_dir, row["user_id"]) / PICTURES[kind].format(ref=ref)
     if not owned or not path.is_file():
-        abort(404)
+        abort(link_gone())
     return Response(_thumbnail(path.read_bytes()), mimetype="image/jpeg")
 
 

@@ -7,6 +7,8 @@ JA = {
     "core.sticker": "スタンプありがとうございます。皮膚の写真を送ると確認します。",
     "core.group_only_personal": "健康に関わる内容のため、グループではお話しできません。1対1のトークで話しかけてください。",
     "core.photo_unavailable": "写真を受け取れませんでした。もう一度送ってください。",
+    "core.link_gone_title": "このリンクは使えなくなりました",
+    "core.link_gone": "期限が切れたか、取り消されたか、データが削除されました。LINEのトークから新しいリンクを開いてください。",
 }
 
 EN = {
@@ -16,4 +18,6 @@ EN = {
     "core.sticker": "Thanks for the sticker! Send a photo of your skin and I'll take a look.",
     "core.group_only_personal": "Because this is about your health, I can't talk in groups. Please message me one-to-one.",
     "core.photo_unavailable": "I couldn't get that photo. Please send it again.",
+    "core.link_gone_title": "This link no longer works",
+    "core.link_gone": "It has expired, was turned off, or the data was deleted. Please open a new link from the LINE chat.",
 }

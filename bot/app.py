@@ -23,7 +23,7 @@ def create_app(test_config=None, clock=None, features=None):
     emulator = None
     if settings.simulator and settings.api_base_url is None:
         # Simulator mode: LINE is the in-process emulator on its own loopback port.
-        emulator = Emulator(settings.access_token, clock=clock).start()
+        emulator = Emulator(settings.access_token, clock=clock, loopback_http=True).start()
         settings = replace(settings, api_base_url=emulator.url)
     router = Router(feature_modules.DEFAULT if features is None else features)
     services = Services(settings, router, clock=clock, emulator=emulator)

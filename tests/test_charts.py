@@ -116,8 +116,44 @@ def test_history_without_consent_has_no_chart(deliver, events, emulator):
     assert [m for m in emulator.messages_to(uid) if m["type"] == "image"] == []
 
 
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_in_simulator_mode_the_chart_is_an_image_message_with_a_short_text(tmp_path, clock, lang):
+    """Issue 12 item 6: not a 200-character URL in a text. The simulator's emulator takes
+    loopback http image links (LINE could not reach loopback anyway), both signed."""
+    from bot.settings import SIMULATOR_SECRET
+
+    app = create_app({"data_dir": tmp_path / "var", "models_dir": tmp_path / "models", "simulator": True,
+                      "port": 8765, "assess_processes": 0}, clock=clock)
+    try:
+        services, client = app.extensions["adai"], app.test_client()
+        emulator = services.emulator
+        events = webhooks.Events(emulator, clock)
+        uid = webhooks.user_id()
+        emulator.set_profile(uid, language=lang)
+        for event in (events.follow(user=uid), events.postback("action=consent&v=yes", user=uid)):
+            raw, headers = webhooks.signed(SIMULATOR_SECRET, event)
+            assert client.post("/callback", data=raw, headers=headers).status_code == 200
+            services.worker.drain()
+        add_checkin(services.db(), uid, clock.now(), 12)
+        raw, headers = webhooks.signed(SIMULATOR_SECRET, events.postback("action=history", user=uid))
+        client.post("/callback", data=raw, headers=headers)
+        services.worker.drain()
+        messages = emulator.messages_to(uid)
+        (image,) = [m for m in messages if m["type"] == "image"]
+        trend = messages[messages.index(image) + 1]
+        assert trend["type"] == "text" and "http" not in trend["text"] and len(trend["text"]) < 120
+        for key in ("originalContentUrl", "previewImageUrl"):
+            url = urlparse(image[key])
+            assert (url.scheme, url.netloc) == ("http", "127.0.0.1:8765") and url.path.startswith("/media/")
+            assert client.get(url.path).status_code == 200
+        assert all("/media/" not in m.get("text", "") for m in messages)
+    finally:
+        app.extensions["adai"].stop()
+
+
 def test_without_an_https_public_url_the_chart_link_goes_in_the_text(app_config, clock, emulator):
-    """Local simulator (no ADAI_PUBLIC_URL): LINE would refuse an http image, so a text link."""
+    """With LINE credentials but no https ADAI_PUBLIC_URL (a misconfiguration): LINE would
+    refuse an http image, so a text link."""
 
     app = create_app({**app_config, "public_url": None}, clock=clock)
     try:

@@ -24,9 +24,9 @@ def chart_messages(ctx):
     media.store(ctx.settings, ctx.user_id, "chart", f"{ref}-preview", charts.preview(png), ctx.now())
     original = media.media_url(ctx.settings, ctx.user_id, "chart", ref, ctx.now())
     trend = charts.trend_sentence(poem_points, photo_points, ctx.lang)
-    if not original.startswith("https://"):
-        # LINE shows images from https only; without ADAI_PUBLIC_URL (local simulator) the
-        # link goes in the text instead.
+    if not (original.startswith("https://") or ctx.settings.simulator):
+        # LINE shows images from https only: with real credentials but no https ADAI_PUBLIC_URL
+        # the link goes in the text. (The simulator's emulator takes loopback http links.)
         return [text_message(f"{trend}\n{original}")]
     image = {"type": "image", "originalContentUrl": original,
              "previewImageUrl": media.media_url(ctx.settings, ctx.user_id, "chart", f"{ref}-preview", ctx.now())}

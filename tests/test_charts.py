@@ -116,6 +116,23 @@ def test_history_without_consent_has_no_chart(deliver, events, emulator):
     assert [m for m in emulator.messages_to(uid) if m["type"] == "image"] == []
 
 
+def _history_of_one_checkin(app, emulator, secret, clock, lang="ja") -> list[dict]:
+    """A new user follows, agrees, has one check-in and asks for History: what the bot sent."""
+    services, client = app.extensions["adai"], app.test_client()
+    events = webhooks.Events(emulator, clock)
+    uid = webhooks.user_id()
+    emulator.set_profile(uid, language=lang)
+    for event in (events.follow(user=uid), events.postback("action=consent&v=yes", user=uid)):
+        raw, headers = webhooks.signed(secret, event)
+        assert client.post("/callback", data=raw, headers=headers).status_code == 200
+        services.worker.drain()
+    add_checkin(services.db(), uid, clock.now(), 12)
+    raw, headers = webhooks.signed(secret, events.postback("action=history", user=uid))
+    client.post("/callback", data=raw, headers=headers)
+    services.worker.drain()
+    return emulator.messages_to(uid)
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_in_simulator_mode_the_chart_is_an_image_message_with_a_short_text(tmp_path, clock, lang):
     """Issue 12 item 6: not a 200-character URL in a text. The simulator's emulator takes
@@ -125,27 +142,14 @@ def test_in_simulator_mode_the_chart_is_an_image_message_with_a_short_text(tmp_p
     app = create_app({"data_dir": tmp_path / "var", "models_dir": tmp_path / "models", "simulator": True,
                       "port": 8765, "assess_processes": 0}, clock=clock)
     try:
-        services, client = app.extensions["adai"], app.test_client()
-        emulator = services.emulator
-        events = webhooks.Events(emulator, clock)
-        uid = webhooks.user_id()
-        emulator.set_profile(uid, language=lang)
-        for event in (events.follow(user=uid), events.postback("action=consent&v=yes", user=uid)):
-            raw, headers = webhooks.signed(SIMULATOR_SECRET, event)
-            assert client.post("/callback", data=raw, headers=headers).status_code == 200
-            services.worker.drain()
-        add_checkin(services.db(), uid, clock.now(), 12)
-        raw, headers = webhooks.signed(SIMULATOR_SECRET, events.postback("action=history", user=uid))
-        client.post("/callback", data=raw, headers=headers)
-        services.worker.drain()
-        messages = emulator.messages_to(uid)
+        messages = _history_of_one_checkin(app, app.extensions["adai"].emulator, SIMULATOR_SECRET, clock, lang)
         (image,) = [m for m in messages if m["type"] == "image"]
         trend = messages[messages.index(image) + 1]
         assert trend["type"] == "text" and "http" not in trend["text"] and len(trend["text"]) < 120
         for key in ("originalContentUrl", "previewImageUrl"):
             url = urlparse(image[key])
             assert (url.scheme, url.netloc) == ("http", "127.0.0.1:8765") and url.path.startswith("/media/")
-            assert client.get(url.path).status_code == 200
+            assert app.test_client().get(url.path).status_code == 200
         assert all("/media/" not in m.get("text", "") for m in messages)
     finally:
         app.extensions["adai"].stop()
@@ -157,30 +161,15 @@ def test_without_an_https_public_url_the_chart_link_goes_in_the_text(app_config,
 
     app = create_app({**app_config, "public_url": None}, clock=clock)
     try:
-        services, client = app.extensions["adai"], app.test_client()
-        events = webhooks.Events(emulator, clock)
-        uid = webhooks.user_id()
-        for event in (events.follow(user=uid), events.postback("action=consent&v=yes", user=uid)):
-            raw, headers = webhooks.signed(SECRET, event)
-            assert client.post("/callback", data=raw, headers=headers).status_code == 200
-            services.worker.drain()
-        add_checkin(services.db(), uid, clock.now(), 12)
-        raw, headers = webhooks.signed(SECRET, events.postback("action=history", user=uid))
-        client.post("/callback", data=raw, headers=headers)
-        services.worker.drain()
-        last = emulator.messages_to(uid)[-1]["text"]
+        last = _history_of_one_checkin(app, emulator, SECRET, clock)[-1]["text"]
         link = last.split("\n")[-1]
         assert link.startswith("http://127.0.0.1:") and "/media/" in link
-        assert client.get(urlparse(link).path).status_code == 200
+        assert app.test_client().get(urlparse(link).path).status_code == 200
     finally:
         app.extensions["adai"].stop()
 
 
 # --- the date axis (issue 12 item 1) -------------------------------------------------------------
-
-def _day(at):
-    return at.strftime("%m/%d")
-
 
 @pytest.mark.parametrize(
     "case, when",

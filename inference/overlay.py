@@ -188,6 +188,26 @@ def _draw_crop(draw: ImageDraw.ImageDraw, base: Image.Image, rank: int, crop, sc
     draw.text((tx + pad - left, ty + pad - upper), text, fill=PAPER, font=font(size))
 
 
+def caption_lines(assessment, captions: dict | None) -> list[str] | None:
+    """The footer lines for this assessment from the caller's captions (None: none given).
+
+    captions[verdict] is a list of lines in the reader's language that may name {top} (the
+    class, spelled out by captions["classes"]), {p_not_ad} (a percentage) and {crops} (each
+    crop as captions["crop"], which may name {n}, {name} and {p}, joined by two spaces;
+    captions["no_crops"] when there is none)."""
+    templates = (captions or {}).get(assessment.quality)
+    if not templates:
+        return None
+    names = captions.get("classes") or {}
+    crop = captions.get("crop", "{n} {name} {p}")
+    crops = "  ".join(crop.format(n=i, name=names.get(c.top, c.top), p=f"{c.probabilities[c.top]:.0%}")
+                      for i, c in enumerate(assessment.crops or (), start=1))
+    fields = {"top": names.get(assessment.top, assessment.top or ""),
+              "p_not_ad": "" if assessment.p_not_ad is None else f"{assessment.p_not_ad:.0%}",
+              "crops": crops or captions.get("no_crops", "-")}
+    return [line.format(**fields) for line in templates]
+
+
 def _footer_lines(assessment) -> list[str]:
     """English, for the command line (the bot passes its own lines)."""
     legend = "blue = skin   magenta line and hatch = lesion   yellow = crops"

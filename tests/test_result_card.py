@@ -276,3 +276,26 @@ def test_typed_answers_count_and_anything_else_repeats_the_question(chat, lang):
     assert t("conv.ans_line", lang, question=t("conv.ans_fever", lang), answer=t("conv.qr_yes", lang)) in texts
     (after,) = user.say({"ja": "えーと", "en": "hmm"}[lang])  # nothing waits any more: the help
     assert HELP_WORDS[lang] in after["text"].lower()
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("kind", ["AD", "MF"])
+def test_overlay_footer_is_in_the_users_language_with_class_names_spelled_out(chat, client, app_config, lang, kind):
+    """Issue 12 item 7: not "result: HI (not AD 99%)" / "crops: 1 MF 91%" for a Japanese user.
+    The served overlay is exactly the picture drawn with the caption lines in the user's language."""
+    from inference import Pipeline
+    from inference.overlay import caption_lines, render_jpeg
+    from bot.features.photos import captions_for
+    from bot.texts import t
+
+    user = consented(chat, lang)
+    data = photo(kind)
+    (card,) = user.photo(data)
+    served = client.get(urlsplit(flex_actions(card)[2]["uri"]).path).data
+    assessment = Pipeline.from_dir(app_config["models_dir"]).assess(data)
+    lines = caption_lines(assessment, captions_for(lang))
+    joined = "\n".join(lines)
+    assert "result:" not in joined and "crops:" not in joined
+    assert t(f"conv.cls_{kind}", lang) in joined
+    assert not any(f" {code} " in f" {joined} " for code in ("AD", "IM", "HI", "MF"))
+    assert served == render_jpeg(assessment.image, assessment, lines=lines)

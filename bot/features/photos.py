@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.domain import redflags as rules
-from bot.domain.triage import LEVELS, Triage, triage
+from bot import texts
+from bot.domain.triage import CLASSES, LEVELS, Triage, triage
 from bot.engine import media, pending
 from bot.engine.line_api import LineRejected
 from bot.engine.router import Feature
@@ -179,8 +180,22 @@ def look(pipeline, data: bytes, captions: dict | None = None) -> Looked:
 
 
 def overlay_captions(ctx) -> dict:
-    """Overlay lines in the user's language, per verdict (inference/overlay.py draws them)."""
-    return {UNFAMILIAR: [ctx.t("conv.overlay_unfamiliar"), ctx.t("conv.overlay_legend")]}
+    return captions_for(ctx.lang)
+
+
+def captions_for(lang: str) -> dict:
+    """Overlay lines in the user's language, per verdict, with the class names spelled out
+    (templates: inference.overlay.caption_lines fills in the numbers)."""
+    def t(key):
+        return texts.t(key, lang)
+
+    return {
+        UNFAMILIAR: [t("conv.overlay_unfamiliar"), t("conv.overlay_legend")],
+        "ok": [t("conv.overlay_result"), t("conv.overlay_crops"), t("conv.overlay_legend_ok")],
+        "classes": {code: t(f"conv.cls_{code}") for code in CLASSES},
+        "crop": t("conv.overlay_crop"),
+        "no_crops": t("conv.overlay_no_crops"),
+    }
 
 
 def worst(results: list[tuple[Looked, Triage, dict]]):

@@ -214,3 +214,31 @@ def test_a_revoked_link_is_a_short_page_in_the_readers_language(deliver, events,
     html = response.get_data(as_text=True)
     assert {"ja": "このリンクは使えなくなりました", "en": "This link no longer works"}[lang] in html
     assert "Not Found" not in html and response.headers["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_summary_shows_the_red_flag_answers_that_raised_the_level(deliver, events, emulator, client, db, clock, lang):
+    """Issue 12 item 8: the clinician sees why a routine-looking photo is 'same day'."""
+    from bot.domain.triage import triage
+    from bot.texts import t
+    from storage import assessments
+
+    clock.set(T0)
+    uid = webhooks.user_id()
+    deliver(events.follow(user=uid))
+    deliver(events.postback("action=consent&v=yes", user=uid))
+    deliver(events.postback(f"action=lang&v={lang}", user=uid))
+    probabilities = {"AD": 0.9, "IM": 0.05, "HI": 0.03, "MF": 0.02}
+    answers = {"fever": True, "blisters": True, "spreading": False, "eyes": False}
+    first = add_result(db, uid, T0, probabilities)
+    flagged = triage(probabilities, answers)
+    assessments.set_flags(db, uid, first, answers, flagged.level, flagged.finding)
+    add_result(db, uid, T0 + dt.timedelta(days=1), probabilities)  # questions not answered
+    path, _ = ask_summary(deliver, events, emulator, uid, {"ja": "医師へのまとめ", "en": "summary for my doctor"}[lang])
+    html = client.get(path).get_data(as_text=True)
+    assert t("referral.flags", lang) in html
+    for flag in ("fever", "blisters"):
+        assert t(f"conv.ans_{flag}", lang) in html
+    for flag in ("spreading", "eyes"):
+        assert t(f"conv.ans_{flag}", lang) not in html
+    assert t("referral.flags_unanswered", lang) in html

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, current_app, render_template
 from PIL import Image, ImageOps
 
 from bot.domain import schedule
+from bot.domain.triage import FLAGS, LEVELS
 from bot.engine.gone import link_gone
 from bot.engine.router import Command, Feature
 from bot.texts import t
@@ -131,7 +132,19 @@ def _assessment_view(row, lang, tz):
         "models": row["models"], "validated": bool(row["validated"]),
         "photo": row["photo_ref"], "overlay": row["overlay_ref"],
         "flags": row["flags"] or {},
+        "flags_text": _flags_text(row["flags"], lang),
+        # The photo's own level, when the answers raised it.
+        "image_level": t(f"chart.risk.{row['image_level']}", lang)
+        if row.get("image_level") in LEVELS and row["image_level"] != row["level"] else None,
     }
+
+
+def _flags_text(flags: dict | None, lang: str) -> str:
+    """The red-flag answers "yes", spelled out; none; or not answered."""
+    if not flags:
+        return t("referral.flags_unanswered", lang)
+    yes = [t(f"conv.ans_{flag}", lang) for flag in FLAGS if flags.get(flag)]
+    return t("referral.flags_join", lang).join(yes) if yes else t("referral.flags_none", lang)
 
 
 @bp.get("/referral/<token>/<kind>/<ref>.jpg")

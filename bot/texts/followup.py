@@ -101,6 +101,11 @@ JA = {
     "referral.expires": "このページの有効期限：{when}",
     "referral.photo": "写真", "referral.crops": "切り出した部分", "referral.overlay": "判定の重ね表示",
     "referral.chart": "経過グラフ",
+    "referral.flags": "注意サイン（患者の回答で「はい」）",
+    "referral.flags_none": "なし（4問すべて「いいえ」）",
+    "referral.flags_unanswered": "質問に未回答",
+    "referral.flags_join": "、",
+    "referral.image_level": "写真だけのリスク",
 }
 
 EN = {
@@ -197,4 +202,9 @@ EN = {
     "referral.expires": "This page expires {when}",
     "referral.photo": "Photo", "referral.crops": "Crops", "referral.overlay": "Overlay",
     "referral.chart": "Progression chart",
+    "referral.flags": "Warning signs (patient answered yes)",
+    "referral.flags_none": "none (all 4 answered no)",
+    "referral.flags_unanswered": "questions not answered",
+    "referral.flags_join": ", ",
+    "referral.image_level": "risk from the photo alone",
 }

@@ -67,3 +67,11 @@ def test_cli_refuses_in_simulator_mode(monkeypatch, capsys):
         monkeypatch.delenv(name, raising=False)
     assert cli.main(["richmenu", "install"]) == 1
     assert "simulator" in capsys.readouterr().out
+
+
+def test_a_tap_puts_no_japanese_text_in_an_english_users_chat():
+    """Issue 12 item 9: the one default menu serves every language, so a tap sends no text of
+    its own (no displayText, no message action); the bot answers in the user's language."""
+    for entry in richmenu.menu_body()["areas"]:
+        action = entry["action"]
+        assert "displayText" not in action and action["type"] != "message", action

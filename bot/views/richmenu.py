@@ -53,9 +53,9 @@ def menu_body() -> dict:
     areas = []
     for index, tile in enumerate(TILES):
         x0, y0, x1, y1 = cell_bounds(index)
+        # One menu for every language: a tap sends no text of its own (a displayText would put
+        # Japanese in an English user's chat); the label is for screen readers.
         action = dict(tile.action, label=JA[tile.label][:20])
-        if action["type"] == "postback":
-            action["displayText"] = JA[tile.label]
         areas.append({"bounds": {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0}, "action": action})
     return {
         "size": {"width": SIZE[0], "height": SIZE[1]},

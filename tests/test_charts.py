@@ -55,7 +55,10 @@ def test_empty_chart_still_renders():
         ([18, 5], 0, "en", "Your POEM score went from 18 to 5: clearly better."),
         ([5, 8], 0, "en", "Your POEM score went from 5 to 8: clearly worse. Please talk to your doctor."),
         ([10, 12], 0, "en", "Your POEM score went from 10 to 12: no big change."),
-        ([10], 3, "en", "3 photo results so far. Weekly check-ins make the trend easier to see."),
+        ([], 3, "en", "3 photo results so far. Weekly check-ins make the trend easier to see."),
+        # right after the first check-in: its score, no call to check in (issue 12 item 9)
+        ([10], 3, "en", "Your POEM score was 10. Your next weekly check-in will show the change."),
+        ([10], 0, "ja", "POEMスコアは10点でした。来週のチェックインで変化がわかります。"),
         ([], 0, "ja", "グラフにするには、チェックインか写真の記録がもう少し必要です。"),
         ([18, 5], 0, "ja", "POEMスコアは18点から5点へ、はっきり良くなっています。"),
     ],

@@ -72,6 +72,7 @@ JA = {
     "trend.worse": "POEMスコアは{first}点から{last}点へ、はっきり悪くなっています。医師に相談してください。",
     "trend.same": "POEMスコアは{first}点から{last}点で、大きな変化はありません。",
     "trend.photos_only": "写真の記録は{count}件です。週1回のチェックインで経過がわかりやすくなります。",
+    "trend.one_poem": "POEMスコアは{score}点でした。来週のチェックインで変化がわかります。",
     # clinics
     "clinics.ask": "近くの医療機関を探します。下のボタンから位置情報を送ってください（位置は保存しません）。",
     "clinics.ask_button": "位置情報を送る",
@@ -175,6 +176,7 @@ EN = {
     "trend.worse": "Your POEM score went from {first} to {last}: clearly worse. Please talk to your doctor.",
     "trend.same": "Your POEM score went from {first} to {last}: no big change.",
     "trend.photos_only": "{count} photo results so far. Weekly check-ins make the trend easier to see.",
+    "trend.one_poem": "Your POEM score was {score}. Your next weekly check-in will show the change.",
     "clinics.ask": "I can find clinics near you. Tap the button below to share your location (it is not stored).",
     "clinics.ask_button": "Share location",
     "clinics.header": "The {count} nearest:",

@@ -172,11 +172,14 @@ def preview(png, width=PREVIEW_WIDTH):
 
 
 def trend_sentence(poem_points, assessment_points, lang="ja"):
-    """One plain sentence: first vs last POEM score with the 3-point rule, else photo count."""
+    """One plain sentence: first vs last POEM score with the 3-point rule; after the first
+    check-in its score (no call to check in, one was just done); else the photo count."""
     if len(poem_points) >= 2:
         first, last = poem_points[0]["score"], poem_points[-1]["score"]
         key = f"trend.{poem.change(first, last)}"
         return _label(key, lang).format(first=first, last=last)
+    if poem_points:
+        return _label("trend.one_poem", lang).format(score=poem_points[0]["score"])
     if assessment_points:
         return _label("trend.photos_only", lang).format(count=len(assessment_points))
     return _label("trend.none", lang)

@@ -416,7 +416,7 @@ def test_time_zone_command(deliver, events, emulator, db, services, clock):
     deliver(events.text("timezone Europe/London", user=uid))
     assert "Sunday" in emulator.messages_to(uid)[-1]["text"]
     deliver(events.text("timezone Mars/Base", user=uid))
-    assert "Mars/Base".lower() in emulator.messages_to(uid)[-1]["text"].lower()
+    assert "time zone" in emulator.messages_to(uid)[-1]["text"]
     month(lambda now: dispatch.send_due(db, services.line, now), clock, days=7)
     assert local_times(emulator, uid, "Europe/London") == ["Sun 10-25 19:00"]
 
@@ -501,3 +501,19 @@ def test_the_reloader_watcher_never_ticks(services, monkeypatch):
     assert scheduler.start(services) is None
     monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")
     assert not configuration.reloader_parent()
+
+
+@pytest.mark.parametrize("lang, command, done", [("en", "timezone", "time zone is now Europe/London"),
+                                                 ("ja", "タイムゾーン", "タイムゾーンをEurope/Londonにしました")])
+def test_time_zone_command_confirms_the_zone_and_refuses_an_unknown_one_without_echo(
+        deliver, events, emulator, clock, lang, command, done):
+    """Issue 12 item 9: the answer names the zone set (its proper spelling, whatever was typed);
+    an unknown zone is refused without repeating what was typed (lower-cased)."""
+    clock.set(START)
+    uid = consenting(deliver, events, lang, emulator)
+    deliver(events.text(f"{command} europe/LONDON", user=uid))
+    assert done in emulator.messages_to(uid)[-1]["text"]
+    deliver(events.text(f"{command} Mars/Base", user=uid))
+    refusal = emulator.messages_to(uid)[-1]["text"]
+    assert "mars/base" not in refusal.lower()
+    assert {"en": "Example: timezone Europe/London", "ja": "例：タイムゾーン Asia/Tokyo"}[lang] in refusal

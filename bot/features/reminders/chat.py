@@ -82,13 +82,14 @@ def set_timezone(ctx, rest=""):
     """`timezone Europe/London`: the zone reminders and check-in weeks follow."""
     if not ctx.consented("settings.no_consent"):
         return
-    name = rest.strip()
     try:
-        row = plans.set_timezone(ctx.db, ctx.user_id, _zone_name(name), ctx.now())
+        row = plans.set_timezone(ctx.db, ctx.user_id, _zone_name(rest.strip()), ctx.now())
     except schedule.UnknownTimeZone:
-        ctx.answer(text_message(ctx.t("settings.tz_unknown", tz=name or "-")))
+        # Not echoed: what was typed arrives lower-cased, and repeating it helps nobody.
+        ctx.answer(text_message(ctx.t("settings.tz_unknown")))
         return
-    _saved(ctx, row)
+    when = when_text(ctx, schedule.parse_instant(row["next_due_at"]), row["tz"])
+    ctx.answer(text_message(ctx.t("settings.tz_saved", tz=row["tz"], when=when)))
 
 
 def _zone_name(text):

@@ -83,3 +83,19 @@ def test_a_deleted_user_starts_over_as_a_stranger(chat, db):
     (card,) = user.photo(photo("AD"))  # still answered, but nothing is kept
     assert card["type"] == "flex"
     assert assessments.recent(db, user.user) == []
+
+
+def test_the_goodbye_comes_in_the_language_in_use_then_nothing_of_the_choice_is_kept(chat, db):
+    """Issue 12 item 9: a Japanese LINE whose user chose English gets the goodbye in English;
+    the choice itself is data, deleted with the rest (the next answer follows LINE's language)."""
+    user = chat("ja")
+    user.follow()
+    user.agree()
+    user.tap("action=lang&v=en")
+    (ask,) = user.say("delete my data")
+    assert "cannot be undone" in ask["text"]
+    (answer,) = user.tap("action=delete&confirm=yes")
+    assert answer["text"] == "All your data has been deleted. Thank you for using the bot."
+    assert users.get(db, user.user) is None
+    (after,) = user.say("help")
+    assert "使い方" in after["text"]

@@ -14,7 +14,7 @@ venv: $(VENV)/bin/python
 	$(PIP) install -q -r requirements.txt
 
 run: venv
-	$(PY) -m bot serve --host 127.0.0.1 --port $${PORT:-8000}
+	ADAI_SIMULATOR=$${ADAI_SIMULATOR:-$$( [ -n "$$LINE_CHANNEL_SECRET" ] || echo 1)} $(PY) -m bot serve --host 127.0.0.1 --port $${PORT:-8000}
 
 # Debian's chromium for the Playwright page tests; skipped quietly when already there.
 chromium:

@@ -89,7 +89,7 @@ def start_emulator():
 def start_server(emulator_url, data_dir: Path, models_dir: Path, log_path: Path, extra_args=()):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINE_CHANNEL_")}
-    env.update(LINE_API_BASE_URL=emulator_url, ADAI_DATA_DIR=str(data_dir),
+    env.update(LINE_API_BASE_URL=emulator_url, ADAI_SIMULATOR="1", ADAI_DATA_DIR=str(data_dir),
                ADAI_MODELS_DIR=str(models_dir), PORT=str(port))
     log = open(log_path, "wb")
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port), *extra_args],

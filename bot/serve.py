@@ -52,6 +52,8 @@ def run(args) -> int:
         server = waitress.create_server(app, host=settings.host, port=settings.port,
                                         threads=settings.server_threads, ident="adai")
         log.info("serving on http://%s:%s", settings.host, server.effective_port)
+        if settings.simulator:
+            log.info("simulator: open http://%s:%s/simulator", settings.host, server.effective_port)
         server.run()
     finally:
         services.stop()

@@ -57,7 +57,7 @@ class Settings:
     photos_per_hour: int = 20  # per user, in memory (features/photos.py)
     media_link_ttl_s: float = 24 * 3600  # signed /media links (charts, overlays)
     referral_days: float = 7  # "summary for my doctor" links
-    # decided by load(): no LINE credentials
+    # simulator mode (ADAI_SIMULATOR=1, `make run`): the built-in LINE emulator, loopback only
     simulator: bool = False
 
     @property
@@ -71,6 +71,13 @@ class Settings:
 
 def _url(text: str) -> str | None:
     return text.rstrip("/") or None
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("1", "0", "true", "false", "yes", "no"):
+        raise ValueError("not 1 or 0")
+    return value in ("1", "true", "yes")
 
 
 # environment variable -> (setting, parser). README.md's configuration table has one row each.
@@ -91,6 +98,7 @@ ENVIRONMENT = {
     "ADAI_PHOTOS_PER_HOUR": ("photos_per_hour", int),
     "ADAI_MEDIA_LINK_TTL_S": ("media_link_ttl_s", float),
     "ADAI_REFERRAL_DAYS": ("referral_days", float),
+    "ADAI_SIMULATOR": ("simulator", _flag),
 }
 
 
@@ -121,7 +129,17 @@ def load(overrides=None, env=None) -> Settings:
 
 def _credentials(settings: Settings) -> Settings:
     secret, token = settings.channel_secret, settings.access_token
+    if settings.simulator and (secret or token) and secret != SIMULATOR_SECRET:
+        raise BadSetting("ADAI_SIMULATOR=1 runs against the built-in LINE emulator: unset the LINE credentials, "
+                         "or unset ADAI_SIMULATOR to use them")
     if secret is None and token is None:
+        if not settings.simulator:
+            # Never by accident: a WSGI server importing create_app() without credentials must
+            # not serve a simulator that signs any event and reads anyone's messages.
+            raise MissingCredential(
+                "LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are not set. Set both for production, "
+                "or ADAI_SIMULATOR=1 (as `make run` does) for the local simulator."
+            )
         if settings.host not in LOOPBACK_HOSTS:
             # Its links (/media, /referral) and webhooks could be forged by anyone who can
             # reach the port, so the simulator never listens beyond this machine.
@@ -136,7 +154,7 @@ def _credentials(settings: Settings) -> Settings:
         missing = "LINE_CHANNEL_SECRET" if secret is None else "LINE_CHANNEL_ACCESS_TOKEN"
         raise MissingCredential(
             f"{missing} is not set. Set both LINE credentials for production, "
-            "or neither to run against the built-in LINE emulator."
+            "or neither and ADAI_SIMULATOR=1 for the local simulator."
         )
     return settings
 

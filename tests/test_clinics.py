@@ -28,6 +28,7 @@ def test_the_clinics_csv_setting_points_at_a_real_file(tmp_path, monkeypatch):
         encoding="utf-8",
     )
     monkeypatch.setenv("ADAI_CLINICS_CSV", str(real))
+    monkeypatch.setenv("ADAI_SIMULATOR", "1")  # no credentials needed to read a setting
     loaded = clinics.load(configuration.load().clinics_csv)
     assert [c.name for c in loaded] == ["A Clinic"]
     assert not loaded[0].sample

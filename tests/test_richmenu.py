@@ -65,6 +65,7 @@ def test_cli_installs_the_menu_as_everyones_default(emulator, monkeypatch):
 def test_cli_refuses_in_simulator_mode(monkeypatch, capsys):
     for name in ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ADAI_SIMULATOR", "1")
     assert cli.main(["richmenu", "install"]) == 1
     assert "simulator" in capsys.readouterr().out
 

@@ -56,7 +56,7 @@ def app_config(tmp_path, listener):
     committed models (models/*.onnx, manifest.json). The links the bot sends
     (http://127.0.0.1:PORT/media/...) open, as after `make run`."""
     return {"data_dir": tmp_path / "var", "models_dir": MODELS, "port": listener.getsockname()[1],
-            "assess_processes": 0}
+            "assess_processes": 0, "simulator": True}
 
 
 @pytest.fixture

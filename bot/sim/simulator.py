@@ -20,6 +20,21 @@ from bot.views.fonts import cjk_font_path
 
 bp = Blueprint("simulator", __name__, template_folder="templates", static_folder="static",
                static_url_path="/simulator/static")
+# Against DNS rebinding: a page on another name that resolves to 127.0.0.1 must not reach the
+# routes that sign events for any user and read anyone's messages.
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+@bp.before_request
+def loopback_names_only():
+    if _host_name(request.host) not in LOOPBACK_NAMES:
+        abort(403)
+
+
+def _host_name(host: str) -> str:
+    """The Host header without its port ("[::1]:8000" -> "[::1]")."""
+    host = host.lower()
+    return host.split("]")[0] + "]" if host.startswith("[") else host.split(":")[0]
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 

@@ -5,6 +5,7 @@ Settings come from the environment (bot/settings.py) with the command's flags on
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from bot import serve
 from bot import settings as configuration
@@ -30,7 +31,11 @@ def run_due(args) -> int:
     """Ops catch-up and tests: the same dispatcher the tick runs, once, for one instant."""
     settings = configuration.load()
     if settings.simulator and settings.api_base_url is None:
-        raise NoLineToSendTo("set LINE credentials (or LINE_API_BASE_URL for an emulator)")
+        url_file = serve.emulator_url_file(settings)
+        if not url_file.is_file():
+            raise NoLineToSendTo(f"simulator mode: no running simulator uses {settings.data_dir}; start it "
+                                 "(`make run`) first, or set the LINE credentials")
+        settings = replace(settings, api_base_url=url_file.read_text().strip())
     services = Services(settings, Router([]))
     try:
         now = args.now or services.clock.now()
@@ -73,7 +78,7 @@ def main(argv=None) -> int:
             try:
                 return run(args) or 0
             except (configuration.MissingCredential, configuration.SimulatorNotLocal,
-                    configuration.BadSetting) as error:  # a set-up mistake, not a bug
+                    configuration.BadSetting, NoLineToSendTo) as error:  # a set-up mistake, not a bug
                 print(f"error: {error}", file=sys.stderr)
                 return 2
     print("usage: python -m bot {" + " | ".join(" ".join(w) for w in CLI) + "} …", file=sys.stderr)

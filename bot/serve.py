@@ -5,8 +5,10 @@ pool. One process matters here: the inbox worker and the APScheduler tick must r
 once; pre-fork servers (gunicorn) would start one per worker process."""
 
 import logging
+import os
 import signal
 import sys
+from pathlib import Path
 
 import waitress
 
@@ -16,6 +18,13 @@ from bot.engine.services import start_worker
 
 # Background jobs `serve` starts: function(services) -> stop function | None.
 BACKGROUND = (start_worker, scheduler.start)  # the inbox lanes; the tick, in one process only
+# Simulator mode: where the running server's in-process LINE emulator listens (for
+# `python -m bot reminders run-due`), in the data folder, while the server runs.
+EMULATOR_URL_FILE = "simulator-emulator.url"
+
+
+def emulator_url_file(settings) -> Path:
+    return Path(settings.data_dir) / EMULATOR_URL_FILE
 
 
 def add_arguments(parser):
@@ -48,7 +57,12 @@ def run(args) -> int:
         log.info("no LINE credentials: simulator mode, LINE emulator at %s", settings.api_base_url)
     services.start_background(BACKGROUND)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    url_file = emulator_url_file(settings) if services.emulator is not None else None
     try:
+        if url_file:
+            fd = os.open(url_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(services.emulator.url)
         server = waitress.create_server(app, host=settings.host, port=settings.port,
                                         threads=settings.server_threads, ident="adai")
         log.info("serving on http://%s:%s", settings.host, server.effective_port)
@@ -56,5 +70,7 @@ def run(args) -> int:
             log.info("simulator: open http://%s:%s/simulator", settings.host, server.effective_port)
         server.run()
     finally:
+        if url_file:
+            url_file.unlink(missing_ok=True)
         services.stop()
     return 0

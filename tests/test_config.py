@@ -163,3 +163,23 @@ def test_simulator_start_up_line_names_the_simulator_url(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_run_due_in_simulator_mode_uses_the_running_simulator_or_says_what_to_do(tmp_path):
+    """Issue 12 item 11: no traceback (NoLineToSendTo); the running simulator's emulator is found."""
+    from tests.support import serve
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINE_")}
+    env.update(ADAI_SIMULATOR="1", ADAI_DATA_DIR=str(tmp_path / "var"), ADAI_MODELS_DIR=str(tmp_path / "models"))
+    run_due = [sys.executable, "-m", "bot", "reminders", "run-due"]
+    alone = subprocess.run(run_due, env=env, capture_output=True, text=True, timeout=60)
+    assert alone.returncode == 2 and "Traceback" not in alone.stderr
+    assert len(alone.stderr.strip().splitlines()) == 1 and "make run" in alone.stderr
+    process, _ = serve.start(env, tmp_path / "serve.log")
+    try:
+        done = subprocess.run(run_due, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert '"now"' in done.stdout
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -3,11 +3,13 @@
 from datetime import timezone
 from pathlib import Path
 
+import os
 import sqlite3
 import time
 
 import sqlite_utils
 
+from storage import files
 from storage.migrations import migrate
 
 BUSY_TIMEOUT_MS = 10_000
@@ -30,7 +32,10 @@ def open_db(path, migrate_schema=True) -> sqlite_utils.Database:
     event survives a power cut as well as a crash.
     """
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        files.private_mkdir(Path(path).parent)
+        # The owner's only: SQLite gives -wal and -shm the database file's mode.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     _set_wal(conn)

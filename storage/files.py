@@ -1,8 +1,36 @@
-"""Per-user folders for stored files (photos, charts). Named by a hash, never the raw id."""
+"""Per-user folders for stored files (photos, charts). Named by a hash, never the raw id.
+
+Health data is the owner's only: folders made here are 0700 and files 0600, whatever the
+umask (`private_mkdir`, `write_private`)."""
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
+
+
+def private_mkdir(path) -> Path:
+    """mkdir -p where every folder made is 0700 whatever the umask; folders already there stay."""
+    path = Path(path)
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
+    return Path(missing[0]) if missing else path
+
+
+def write_private(path, data: bytes):
+    """Write a file readable by the owner only (0600, also when it was there before)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb", closefd=False) as out:
+            out.write(data)
+    finally:
+        os.close(fd)
 
 
 def user_key(user_id: str) -> str:
@@ -17,7 +45,7 @@ def key_dir(data_dir, key: str) -> Path:
 def user_dir(data_dir, user_id: str, create=False) -> Path:
     path = key_dir(data_dir, user_key(user_id))
     if create:
-        path.mkdir(parents=True, exist_ok=True)
+        private_mkdir(path)
     return path
 
 

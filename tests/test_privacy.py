@@ -164,3 +164,35 @@ def test_no_endpoint_lists_users(app, client, chat, emulator):
             response = client.open(path, method=method)
             assert not any(u.encode() in response.data for u in user_ids), path
             assert response.status_code != 500, path
+
+
+def test_files_database_and_folders_are_the_owners_only_whatever_the_umask(app_config, clock, emulator, tmp_path):
+    """Issue 12 item 14: photos, overlays, charts, the SQLite files (-wal, -shm) 0600, their
+    folders 0700, with a umask that would leave them world-readable."""
+    from bot import create_app
+    from tests.support import SECRET
+
+    old = os.umask(0o022)
+    try:
+        data_dir = tmp_path / "fresh" / "var"
+        app = create_app({**app_config, "data_dir": data_dir, "public_url": "https://adai.example"}, clock=clock)
+        try:
+            services, client = app.extensions["adai"], app.test_client()
+            events = webhooks.Events(emulator, clock)
+            message_id = webhooks.new_id()
+            emulator.add_content(message_id, photo("AD"))
+            for event in (events.follow(user=USER), events.postback("action=consent&v=yes", user=USER),
+                          events.image(message_id=message_id, user=USER), events.postback("action=history", user=USER)):
+                raw, headers = webhooks.signed(SECRET, event)
+                assert client.post("/callback", data=raw, headers=headers).status_code == 200
+                services.worker.drain()
+        finally:
+            services.stop()
+    finally:
+        os.umask(old)
+    kinds = {p.name.split("-")[0] for p in data_dir.rglob("*") if p.is_file()}
+    assert {"photo", "overlay", "chart", "adai.sqlite3"} <= kinds | {p.name for p in data_dir.iterdir()}
+    wrong = [f"{p.relative_to(tmp_path)} {oct(p.stat().st_mode & 0o777)}"
+             for p in [data_dir, *data_dir.rglob("*")]
+             if p.stat().st_mode & 0o777 != (0o700 if p.is_dir() else 0o600)]
+    assert wrong == []

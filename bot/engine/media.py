@@ -56,7 +56,7 @@ def store(settings, user_id, kind, ref, data: bytes, now=None):
     now (the app clock's aware datetime) dates the file, so retention ages it by that clock."""
     check_kind_ref(kind, ref)
     path = files.user_dir(settings.data_dir, user_id, create=True) / file_name(kind, ref)
-    path.write_bytes(data)
+    files.write_private(path, data)
     if now is not None:
         os.utime(path, (now.timestamp(), now.timestamp()))
     return path

@@ -172,3 +172,29 @@ def test_healthz_says_what_is_wrong_with_the_models_and_photos_get_a_polite_answ
 def test_healthz_is_ok_with_intact_models(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.get_json()["models"] == "ok"
+
+
+@pytest.mark.parametrize("change", ["schema 99, no classifier", "schema 99", "no classifier", "wrong classes",
+                                    "no familiarity block"])
+def test_healthz_says_ok_only_for_models_the_pipeline_would_load(client, services, change):
+    """Issue 12 item 15: one manifest reader (inference.manifest) for /healthz and the pipeline."""
+    import json
+
+    from inference import Pipeline
+    from inference.errors import ModelManifestError
+
+    path = services.settings.models_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    if "schema 99" in change:
+        manifest["schema"] = 99
+    if "no classifier" in change:
+        del manifest["models"]["classifier"]
+    if change == "wrong classes":
+        manifest["models"]["classifier"]["classes"] = ["AD", "IM", "HI"]
+    if change == "no familiarity block":
+        manifest.pop("familiarity", None)
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(ModelManifestError):
+        Pipeline.from_dir(services.settings.models_dir)
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.get_json()["models"] != "ok"

@@ -119,8 +119,8 @@ def test_healthz_reports_database_and_models(client, app_config):
     models.mkdir(parents=True)
     (models / "seg.onnx").write_bytes(b"x")
     (models / "manifest.json").write_text(json.dumps({"models": {"segmenter": {"file": "seg.onnx"}}}))
-    response = client.get("/healthz")
-    assert response.status_code == 200 and response.get_json()["models"] == "ok"
+    response = client.get("/healthz")  # a manifest the pipeline would refuse is not "ok" (issue 12 item 15)
+    assert response.status_code == 503 and "not loadable" in response.get_json()["models"]
 
 
 def test_forged_webhook_leaves_nothing_on_disk(client, services, app_config):

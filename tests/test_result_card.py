@@ -299,3 +299,31 @@ def test_overlay_footer_is_in_the_users_language_with_class_names_spelled_out(ch
     assert t(f"conv.cls_{kind}", lang) in joined
     assert not any(f" {code} " in f" {joined} " for code in ("AD", "IM", "HI", "MF"))
     assert served == render_jpeg(assessment.image, assessment, lines=lines)
+
+
+@pytest.mark.parametrize("field, value", [("p", "0.0.1000.0"), ("p", "1000.0.0.0"), ("v", "1"), ("t", "1"),
+                                          ("c", "adai-cls@9.9.9"), ("f", "1111")])
+def test_question_data_is_signed_and_a_changed_field_is_refused(chat, db, field, value):
+    """Issue 12 item 16: probabilities, the validated flag and the rest travel signed."""
+    from urllib.parse import urlencode
+
+    user = consented(chat, "en")
+    (card,) = user.photo(photo("AD"))
+    fields = parse(flex_actions(card)[0]["data"])
+    assert "m" in fields  # the signature
+    (answer,) = user.tap(urlencode({**fields, field: value}))
+    assert answer["type"] == "text" and "no longer available" in answer["text"]
+    (row,) = assessments.recent(db, user.user)
+    assert row["flags"] is None and row["level"] == "routine"
+
+
+def test_long_model_names_still_fit_the_postback_data_without_assert():
+    key = b"k" * 32
+    state = redflags.RedFlagState({"AD": 0.5, "IM": 0.2, "HI": 0.2, "MF": 0.1},
+                                  {"segmenter": "@" * 200, "classifier": "é/" * 200, "validated": True},
+                                  assessment_id=10**12, taken_at=2**40)
+    data = redflags.encode(state, key)
+    assert len(data) <= redflags.MAX_DATA
+    assert redflags.decode(parse(data), key).probabilities == state.probabilities
+    source = Path(redflags.__file__).read_text()
+    assert "assert " not in source

@@ -3,10 +3,16 @@
 The questionnaire keeps its state in the postback data itself (probabilities, answers so
 far, model names, and the stored assessment's id when there is one), so it works the same
 for a patient who has not consented — nothing is stored for them — and survives restarts.
-Postback data is at most 300 characters; encode() stays well below.
+The data is signed (HMAC-SHA256, truncated, field "m") with a key the caller derives from the
+channel secret, so neither the probabilities, the answers nor the validated flag can be
+changed by whoever sends a postback. Postback data is at most 300 characters; encode()
+shortens the model names (shown on the card only) until it fits.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
@@ -16,6 +22,8 @@ ACTION = "rf"
 UNANSWERED, YES, NO = "-", "1", "0"
 NOT_JUDGED = "n"  # the "p" field of a photo the models did not judge
 MAX_DATA = 300
+MAC_BYTES = 12
+SIGNED = ("action", "p", "f", "s", "c", "v", "a", "t")  # the fields the signature covers, in order
 
 
 class BadRedFlagState(ValueError):
@@ -49,7 +57,13 @@ def rounded(probabilities: dict) -> dict:
     return {code: round(float(probabilities.get(code, 0.0)), 3) for code in CLASSES}
 
 
-def encode(state: RedFlagState) -> str:
+def _mac(key: bytes, fields: dict) -> str:
+    message = "\x1f".join(f"{name}={fields.get(name, '')}" for name in SIGNED).encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()[:MAC_BYTES]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def encode(state: RedFlagState, key: bytes) -> str:
     fields = {
         "action": ACTION,
         "p": NOT_JUDGED if state.probabilities is None else
@@ -63,13 +77,19 @@ def encode(state: RedFlagState) -> str:
         fields["a"] = str(state.assessment_id)
     if state.taken_at is not None:
         fields["t"] = str(int(state.taken_at))
-    data = urlencode(fields)
-    assert len(data) <= MAX_DATA, "model names too long for postback data"
+    for limit in (80, 40, 20, 0):  # the model names give way until the data fits
+        fields["s"], fields["c"] = fields["s"][:limit], fields["c"][:limit]
+        data = urlencode({**fields, "m": _mac(key, fields)})
+        if len(data) <= MAX_DATA:
+            break
     return data
 
 
-def decode(fields: dict) -> RedFlagState:
-    """fields: the postback data already parsed (bot.engine.router.parse_postback)."""
+def decode(fields: dict, key: bytes) -> RedFlagState:
+    """fields: the postback data already parsed (bot.engine.router.parse_postback); a missing
+    or wrong signature is BadRedFlagState."""
+    if not hmac.compare_digest(str(fields.get("m", "")), _mac(key, fields)):
+        raise BadRedFlagState("signature")
     try:
         judged = fields["p"] != NOT_JUDGED
         per_mille = [int(x) for x in fields["p"].split(".")] if judged else [0] * len(CLASSES)

@@ -27,6 +27,7 @@ from bot.domain.triage import CLASSES, LEVELS, Triage, triage
 from bot.engine import media, pending
 from bot.engine.line_api import LineRejected
 from bot.engine.router import Feature
+from bot.tokens import derive_key
 from bot.views import cards
 from bot.views.cards import text_message
 from inference.errors import InferenceError, ModelManifestError
@@ -266,8 +267,9 @@ def _not_judged(ctx, item: Looked, total: int) -> list[dict]:
                                taken_at=int(ctx.now().timestamp()))
     text = "\n".join([ctx.t("conv.unfamiliar"), ctx.t("conv.retake_tips"), *notes,
                       ctx.t("conv.unfamiliar_help")])
-    pending.ask(ctx, rules.ACTION, rules.encode(state))  # a typed yes/no answers it
-    return [text_message(text), cards.red_flag_question(ctx.lang, state)]
+    key = redflag_key(ctx)
+    pending.ask(ctx, rules.ACTION, rules.encode(state, key))  # a typed yes/no answers it
+    return [text_message(text), cards.red_flag_question(ctx.lang, state, key)]
 
 
 def _result(ctx, chosen: Looked, result: Triage, probabilities: dict, total: int, skipped: int) -> dict:
@@ -292,8 +294,14 @@ def _result(ctx, chosen: Looked, result: Triage, probabilities: dict, total: int
                                taken_at=int(ctx.now().timestamp()))
     return cards.result_card(
         ctx.lang, result, probabilities, models,
-        notes=tuple(notes), questions_data=rules.encode(state), overlay_url=overlay_url,
+        notes=tuple(notes), questions_data=rules.encode(state, redflag_key(ctx)), overlay_url=overlay_url,
     )
+
+
+def redflag_key(ctx) -> bytes:
+    """Signs the questions' postback data (bot/domain/redflags.py); the redflags feature
+    derives the same key."""
+    return derive_key(ctx.settings.channel_secret, rules.ACTION)
 
 
 def _store(ctx, chosen: Looked, result: Triage, total: int) -> tuple[int, str | None]:

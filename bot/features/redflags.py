@@ -1,6 +1,6 @@
 """The four red-flag questions after a result (yes/no quick replies), then the updated card.
 
-The questionnaire's state travels in the postback data (bot/domain/redflags.py), so it works the
+The questionnaire's state travels, signed, in the postback data (bot/domain/redflags.py), so it works the
 same for a patient who has not consented (nothing is stored for them) and survives restarts.
 The question asked last also waits in memory (engine/pending.py), so that a typed 「はい」/"no"
 answers it and any other text asks it again.
@@ -13,6 +13,7 @@ from bot.domain import schedule
 from bot.domain.triage import triage
 from bot.engine import media, pending
 from bot.engine.router import Feature, normalize, parse_postback
+from bot.tokens import derive_key
 from bot.views.cards import red_flag_question, result_card, text_message
 from storage import assessments
 from storage import reminders as reminder_rows
@@ -21,7 +22,7 @@ from storage import reminders as reminder_rows
 def red_flags(ctx, params: dict):
     """One step of the questionnaire: ask the next question, or show the updated card."""
     try:
-        state = rules.decode(params)
+        state = rules.decode(params, _key(ctx))
     except rules.BadRedFlagState:
         ctx.answer(text_message(ctx.t("conv.rf_expired")))
         return
@@ -34,8 +35,14 @@ def red_flags(ctx, params: dict):
 
 def ask(ctx, state: rules.RedFlagState):
     """Ask the next question; it waits for a tap or a typed yes/no."""
-    pending.ask(ctx, rules.ACTION, rules.encode(state))
-    ctx.answer(red_flag_question(ctx.lang, state))
+    key = _key(ctx)
+    pending.ask(ctx, rules.ACTION, rules.encode(state, key))
+    ctx.answer(red_flag_question(ctx.lang, state, key))
+
+
+def _key(ctx) -> bytes:
+    """The key of the questions' signed postback data (the photos feature derives the same)."""
+    return derive_key(ctx.settings.channel_secret, rules.ACTION)
 
 
 # Typed answers (NFKC, lower case, without trailing punctuation), both languages whatever the
@@ -47,7 +54,7 @@ NO_WORDS = {"いいえ", "いや", "ううん", "ない", "ありません", "no
 def typed_answer(ctx, text: str, data: str):
     """A text while a question waits: yes or no answers it; anything else asks it again."""
     try:
-        state = rules.decode(parse_postback(data))
+        state = rules.decode(parse_postback(data), _key(ctx))
     except rules.BadRedFlagState:
         pending.forget(ctx, rules.ACTION)
         return
@@ -56,7 +63,7 @@ def typed_answer(ctx, text: str, data: str):
     if flag is None or word not in YES_WORDS | NO_WORDS:
         ask(ctx, state)
         return
-    red_flags(ctx, parse_postback(rules.encode(state.answer(flag, word in YES_WORDS))))
+    red_flags(ctx, parse_postback(rules.encode(state.answer(flag, word in YES_WORDS), _key(ctx))))
 
 
 def _updated_card(ctx, state: rules.RedFlagState):

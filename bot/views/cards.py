@@ -33,14 +33,15 @@ def yes_no(lang: str, yes_data: str, no_data: str) -> list[dict]:
     return [postback(yes, yes_data, yes), postback(no, no_data, no)]
 
 
-def red_flag_question(lang: str, state) -> dict:
-    """The next unanswered red-flag question of `state` (bot/domain/redflags.py), yes/no."""
+def red_flag_question(lang: str, state, key: bytes) -> dict:
+    """The next unanswered red-flag question of `state` (bot/domain/redflags.py), yes/no;
+    `key` signs the answers' postback data."""
     flag = state.next_question()
     question = t(f"conv.rf_q_{flag}", lang)
     if not state.answered():
         question = f"{t('conv.rf_intro', lang)}\n{question}"
-    return text_message(question, yes_no(lang, rules.encode(state.answer(flag, True)),
-                                         rules.encode(state.answer(flag, False))))
+    return text_message(question, yes_no(lang, rules.encode(state.answer(flag, True), key),
+                                         rules.encode(state.answer(flag, False), key)))
 
 
 def _text(text: str, **style) -> dict:

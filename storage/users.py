@@ -47,6 +47,14 @@ def lang(db, user_id) -> str:
     return row[0] if row else DEFAULT_LANG
 
 
+def known_ids(db) -> list[str]:
+    """Every user id any table holds (storage.files.migrate_legacy_dirs)."""
+    ids = set()
+    for table in tables_with_user_id(db):
+        ids.update(row[0] for row in db.execute(f"SELECT DISTINCT user_id FROM [{table}]") if row[0])
+    return sorted(ids)
+
+
 def tables_with_user_id(db) -> list[str]:
     return [
         name

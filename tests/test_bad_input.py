@@ -33,7 +33,11 @@ def tracebacks(caplog) -> list[str]:
 
 
 def stored_files(data_dir):
-    return [p for p in data_dir.rglob("*") if p.is_file() and not p.name.startswith("adai.sqlite3")]
+    """Users' files (not the database, nor the installation's user-key secret)."""
+    from storage import files
+
+    return [p for p in data_dir.rglob("*") if p.is_file() and not p.name.startswith("adai.sqlite3")
+            and p.name not in (files.USER_KEY_FILE, files.KEYED_MARK)]
 
 
 # --- broken images as LINE photos -------------------------------------------------------------

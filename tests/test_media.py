@@ -4,6 +4,7 @@ import pytest
 
 from bot import tokens
 from bot.engine import media
+from storage import files
 
 KEY = tokens.derive_key("channel-secret", "media")
 NOW = 1_800_000_000.0
@@ -17,8 +18,11 @@ def test_round_trip_until_expiry():
         tokens.verify(KEY, token, now=NOW + 60)
 
 
-def test_token_holds_no_raw_user_id():
-    token = media.media_token(KEY, "U0123456789abcdef0123456789abcdef", "chart", "c1", now=NOW)
+def test_token_holds_no_raw_user_id(tmp_path):
+    from storage import files
+
+    user_key = files.user_key(tmp_path, "U0123456789abcdef0123456789abcdef")
+    token = media.media_token(KEY, user_key, "chart", "c1", now=NOW)
     import base64
 
     body = base64.urlsafe_b64decode(token.split(".")[0] + "==").decode()
@@ -104,7 +108,8 @@ def test_wrong_altered_and_other_users_tokens_are_404(client, services, clock):
     token = good.rsplit("/", 1)[1]
     other_user = path_of(media.media_url(config, BOB, "chart", "c1", clock.now()))
     other_ref = path_of(media.media_url(config, ALICE, "chart", "c2", clock.now()))
-    forged = media.media_token(tokens.derive_key("not-our-secret", "media"), ALICE, "chart", "c1",
+    forged = media.media_token(tokens.derive_key("not-our-secret", "media"), files.user_key(config.data_dir, ALICE),
+                               "chart", "c1",
                                now=clock.now().timestamp())
     for path in (other_user, other_ref, f"/media/{forged}", f"/media/{token[:-2]}xx",
                  "/media/nonsense", "/media/..%2F..%2Fadai.sqlite3"):

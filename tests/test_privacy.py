@@ -196,3 +196,66 @@ def test_files_database_and_folders_are_the_owners_only_whatever_the_umask(app_c
              for p in [data_dir, *data_dir.rglob("*")]
              if p.stat().st_mode & 0o777 != (0o700 if p.is_dir() else 0o600)]
     assert wrong == []
+
+
+# --- issue 12 item 17: the per-user folder and media tokens use a keyed hash ------------------------
+
+def test_the_user_key_is_keyed_and_not_the_plain_hash_of_the_id(tmp_path):
+    import hashlib
+
+    from storage import files
+
+    plain = hashlib.sha256(b"adai-user-dir:" + USER.encode()).hexdigest()[:32]
+    one, two = files.user_key(tmp_path / "a", USER), files.user_key(tmp_path / "b", USER)
+    assert one != plain and two != plain and one != two  # each installation its own secret key
+    assert files.user_key(tmp_path / "a", USER) == one  # stable
+    secret = tmp_path / "a" / files.USER_KEY_FILE
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert files.user_dir(tmp_path / "a", USER).name == one
+
+
+def test_media_links_carry_the_keyed_user_key(chat, client, services):
+    import hashlib
+    import json as json_module
+
+    from bot import tokens
+    from storage import files
+
+    user = chat("en", user=USER)
+    user.follow()
+    user.agree()
+    (card,) = user.photo(photo("AD"))
+    token = [a for a in _flex_actions(card) if a["type"] == "uri"][0]["uri"].rsplit("/media/", 1)[1]
+    payload = json_module.loads(tokens._unb64(token.split(".")[0]))
+    assert payload["u"] == files.user_key(services.settings.data_dir, USER)
+    assert payload["u"] != hashlib.sha256(b"adai-user-dir:" + USER.encode()).hexdigest()[:32]
+    assert client.get(f"/media/{token}").status_code == 200
+
+
+def test_folders_named_by_the_old_plain_hash_are_moved_at_start(app_config, clock, tmp_path):
+    import hashlib
+
+    from bot import create_app
+    from storage import consent as consent_store
+    from storage import files
+    from storage.db import open_db
+
+    data_dir = tmp_path / "legacy" / "var"
+    legacy = data_dir / "users" / hashlib.sha256(b"adai-user-dir:" + USER.encode()).hexdigest()[:32]
+    legacy.mkdir(parents=True)
+    (legacy / "photo-r1.jpg").write_bytes(photo("AD"))
+    db = open_db(data_dir / "adai.sqlite3")
+    consent_store.record(db, USER, "yes", clock.now())
+    db.conn.close()
+    app = create_app({**app_config, "data_dir": data_dir}, clock=clock)
+    try:
+        assert not legacy.exists()
+        assert (files.user_dir(data_dir, USER) / "photo-r1.jpg").is_file()
+    finally:
+        app.extensions["adai"].stop()
+
+
+def _flex_actions(message):
+    from tests.support.chat import flex_actions
+
+    return flex_actions(message)

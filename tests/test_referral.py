@@ -124,7 +124,8 @@ def test_tampered_or_unknown_tokens_are_404(deliver, events, emulator, client, t
     token = path.rsplit("/", 1)[1]
     body, mac = token.split(".")
     forged = tokens.sign(tokens.derive_key("other", "referral"), {"i": "x", "e": 2**40})
-    media_token = media.media_token(media.key_for(services.settings), alice, "chart", "c1",
+    media_token = media.media_token(media.key_for(services.settings), files.user_key(services.settings.data_dir, alice),
+                                    "chart", "c1",
                               now=clock.now().timestamp())
     for bad in (body + "." + mac[::-1], body[:-3] + "abc." + mac, forged, media_token, "nothing"):
         assert client.get(f"/referral/{bad}").status_code == 404

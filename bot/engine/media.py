@@ -2,7 +2,7 @@
 expiring links, served at GET /media/<token>.
 
 The token (bot.tokens) names a pseudonymous user key (storage.files.user_key: the name of the
-user's folder, never the id), a kind, a reference and an expiry; the file it reaches
+user's folder, a keyed hash, never the id), a kind, a reference and an expiry; the file it reaches
 (`<kind>-<ref>.<ext>` in that folder) is derived from those signed fields only, so a token can
 never point into another user's folder. Any failure (malformed, altered, expired, unknown file)
 is the same 404.
@@ -29,10 +29,11 @@ def check_kind_ref(kind, ref):
         raise BadToken(f"kind {kind!r} or reference not allowed")
 
 
-def media_token(key, user_id, kind, ref, ttl=Settings.media_link_ttl_s, now=None):
+def media_token(key, user_key, kind, ref, ttl=Settings.media_link_ttl_s, now=None):
+    """user_key: storage.files.user_key(data_dir, user_id), the user's folder name."""
     check_kind_ref(kind, ref)
     expires = int((time.time() if now is None else now) + ttl)
-    return sign(key, {"u": files.user_key(user_id), "k": kind, "r": ref, "e": expires})
+    return sign(key, {"u": user_key, "k": kind, "r": ref, "e": expires})
 
 
 def key_for(settings):
@@ -43,7 +44,8 @@ def media_url(settings, user_id, kind, ref, now, ttl=None):
     """The signed https link (in production) to a stored picture; now: an aware datetime;
     ttl: seconds (default settings.media_link_ttl_s)."""
     ttl = settings.media_link_ttl_s if ttl is None else ttl
-    token = media_token(key_for(settings), user_id, kind, ref, ttl=ttl, now=now.timestamp())
+    token = media_token(key_for(settings), files.user_key(settings.data_dir, user_id), kind, ref, ttl=ttl,
+                        now=now.timestamp())
     return f"{settings.base_url}/media/{token}"
 
 

@@ -10,7 +10,7 @@ from bot.engine.line_api import LineClient
 from bot.engine.logs import log_key
 from bot.engine.worker import Worker
 from inference import Pipeline
-from storage import open_db
+from storage import files, open_db, users
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,11 @@ class Services:
         self._pipeline_lock = threading.Lock()
         self._stoppers = []
         self.features = {}  # per-app state of features (e.g. the photo rate limiter), by name
-        open_db(settings.db_path).conn.close()  # create the file and run migrations once, now
+        db = open_db(settings.db_path)  # create the file and run migrations once, now
+        try:  # folders named by the earlier plain hash get their keyed names, once
+            files.migrate_legacy_dirs(settings.data_dir, lambda: users.known_ids(db))
+        finally:
+            db.conn.close()
 
     def db(self):
         """This thread's connection (SQLite connections must not cross threads)."""

@@ -158,3 +158,88 @@ def test_signed_event_endpoint_rejects_bad_input(live_server):
     assert requests.post(url, json={"user": user, "kind": "location", "latitude": 95, "longitude": 0},
                          timeout=5).status_code == 400
     assert requests.post(url, json={"user": user, "kind": "teleport"}, timeout=5).status_code == 400
+
+
+# --- issue 12 item 10: the page as a newcomer uses it -------------------------------------------
+
+def _bot_bubbles(page) -> int:
+    return page.locator("#chat .bot-side").count()
+
+
+@needs_chromium
+def test_page_details_a_newcomer_meets(live_server, page, app, tmp_path):
+    """Favicon; the language applies at once; a message shown once however often the page polls;
+    several photos picked together are one image set; the time picker passes the chosen time;
+    a reload keeps the conversation; stickers and files can be sent."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    emulator = app.extensions["adai"].emulator
+
+    page.goto(live_server.url + "/simulator")
+    icon = page.evaluate("document.querySelector('link[rel=icon]').href")
+    assert requests.get(icon, timeout=5).status_code == 200
+    user = page.evaluate("state.user")
+    page.select_option("#language", "en")
+    page.wait_for_function(f"fetch('/simulator/api/messages?user={user}').then(() => true)")
+    expect(page.locator("#language")).to_have_value("en")
+    page.wait_for_timeout(300)
+    assert emulator.profiles[user]["language"] == "en"  # applied before any follow
+
+    page.click("#follow")
+    expect(page.locator(".bot-side").first).to_contain_text("Thanks for adding me")
+    page.locator(".quick button", has_text="I agree").click()
+    expect(page.locator(".bot-side").last).to_contain_text("I will keep your record")
+
+    # Polls racing each other (the timer and the one after sending) show each message once.
+    page.evaluate("send('text', {text: 'help'}, 'help')")
+    page.evaluate("Promise.all([poll(), poll(), poll(), poll()])")
+    page.wait_for_timeout(1500)
+    assert _bot_bubbles(page) == len(emulator.messages_to(user))
+
+    # Two photos picked together: one LINE image set, answered once.
+    before = _bot_bubbles(page)
+    paths = []
+    for seed in (PHANTOM_SEED, PHANTOM_SEED + 1):
+        path = tmp_path / f"p{seed}.jpg"
+        path.write_bytes(render(seed, label="HI", distance="medium").jpeg)
+        paths.append(str(path))
+    page.set_input_files("#photo", paths)
+    expect(page.locator(".flex-bubble").last).to_contain_text("2 photos")
+    page.wait_for_timeout(500)
+    assert _bot_bubbles(page) == before + 1
+
+    # The check-in time picker passes the time chosen.
+    page.evaluate("send('text', {text: 'check-in settings'}, 'check-in settings')")
+    picker = page.locator(".quick button", has_text="time")
+    picker.first.wait_for()
+    page.once("dialog", lambda dialog: dialog.accept("07:45"))
+    picker.first.click()
+    expect(page.locator(".bot-side").last).to_contain_text("07:45")
+
+    # A sticker and a file can be sent; the bot answers each.
+    count = len(emulator.messages_to(user))
+    page.click("#sticker")
+    page.wait_for_function(f"document.querySelectorAll('#chat .bot-side').length > {_bot_bubbles(page)}")
+    assert len(emulator.messages_to(user)) == count + 1
+    doc = tmp_path / "notes.pdf"
+    doc.write_bytes(b"%PDF-1.4 notes")
+    page.set_input_files("#file", str(doc))
+    page.wait_for_function(f"document.querySelectorAll('#chat .bot-side').length > {_bot_bubbles(page)}")
+
+    # A reload keeps the conversation, the patient's side included.
+    shown = page.locator("#chat .row").count()
+    page.reload()
+    expect(page.locator("#chat .row")).to_have_count(shown)
+    expect(page.locator("#chat .user-side").first).to_contain_text("follow")
+
+
+@needs_chromium
+def test_a_photo_over_lines_limit_gets_the_bots_answer_not_a_silent_400(live_server, page, tmp_path):
+    expect = pytest.importorskip("playwright.sync_api").expect
+    page.goto(live_server.url + "/simulator")
+    page.select_option("#language", "en")
+    page.click("#follow")
+    expect(page.locator(".bot-side").first).to_contain_text("Thanks for adding me")
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8\xff\xe0" + bytes(21 * 1024 * 1024))
+    page.set_input_files("#photo", str(big))
+    expect(page.locator(".bot-side").last).to_contain_text("too large")

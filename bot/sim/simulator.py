@@ -36,7 +36,13 @@ def _host_name(host: str) -> str:
     host = host.lower()
     return host.split("]")[0] + "]" if host.startswith("[") else host.split(":")[0]
 
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
+# Bigger than the bot accepts (inference's 20 MB), so an oversized photo reaches the bot and
+# gets its answer, as from LINE, rather than a silent refusal here.
+MAX_PHOTO_BYTES = 30 * 1024 * 1024
+MAX_IMAGE_SET = 20  # LINE sends up to 20 photos picked together as one image set
+FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" '
+           'fill="#06c755"/><circle cx="16" cy="16" r="8" fill="#fff"/><circle cx="16" cy="16" r="4" '
+           'fill="#e65100"/></svg>')
 
 
 class BadSimulatorEvent(ValueError):
@@ -60,6 +66,12 @@ def page():
 def font():
     """IPAex Gothic, so Japanese renders on a machine without CJK fonts."""
     return send_file(cjk_font_path(), mimetype="font/ttf", max_age=86400)
+
+
+@bp.get("/simulator/favicon.svg")
+@bp.get("/favicon.ico")
+def favicon():
+    return current_app.response_class(FAVICON, mimetype="image/svg+xml")
 
 
 @bp.get("/simulator/richmenu.png")
@@ -86,10 +98,10 @@ def signed_event():
     fields = request.get_json(force=True)
     user = _user(fields)
     try:
-        message = EVENT_BUILDERS[fields.get("kind")](services.emulator, fields)
-    except (KeyError, BadSimulatorEvent, binascii.Error) as error:
+        built = EVENT_BUILDERS[fields.get("kind")](services.emulator, fields)
+    except (KeyError, BadSimulatorEvent, binascii.Error, TypeError) as error:
         return jsonify({"error": str(error)}), 400
-    event = {
+    events = [{
         "mode": "active",
         "timestamp": int(services.clock.now().timestamp() * 1000),
         "source": {"type": "user", "userId": user},
@@ -97,8 +109,8 @@ def signed_event():
         "deliveryContext": {"isRedelivery": False},
         "replyToken": services.emulator.issue_reply_token(user),
         **message,
-    }
-    body = json.dumps({"destination": "Usimulator", "events": [event]}, ensure_ascii=False)
+    } for message in (built if isinstance(built, list) else [built])]
+    body = json.dumps({"destination": "Usimulator", "events": events}, ensure_ascii=False)
     return jsonify({"body": body, "signature": signature(body.encode(), services.settings.channel_secret)})
 
 
@@ -133,18 +145,59 @@ def _text(emulator, fields) -> dict:
                                            "quoteToken": secrets.token_urlsafe(16)}}
 
 
-def _image(emulator, fields) -> dict:
-    data = base64.b64decode(fields.get("image", ""), validate=True)
+def _content(emulator, fields, default_type) -> str:
+    """The file's bytes handed to the emulator as message content; its message id."""
+    data = base64.b64decode(fields.get("content") or fields.get("image", ""), validate=True)
     if not data or len(data) > MAX_PHOTO_BYTES:
-        raise BadSimulatorEvent("photo missing or too large")
+        raise BadSimulatorEvent("file missing or over 30 MB")
     message_id = _message_id()
-    emulator.add_content(message_id, data, fields.get("contentType") or "image/jpeg")
-    return {"type": "message", "message": {"id": message_id, "type": "image", "quoteToken": secrets.token_urlsafe(16),
-                                           "contentProvider": {"type": "line"}}}
+    emulator.add_content(message_id, data, fields.get("contentType") or default_type)
+    return message_id
+
+
+def _image(emulator, fields, image_set=None) -> dict:
+    message = {"id": _content(emulator, fields, "image/jpeg"), "type": "image",
+               "quoteToken": secrets.token_urlsafe(16), "contentProvider": {"type": "line"}}
+    if image_set:
+        message["imageSet"] = image_set
+    return {"type": "message", "message": message}
+
+
+def _images(emulator, fields) -> list[dict]:
+    """Several photos picked together: one image set, one event per photo, as LINE sends them."""
+    photos = list(fields.get("images") or [])
+    if not 2 <= len(photos) <= MAX_IMAGE_SET:
+        raise BadSimulatorEvent(f"an image set has 2 to {MAX_IMAGE_SET} photos")
+    set_id = secrets.token_hex(16).upper()
+    return [_image(emulator, photo, {"id": set_id, "index": index, "total": len(photos)})
+            for index, photo in enumerate(photos, start=1)]
+
+
+def _media(kind):
+    def build(emulator, fields) -> dict:
+        message = {"id": _content(emulator, fields, "application/octet-stream"), "type": kind,
+                   "contentProvider": {"type": "line"}}
+        if kind == "file":
+            message.update(fileName=str(fields.get("fileName") or "file")[:200],
+                           fileSize=len(base64.b64decode(fields["content"])))
+        else:
+            message["duration"] = 1000
+        return {"type": "message", "message": message}
+    return build
+
+
+def _sticker(emulator, fields) -> dict:
+    return {"type": "message", "message": {"id": _message_id(), "type": "sticker", "packageId": "446",
+                                           "stickerId": "1988", "stickerResourceType": "STATIC",
+                                           "quoteToken": secrets.token_urlsafe(16)}}
 
 
 def _postback(emulator, fields) -> dict:
-    return {"type": "postback", "postback": {"data": str(fields.get("data", ""))}}
+    postback = {"data": str(fields.get("data", ""))}
+    params = {k: str(v) for k, v in (fields.get("params") or {}).items() if k in ("date", "time", "datetime")}
+    if params:  # the date/time picker's choice, as LINE puts it
+        postback["params"] = params
+    return {"type": "postback", "postback": postback}
 
 
 def _location(emulator, fields) -> dict:
@@ -162,6 +215,11 @@ EVENT_BUILDERS = {
     "follow": _follow,
     "text": _text,
     "image": _image,
+    "images": _images,
+    "video": _media("video"),
+    "audio": _media("audio"),
+    "file": _media("file"),
+    "sticker": _sticker,
     "postback": _postback,
     "location": _location,
 }

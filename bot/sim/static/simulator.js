@@ -4,7 +4,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { user: null, since: 0, polling: null };
+const state = { user: null, since: 0, polling: null, inFlight: Promise.resolve() };
 
 function newUserId() {
   const hex = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -18,6 +18,17 @@ function startAs(user) {
   $("user").textContent = "LINE user: " + user;
   $("chat").innerHTML = "";
   $("quick").innerHTML = "";
+  poll();  // a reload shows the conversation again: the bot's messages and, from the log, ours
+}
+
+// What this user sent, kept in the browser so that a reload shows it again: [{at, text}], `at`
+// being the index of the first bot message after it.
+function userLog() { return JSON.parse(localStorage.getItem("adai-sim-log-" + state.user) || "[]"); }
+
+function remember(text) {
+  const log = userLog();
+  log.push({ at: state.since, text });
+  localStorage.setItem("adai-sim-log-" + state.user, JSON.stringify(log.slice(-500)));
 }
 
 async function postJson(url, body) {
@@ -29,27 +40,51 @@ async function postJson(url, body) {
 // --- sending -------------------------------------------------------------------------
 
 async function send(kind, fields, shown) {
-  if (shown) addBubble("user-side", shown);
+  if (shown) {
+    addBubble("user-side", shown);
+    remember(typeof shown === "string" ? shown : "(" + kind + ")");
+  }
   $("quick").innerHTML = "";
-  const signed = await postJson("/simulator/api/event", { user: state.user, kind, ...fields });
-  const response = await fetch("/callback", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-Line-Signature": signed.signature },
-    body: signed.body,
-  });
-  if (!response.ok) addBubble("bot-side", "(webhook answered " + response.status + ")");
+  try {
+    const signed = await postJson("/simulator/api/event", { user: state.user, kind, ...fields });
+    const response = await fetch("/callback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Line-Signature": signed.signature },
+      body: signed.body,
+    });
+    if (!response.ok) addBubble("note", "(webhook answered " + response.status + ")");
+  } catch (error) {  // never silent: say what the simulator could not send
+    addBubble("note", "(not sent: " + error.message + ")");
+  }
   poll();
 }
 
+async function base64Of(file) {
+  const data = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode.apply(null, data.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+// Photos picked together go as one LINE image set, as the LINE app sends them.
 async function sendPhotos(files) {
+  if (!files.length) return;
+  const shown = document.createElement("span");
   for (const file of files) {
-    const data = new Uint8Array(await file.arrayBuffer());
-    let binary = "";
-    for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode.apply(null, data.subarray(i, i + 0x8000));
     const img = document.createElement("img");
     img.src = URL.createObjectURL(file);
-    await send("image", { image: btoa(binary), contentType: file.type || "image/jpeg" }, img);
+    shown.appendChild(img);
   }
+  const photos = [];
+  for (const file of files) photos.push({ image: await base64Of(file), contentType: file.type || "image/jpeg" });
+  if (photos.length === 1) await send("image", photos[0], shown);
+  else await send("images", { images: photos }, shown);
+}
+
+async function sendFile(file) {
+  const kind = file.type.startsWith("video/") ? "video" : file.type.startsWith("audio/") ? "audio" : "file";
+  await send(kind, { content: await base64Of(file), contentType: file.type || "application/octet-stream",
+                     fileName: file.name }, "(" + kind + ": " + file.name + ")");
 }
 
 // An action from a quick reply, a Flex button or the rich menu.
@@ -62,8 +97,9 @@ function runAction(action) {
     cameraRoll: () => $("photo").click(),
     location: () => { $("location-form").hidden = false; },
     datetimepicker: () => {
-      const picked = prompt("date/time (" + (action.mode || "datetime") + ")", action.initial || "");
-      if (picked) send("postback", { data: action.data }, picked);
+      const mode = action.mode || "datetime";
+      const picked = prompt("date/time (" + mode + ")", action.initial || "");
+      if (picked) send("postback", { data: action.data, params: { [mode]: picked } }, picked);
     },
   };
   (kinds[action.type] || (() => addBubble("bot-side", "(action " + action.type + " is not simulated)")))();
@@ -71,14 +107,26 @@ function runAction(action) {
 
 // --- receiving -----------------------------------------------------------------------
 
-async function poll() {
+// One poll at a time: two overlapping polls (the timer's and the one after sending) would
+// read from the same index and show the same message twice.
+function poll() {
+  state.inFlight = state.inFlight.then(pollOnce, pollOnce);
+  return state.inFlight;
+}
+
+async function pollOnce() {
   if (!state.user) return;
-  const response = await fetch("/simulator/api/messages?user=" + encodeURIComponent(state.user) + "&since=" + state.since);
-  if (!response.ok) return;
+  const user = state.user;
+  const response = await fetch("/simulator/api/messages?user=" + encodeURIComponent(user) + "&since=" + state.since);
+  if (!response.ok || user !== state.user) return;
+  const restoring = state.since === 0 && !$("chat").children.length;
+  const log = restoring ? userLog() : [];
   for (const batch of await response.json()) {
+    while (log.length && log[0].at <= batch.index) addBubble("user-side", log.shift().text);
     state.since = batch.index + 1;
     for (const message of batch.messages) showMessage(message);
   }
+  for (const entry of log) addBubble("user-side", entry.text);
 }
 
 function showMessage(message) {
@@ -228,6 +276,14 @@ async function loadRichMenu() {
 function wire() {
   startAs(localStorage.getItem("adai-sim-user") || newUserId());
   $("new-user").addEventListener("click", () => startAs(newUserId()));
+  // LINE's language applies at once, as when the phone's language changes.
+  $("language").value = localStorage.getItem("adai-sim-language") || "ja";
+  $("language").addEventListener("change", async () => {
+    localStorage.setItem("adai-sim-language", $("language").value);
+    await postJson("/simulator/api/profile", { user: state.user, language: $("language").value });
+  });
+  $("sticker").addEventListener("click", () => send("sticker", {}, "(スタンプ / sticker)"));
+  $("file").addEventListener("change", (e) => { if (e.target.files[0]) sendFile(e.target.files[0]); e.target.value = ""; });
   $("follow").addEventListener("click", async () => {
     await postJson("/simulator/api/profile", { user: state.user, language: $("language").value });
     send("follow", {}, "(友だち追加 / follow)");

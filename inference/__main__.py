@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -68,7 +69,8 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument("image")
     one.add_argument("--json", action="store_true", help="print DESIGN.md's JSON")
     one.add_argument("--overlay", metavar="OUT.png", help="write the overlay picture here")
-    one.add_argument("--models", metavar="DIR", help="models folder (default $ADAI_MODELS_DIR or ./models)")
+    one.add_argument("--models", metavar="DIR", default=os.environ.get("ADAI_MODELS_DIR", "models"),
+                     help="models folder (default $ADAI_MODELS_DIR or ./models)")
     return main_parser
 
 

@@ -11,7 +11,7 @@ COMMANDS = {
     "train": "models.train",
     "export": "models.export",
     "calibrate": "models.familiarity",
-    "evaluate": "models.evaluate",
+    "evaluate": "models.evaluate_cli",
 }
 
 

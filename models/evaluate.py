@@ -17,7 +17,6 @@ numpy only (no torch, no sklearn).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
@@ -310,10 +309,10 @@ OUTCOMES = {"ok": "named a class", "no_lesion": "no rash found", "no_skin": "no 
             "unfamiliar": "abstained", "lesion_too_small": "refused (come closer)"}
 
 
-def real_photos(pipeline, part: str = "heldout", seed: int = 0) -> dict:
+def real_photos(pipeline, part: str = "heldout", seed: int = 0, limit: int | None = None) -> dict:
     """Per hand label: how the pipeline answered the real photos and their variants."""
     table: dict = {}
-    for photo in realphotos.photos(part):
+    for photo in realphotos.photos(part)[:limit]:
         for name, blob in realphotos.variants(photo, seed=seed):
             result = pipeline.assess(blob)
             outcome = OUTCOMES.get(result.quality, "refused (photo gate)")
@@ -330,7 +329,8 @@ def real_photos(pipeline, part: str = "heldout", seed: int = 0) -> dict:
     return table
 
 
-def run(data_dir: Path, models_dir: Path, limit: int | None = None, check_spots: bool = True) -> dict:
+def run(data_dir: Path, models_dir: Path, limit: int | None = None, check_spots: bool = True,
+        real_limit: int | None = None) -> dict:
     from inference import Pipeline
     pipeline = Pipeline.from_dir(models_dir, threads=2)
     items = data.read_items(data_dir)
@@ -356,34 +356,4 @@ def run(data_dir: Path, models_dir: Path, limit: int | None = None, check_spots:
             "synthetic": (Path(data_dir) / "meta.jsonl").is_file(), "summary": summarise(rows),
             "iou": iou.result(), "counters": counters,
             "assess_ms_median": float(np.median(totals)), "assess_ms_p90": float(np.percentile(totals, 90)),
-            "real_photos": real_photos(pipeline), "latency": latencies(models_dir), "rows": rows}
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models evaluate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--n", type=int, default=TEST_N, help="phantom test images, if generated")
-    parser.add_argument("--seed", type=int, default=TEST_SEED, help="phantom test seed, if generated")
-    parser.add_argument("--workers", type=int, default=2, help="phantom generation processes")
-    parser.add_argument("--models", type=Path, default=Path("models"))
-    parser.add_argument("--limit", type=int, help="evaluate only the first N photos (smoke runs)")
-    parser.add_argument("--no-spot-check", action="store_true",
-                        help="skip re-rendering phantoms to locate moles and freckles (faster)")
-    parser.add_argument("--report", type=Path, default=Path("models/EVALUATION.md"))
-    parser.add_argument("--card", type=Path, default=Path("models/card"))
-    parser.add_argument("--latency-only", action="store_true",
-                        help="measure the speed again and rewrite the report from the last "
-                             "run's card/evaluation.json (the shared CPU is often busy)")
-    args = parser.parse_args(argv)
-    from models import report
-    if args.latency_only:
-        report.refresh_latency(latencies(args.models), args.report, args.card)
-        print(f"rewrote the speed section of {args.report}", flush=True)
-        return 0
-    ensure_test_set(args.data, args.n, args.seed, args.workers)
-    result = run(args.data, args.models, args.limit, check_spots=not args.no_spot_check)
-    result["command"] = {"data": str(args.data), "n": args.n, "seed": args.seed}
-    report.write(result, args.report, args.card)
-    print(f"wrote {args.report} and {args.card}/evaluation.png", flush=True)
-    return 0
+            "real_photos": real_photos(pipeline, limit=real_limit), "latency": latencies(models_dir), "rows": rows}

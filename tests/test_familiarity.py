@@ -54,6 +54,7 @@ CORRUPTIONS = {
     "residual_negative": lambda b: b.update(residual_scale=-1),
     "thresholds_missing": lambda b: b.pop("thresholds"),
     "limit_missing": lambda b: b["thresholds"].pop("photo_score"),
+    "cast_limit_missing": lambda b: b["thresholds"].pop("max_cast_change"),
     "limit_text": lambda b: b["thresholds"].update(max_lesion_fraction="high"),
 }
 

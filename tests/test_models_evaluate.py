@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from models import evaluate
+from models import evaluate_cli
 
 COMMITTED = Path(__file__).resolve().parents[1] / "models"
 pytestmark = pytest.mark.skipif(not (COMMITTED / "manifest.json").is_file(),
@@ -44,10 +44,14 @@ def photo_folder(root: Path, synthetic: bool) -> Path:
 def test_report_says_what_the_photos_are(tmp_path, synthetic, says, never):
     data_dir = photo_folder(tmp_path / "set", synthetic)
     report = tmp_path / "EVALUATION.md"
-    assert evaluate.main(["--data", str(data_dir), "--models", str(COMMITTED), "--report",
-                          str(report), "--card", str(tmp_path / "card"), "--no-spot-check"]) == 0
+    assert evaluate_cli.main(["--data", str(data_dir), "--models", str(COMMITTED), "--report",
+                          str(report), "--card", str(tmp_path / "card"), "--no-spot-check",
+                          "--real-photos", "1"]) == 0
     text = report.read_text(encoding="utf-8")
     assert says in text and f"python -m models evaluate --data {data_dir}" in text
     for phrase in never:
         assert phrase not in text
     assert "| (c) automatic crops | all | 2 |" in text
+    # the first held-out real photo (an astronaut's portrait) and its 10 variants
+    assert "## Real photographs (held-out part of models/realset)" in text
+    assert "| healthy_skin | 11 (1) |" in text

@@ -14,7 +14,7 @@ from PIL import Image
 
 torch = pytest.importorskip("torch", reason="training needs requirements-train.txt")
 
-from models import data, evaluate, train  # noqa: E402
+from models import data, evaluate, evaluate_cli, train  # noqa: E402
 from models.phantom.render import render  # noqa: E402
 
 COMMITTED = Path(__file__).resolve().parents[1] / "models"
@@ -94,8 +94,8 @@ def test_without_any_mask_the_segmenter_is_skipped_and_the_classifier_trains(unm
 def test_evaluation_reports_the_unmasked_photos(partly_masked, tmp_path, monkeypatch):
     monkeypatch.setattr(evaluate, "LATENCY_ROUNDS", 1)  # speed is not under test here
     report = tmp_path / "EVALUATION.md"
-    assert evaluate.main(["--data", str(partly_masked), "--models", str(COMMITTED), "--report",
-                          str(report), "--card", str(tmp_path / "card")]) == 0
+    assert evaluate_cli.main(["--data", str(partly_masked), "--models", str(COMMITTED), "--report",
+                          str(report), "--card", str(tmp_path / "card"), "--real-photos", "1"]) == 0
     text = report.read_text(encoding="utf-8")
     n, without = len(PHOTOS), len(UNMASKED)
     assert f"**{without} of the {n} photos had no mask.**" in text

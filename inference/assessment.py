@@ -98,13 +98,13 @@ class Assessment:
     def overlay_png(self, lines: list[str] | None = None) -> bytes:
         """The overlay picture drawn on the reduced photo this assessment was made from;
         `lines`: the caption in the reader's language (inference/overlay.py)."""
-        from inference.overlay import caption_lines, render_png
-        return render_png(self.image, self, lines or caption_lines(self, self.captions))
+        from inference.overlay import caption_options, render_png
+        return render_png(self.image, self, **({"lines": lines} if lines else caption_options(self, self.captions)))
 
     def overlay_jpeg(self, lines: list[str] | None = None) -> bytes:
         """The same picture as JPEG (what the bot stores: small and fast to encode)."""
-        from inference.overlay import caption_lines, render_jpeg
-        return render_jpeg(self.image, self, lines=lines or caption_lines(self, self.captions))
+        from inference.overlay import caption_options, render_jpeg
+        return render_jpeg(self.image, self, **({"lines": lines} if lines else caption_options(self, self.captions)))
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:

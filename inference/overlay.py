@@ -72,37 +72,39 @@ def _load_font(size: int, cjk: bool = False) -> ImageFont.ImageFont:
     return ImageFont.load_default(size)
 
 
-def render_png(image: Image.Image, assessment, lines: list[str] | None = None) -> bytes:
-    picture = render(image, assessment, lines)
+def render_png(image: Image.Image, assessment, lines: list[str] | None = None, **options) -> bytes:
+    picture = render(image, assessment, lines, **options)
     buffer = io.BytesIO()
     picture.save(buffer, "PNG", compress_level=3)
     return buffer.getvalue()
 
 
 def render_jpeg(image: Image.Image, assessment, quality: int = 85,
-                lines: list[str] | None = None) -> bytes:
+                lines: list[str] | None = None, **options) -> bytes:
     """The overlay the bot stores for every photo: a photo compresses ~10x better and ~40x
     faster as JPEG than as PNG (bench/load.py: PNG encoding capped the bot near 3 photos/s)."""
-    picture = render(image, assessment, lines)
+    picture = render(image, assessment, lines, **options)
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", quality=quality)
     return buffer.getvalue()
 
 
-def render(image: Image.Image, assessment, lines: list[str] | None = None) -> Image.Image:
+def render(image: Image.Image, assessment, lines: list[str] | None = None,
+           models: list[str] | None = None, box: str = "{n} {top}") -> Image.Image:
     """`lines`: the footer's first lines (result, crops, legend) in the user's language; for a
-    photo that was not judged, lines[0] is the banner (why). Model names are always added."""
+    photo that was not judged, lines[0] is the banner (why). `models`: the model lines in that
+    language (None: English); they always end the footer. `box`: each crop's label ({n}, {top})."""
     base = _fit(image.convert("RGB"))
     if assessment.masks is not None:
         base = _tint(base, assessment.masks)
     draw = ImageDraw.Draw(base)
     full_w = (assessment.full_size or image.size)[0]
     for rank, crop in enumerate(assessment.crops, start=1):
-        _draw_crop(draw, base, rank, crop, base.width / full_w)
+        _draw_crop(draw, base, box.format(n=rank, top=crop.top), crop, base.width / full_w)
     lines = list(lines) if lines else _footer_lines(assessment)
     if not assessment.ok and lines:
         base, lines = _with_banner(base, lines[0]), lines[1:]
-    return _with_footer(base, lines + _model_lines(assessment.models))
+    return _with_footer(base, lines + (list(models) if models else _model_lines(assessment.models)))
 
 
 def _fit(image: Image.Image) -> Image.Image:
@@ -172,12 +174,11 @@ def _dilate(mask: Image.Image, radius: int) -> Image.Image:
     return Image.fromarray(out)
 
 
-def _draw_crop(draw: ImageDraw.ImageDraw, base: Image.Image, rank: int, crop, scale: float):
+def _draw_crop(draw: ImageDraw.ImageDraw, base: Image.Image, text: str, crop, scale: float):
     x0, y0, x1, y1 = (v * scale for v in crop.box)
     width = max(4, base.width // 180)
     draw.rectangle((x0, y0, x1, y1), outline=PAPER, width=width + 4)
     draw.rectangle((x0 + 2, y0 + 2, x1 - 2, y1 - 2), outline=BOX_COLOUR, width=width)
-    text = f"{rank} {crop.top}"
     size = max(22, base.width // 32)
     left, upper, right, lower = draw.textbbox((0, 0), text, font=font(size))
     pad = size // 5
@@ -206,6 +207,27 @@ def caption_lines(assessment, captions: dict | None) -> list[str] | None:
               "p_not_ad": "" if assessment.p_not_ad is None else f"{assessment.p_not_ad:.0%}",
               "crops": crops or captions.get("no_crops", "-")}
     return [line.format(**fields) for line in templates]
+
+
+def caption_options(assessment, captions: dict | None) -> dict:
+    """render()'s keyword arguments from the caller's captions: `lines` (caption_lines),
+    `models` from captions["models"] (lines that may name {segmenter}, {classifier} and
+    {validated}, the last spelled by captions["validated"] / captions["not_validated"]) and
+    `box` from captions["box"] (e.g. "{n}": the class is named in the footer)."""
+    captions = captions or {}
+    options = {}
+    lines = caption_lines(assessment, captions)
+    if lines:
+        options["lines"] = lines
+    if captions.get("models"):
+        models = assessment.models or {}
+        validated = captions.get("validated" if models.get("validated") else "not_validated", "")
+        options["models"] = [line.format(segmenter=models.get("segmenter", "?"),
+                                         classifier=models.get("classifier", "?"), validated=validated)
+                             for line in captions["models"]]
+    if captions.get("box"):
+        options["box"] = captions["box"]
+    return options
 
 
 def _footer_lines(assessment) -> list[str]:

@@ -284,7 +284,7 @@ def test_overlay_footer_is_in_the_users_language_with_class_names_spelled_out(ch
     """Issue 12 item 7: not "result: HI (not AD 99%)" / "crops: 1 MF 91%" for a Japanese user.
     The served overlay is exactly the picture drawn with the caption lines in the user's language."""
     from inference import Pipeline
-    from inference.overlay import caption_lines, render_jpeg
+    from inference.overlay import caption_options, render_jpeg
     from bot.features.photos import captions_for
     from bot.texts import t
 
@@ -293,12 +293,17 @@ def test_overlay_footer_is_in_the_users_language_with_class_names_spelled_out(ch
     (card,) = user.photo(data)
     served = client.get(urlsplit(flex_actions(card)[2]["uri"]).path).data
     assessment = Pipeline.from_dir(app_config["models_dir"]).assess(data)
-    lines = caption_lines(assessment, captions_for(lang))
-    joined = "\n".join(lines)
+    options = caption_options(assessment, captions_for(lang))
+    joined = "\n".join(options["lines"] + options["models"])
     assert "result:" not in joined and "crops:" not in joined
     assert t(f"conv.cls_{kind}", lang) in joined
     assert not any(f" {code} " in f" {joined} " for code in ("AD", "IM", "HI", "MF"))
-    assert served == render_jpeg(assessment.image, assessment, lines=lines)
+    assert t("conv.not_validated_short", lang) in joined and MODEL_NAME in joined
+    if lang == "ja":  # the model lines too: no English words in a Japanese footer
+        assert not any(line.startswith(("classifier", "segmenter")) for line in joined.splitlines())
+        assert "NOT clinically" not in joined
+    assert options["box"] == "{n}"  # the box carries its number; the footer names the class
+    assert served == render_jpeg(assessment.image, assessment, **options)
 
 
 @pytest.mark.parametrize("field, value", [("p", "0.0.1000.0"), ("p", "1000.0.0.0"), ("v", "1"), ("t", "1"),

@@ -196,6 +196,10 @@ def captions_for(lang: str) -> dict:
         "classes": {code: t(f"conv.cls_{code}") for code in CLASSES},
         "crop": t("conv.overlay_crop"),
         "no_crops": t("conv.overlay_no_crops"),
+        "box": "{n}",  # the number only; the footer names the class in the user's language
+        "models": [t("conv.overlay_models")],
+        "validated": t("conv.validated_short"),
+        "not_validated": t("conv.not_validated_short"),
     }
 
 

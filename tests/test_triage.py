@@ -92,3 +92,18 @@ def test_advice_key(p, yes, key):
 def test_advice_table_only_names_known_levels_and_classes():
     for level, finding in ADVICE:
         assert level in LEVELS and finding in {"AD", "IM", "HI", "MF"}
+
+
+@pytest.mark.parametrize(
+    "yes, level, finding, key",
+    [
+        (set(), "routine", "none", "advice_routine_other"),
+        ({"fever"}, "soon", "none", "advice_soon_other"),
+        ({"blisters"}, "urgent", "HI", "advice_urgent_HI"),
+        ({"fever", "spreading"}, "urgent", "none", "advice_urgent_other"),
+    ],
+)
+def test_a_photo_not_judged_leaves_the_level_to_the_answers(yes, level, finding, key):
+    result = triage(None, {flag: flag in yes for flag in FLAGS})
+    assert (result.level, result.finding, result.image_level) == (level, finding, "none")
+    assert result.reasons[-1] == "img_not_judged" and advice_key(result) == key

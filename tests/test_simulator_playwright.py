@@ -243,3 +243,50 @@ def test_a_photo_over_lines_limit_gets_the_bots_answer_not_a_silent_400(live_ser
     big.write_bytes(b"\xff\xd8\xff\xe0" + bytes(21 * 1024 * 1024))
     page.set_input_files("#photo", str(big))
     expect(page.locator(".bot-side").last).to_contain_text("too large")
+
+
+def _as_line(base, user, kind, **fields):
+    """What the simulator page does: a signed LINE event, posted to /callback."""
+    signed = requests.post(base + "/simulator/api/event", json={"user": user, "kind": kind, **fields}, timeout=10).json()
+    response = requests.post(base + "/callback", data=signed["body"].encode(),
+                             headers={"X-Line-Signature": signed["signature"], "Content-Type": "application/json"},
+                             timeout=10)
+    assert response.status_code == 200
+
+
+@needs_chromium
+@pytest.mark.parametrize("lang, gone", [("ja", "このリンクは使えなくなりました"), ("en", "This link no longer works")])
+def test_a_deleted_picture_does_not_stay_visible_from_the_browser_cache(live_server, browser, app, lang, gone):
+    """Issue 12 item 5: after "delete my data", an overlay opened earlier is not shown again
+    from the cache; the dead link is a short page in the reader's language."""
+    import base64
+
+    emulator = app.extensions["adai"].emulator
+    base, user = live_server.url, "U" + "5" * 32
+    emulator.set_profile(user, language=lang)
+    _as_line(base, user, "follow")
+    _as_line(base, user, "postback", data="action=consent&v=yes")
+    jpeg = render(PHANTOM_SEED, label="HI", distance="medium").jpeg
+    _as_line(base, user, "image", image=base64.b64encode(jpeg).decode())
+    assert emulator.wait_for(lambda e: any(m["type"] == "flex" for m in e.messages_to(user)), timeout=30)
+    card = [m for m in emulator.messages_to(user) if m["type"] == "flex"][-1]
+    overlay = [n["action"]["uri"] for n in _nodes(card) if n.get("type") == "button"
+               and n["action"]["type"] == "uri"][0]
+
+    context = browser.new_context(locale={"ja": "ja-JP", "en": "en-US"}[lang])
+    page = context.new_page()
+    first = page.goto(overlay)
+    assert first.status == 200 and page.evaluate("document.images[0].naturalWidth > 100")
+    _as_line(base, user, "postback", data="action=delete&confirm=yes")
+    assert emulator.wait_for(lambda e: "All your data" in str(e.messages_to(user)[-1]) or
+                             "すべてのデータを削除" in str(e.messages_to(user)[-1]), timeout=10)
+    again = page.goto(overlay)
+    assert again.status == 404
+    assert gone in page.content() and page.evaluate("document.images.length") == 0
+    context.close()
+
+
+def _nodes(node):
+    from tests.support.chat import _nodes as nodes
+
+    return nodes(node)

@@ -13,6 +13,10 @@ Signals (any one makes a photo unfamiliar):
   and (b) the squared residual off the subspace, scaled so that training crops average 1:
   what the training features never spanned. The photo's score is the mean over its crops.
 - lesion fraction above anything the phantom photos hold (a frame that is all "lesion").
+- outlier probe: a logistic regression on the same features, fitted to tell the training
+  crops from crops of real photographs (the training part of models/realset, skin-coloured
+  regions first, under white-balance casts): "outlier exposure". The photo's probability of
+  being real is the mean over its crops.
 - instability: every crop is also classified under a warm and a cool white-balance cast
   (inference/classify.py CASTS); the largest total-variation distance between the photo's
   probabilities with and without a cast. The models learned casts of ±15 %, so on phantom
@@ -30,8 +34,10 @@ UNFAMILIAR = "unfamiliar"
 REASON_FEATURES = "features"
 REASON_LESION_FRACTION = "lesion_fraction"
 REASON_UNSTABLE = "unstable"
-STATISTICS = ("mean", "components", "class_means", "variances", "residual_scale")
-THRESHOLDS = ("photo_score", "max_lesion_fraction", "max_cast_change")
+REASON_OUTLIER = "outlier_probe"
+STATISTICS = ("mean", "components", "class_means", "variances", "residual_scale", "probe")
+PROBE = ("mean", "scale", "weights", "bias")
+THRESHOLDS = ("photo_score", "max_lesion_fraction", "max_cast_change", "max_outlier_probability")
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,11 @@ class Familiarity:
     photo_score: float        # a photo scoring above this is unfamiliar
     max_lesion_fraction: float
     max_cast_change: float    # total-variation distance; 1.0 turns the signal off
+    probe_mean: np.ndarray    # (D,) the probe's input standardisation
+    probe_scale: np.ndarray   # (D,)
+    probe_weights: np.ndarray  # (D,)
+    probe_bias: float
+    max_outlier_probability: float  # 1.0 turns the signal off
 
     @property
     def feature_dim(self) -> int:
@@ -61,13 +72,21 @@ class Familiarity:
     def photo_score_of(self, features: np.ndarray) -> float:
         return float(self.crop_scores(features).mean())
 
+    def outlier_probability(self, features: np.ndarray) -> float:
+        """The probe's mean probability that the crops come from a real photograph."""
+        z = (np.asarray(features, dtype=np.float64) - self.probe_mean) / self.probe_scale
+        logits = np.clip(z @ self.probe_weights + self.probe_bias, -50, 50)
+        return float((1 / (1 + np.exp(-logits))).mean())
+
     def reason(self, lesion_fraction: float, score: float | None,
-               change: float | None = None) -> str | None:
+               change: float | None = None, outlier: float | None = None) -> str | None:
         """Why a photo is unfamiliar (a REASON_* code), or None when the models may judge it."""
         if lesion_fraction > self.max_lesion_fraction:
             return REASON_LESION_FRACTION
         if score is not None and score > self.photo_score:
             return REASON_FEATURES
+        if outlier is not None and outlier > self.max_outlier_probability:
+            return REASON_OUTLIER
         if change is not None and change > self.max_cast_change:
             return REASON_UNSTABLE
         return None
@@ -106,13 +125,25 @@ def from_block(block, classes, feature_dim: int | None = None) -> Familiarity:
     if not (variances > 0).all():
         raise ModelManifestError("familiarity: variances must be positive")
     residual_scale = _positive("residual_scale", block["residual_scale"])
+    probe = block["probe"]
+    if not isinstance(probe, dict) or any(key not in probe for key in PROBE):
+        raise ModelManifestError(f"familiarity: probe must hold {PROBE}")
+    probe_arrays = [_vector(f"probe.{key}", probe[key]) for key in ("mean", "scale", "weights")]
+    if any(a.shape != mean.shape for a in probe_arrays) or not (probe_arrays[1] > 0).all():
+        raise ModelManifestError("familiarity: probe mean, scale (positive) and weights need "
+                                 f"{mean.shape[0]} numbers each")
+    probe_bias = _number("probe.bias", probe["bias"])
     return Familiarity(mean=mean, components=components, class_means=means, variances=variances,
                        residual_scale=residual_scale,
                        photo_score=_positive("thresholds.photo_score", thresholds["photo_score"]),
                        max_lesion_fraction=_positive("thresholds.max_lesion_fraction",
                                                      thresholds["max_lesion_fraction"]),
                        max_cast_change=_positive("thresholds.max_cast_change",
-                                                 thresholds["max_cast_change"]))
+                                                 thresholds["max_cast_change"]),
+                       probe_mean=probe_arrays[0], probe_scale=probe_arrays[1],
+                       probe_weights=probe_arrays[2], probe_bias=probe_bias,
+                       max_outlier_probability=_positive("thresholds.max_outlier_probability",
+                                                         thresholds["max_outlier_probability"]))
 
 
 def _vector(name: str, values) -> np.ndarray:
@@ -136,11 +167,18 @@ def _array(block: dict, name: str, ndim: int) -> np.ndarray:
     return np.stack([_vector(f"{name}[{i}]", row) for i, row in enumerate(rows)])
 
 
-def _positive(name: str, value) -> float:
+def _number(name: str, value) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError) as exc:
         raise ModelManifestError(f"familiarity: {name} is not a number") from exc
-    if not np.isfinite(number) or number <= 0:
+    if not np.isfinite(number):
+        raise ModelManifestError(f"familiarity: {name} must be a finite number")
+    return number
+
+
+def _positive(name: str, value) -> float:
+    number = _number(name, value)
+    if number <= 0:
         raise ModelManifestError(f"familiarity: {name} must be a positive number")
     return number

@@ -231,7 +231,7 @@ def evaluate_item(pipeline, item: data.Item, meta: dict, iou: IoU, counters: dic
     if item.label not in CLASSES:  # a phantom photo without a lesion: verdicts, not classes
         no_lesion = counters.setdefault("no_lesion_photos", {})
         no_lesion[assessment.quality] = no_lesion.get(assessment.quality, 0) + 1
-        return {"id": item.id, "label": None, "ms": assessment.stages_ms}
+        return {"id": item.id, "label": None, "masked": truth is not None, "ms": assessment.stages_ms}
     return {"id": item.id, "label": CLASSES.index(item.label), "distance": item.distance,
             "masked": truth is not None,
             "whole": probs_vector(whole), "manual": probs_vector(manual),
@@ -250,6 +250,7 @@ def method_scores(rows: list[dict], method: str) -> dict:
 
 def scored_rows(rows: list[dict], method: str) -> list[dict]:
     """Manual crops need a hand-drawn mask: photos without one are not scored for (b)."""
+    rows = [r for r in rows if r["label"] is not None]  # phantom photos without a lesion
     return [r for r in rows if r.get("masked", True)] if method == "manual" else rows
 
 

@@ -33,6 +33,7 @@ from models import manifest as manifest_json
 COMPONENTS = 32
 PHANTOM_JUDGED = 0.98          # share of held-out phantom photos the feature limit lets through
 CAST_JUDGED, CAST_MARGIN = 0.995, 0.05  # the cast-change limit: nearly all of them, plus a margin
+PROBE_JUDGED = 0.99            # the outlier probe's limit: 99 % of held-out phantom photos pass
 LESION_MARGIN = 0.05
 CALIBRATION_SEED = 2           # the held-out phantom photos: never seed 1 (training) nor 1001 (test)
 CARD = Path("models/card")
@@ -67,6 +68,63 @@ def training_rows(pipeline: Pipeline, items, mask_side: int = 256) -> list[dict]
             _, features, _ = classify.run(pipeline.classifier, pipeline.manifest.classifier, image, boxes)
             rows.append({"features": features, "label": item.label})
     return rows
+
+
+def _skin_coloured(image: Image.Image) -> np.ndarray:
+    """Pixels of a red-to-orange hue, saturated and lit: where a segmenter may see skin."""
+    hsv = np.asarray(image.convert("HSV")).astype(int)
+    hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    return ((hue < 30) | (hue > 230)) & (sat > 40) & (val > 50)
+
+
+def outlier_boxes(image: Image.Image, n: int, rng: np.random.Generator) -> list[tuple]:
+    """Random square crops (10-50 % of the short side), mostly over skin-coloured regions:
+    the real-photo crops most likely to pass for a lesion."""
+    width, height = image.size
+    skin = _skin_coloured(image)
+    boxes = []
+    for _ in range(n * 30):
+        if len(boxes) == n:
+            break
+        side = rng.uniform(0.1, 0.5) * min(width, height)
+        x0, y0 = rng.uniform(0, width - side), rng.uniform(0, height - side)
+        if skin[int(y0):int(y0 + side), int(x0):int(x0 + side)].mean() > 0.3 or rng.random() < 0.3:
+            boxes.append((x0, y0, x0 + side, y0 + side))
+    return boxes
+
+
+def outlier_features(pipeline: Pipeline, realset: Path, per_cast: int = 20, seed: int = 0) -> np.ndarray:
+    """Classifier features of crops of the real-photo set's training part, under each cast."""
+    from inference import classify
+    rng = np.random.default_rng(seed)
+    found = []
+    for photo in realphotos.photos("train", realset):
+        rgb = np.asarray(Image.open(photo.path).convert("RGB"))
+        for gains in ((1.0, 1.0, 1.0), *classify.CASTS):
+            image = Image.fromarray(classify.cast(rgb, gains))
+            boxes = outlier_boxes(image, per_cast, rng)
+            if boxes:
+                found.append(classify.run(pipeline.classifier, pipeline.manifest.classifier,
+                                          image, boxes)[1])
+    return np.concatenate(found) if found else np.zeros((0, 0))
+
+
+def fit_probe(inliers: np.ndarray, outliers: np.ndarray, steps: int = 400, rate: float = 0.1,
+              l2: float = 1e-2) -> dict:
+    """Logistic regression, classes weighted equally: 1 = a real-photo crop, 0 = a training crop."""
+    x = np.concatenate([inliers, outliers]).astype(np.float64)
+    y = np.concatenate([np.zeros(len(inliers)), np.ones(len(outliers))])
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    z = (x - mean) / scale
+    weight = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (1 - y).sum()))
+    w, b = np.zeros(z.shape[1]), 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-np.clip(z @ w + b, -50, 50)))
+        g = (p - y) * weight
+        w -= rate * (z.T @ g / len(y) + l2 * w)
+        b -= rate * float(g.mean())
+    return {"mean": _round(mean), "scale": _round(scale), "weights": _round(w), "bias": float(b),
+            "inliers": int(len(inliers)), "outliers": int(len(outliers))}
 
 
 def fit_statistics(rows: list[dict], components: int = COMPONENTS) -> dict:
@@ -105,7 +163,8 @@ def _round(values) -> list[float]:
 
 def _model(block: dict, thresholds: dict | None = None):
     from inference.familiarity import from_block
-    loose = {"photo_score": 1e9, "max_lesion_fraction": 1.0, "max_cast_change": 1.0}
+    loose = {"photo_score": 1e9, "max_lesion_fraction": 1.0, "max_cast_change": 1.0,
+             "max_outlier_probability": 1.0}
     return from_block({**block, "thresholds": thresholds or loose}, CLASSES["classifier"])
 
 
@@ -124,20 +183,24 @@ def _quantile(values, share: float) -> float:
     return values[min(len(values) - 1, int(np.ceil(share * len(values))) - 1)]
 
 
-def choose_thresholds(phantom: list[dict], phantom_scores, judged: float = PHANTOM_JUDGED) -> dict:
+def choose_thresholds(block: dict, phantom: list[dict], phantom_scores,
+                      judged: float = PHANTOM_JUDGED) -> dict:
     reached = [(r, s) for r, s in zip(phantom, phantom_scores) if s is not None]
+    model = _model(block)
     if not reached:
         raise CalibrationError("no held-out phantom photo reached the classifier")
     return {"photo_score": float(f"{_quantile([s for _, s in reached], judged) * 1.0001:.6g}"),
             "max_lesion_fraction": float(min(1.0, max(r["lesion_fraction"] for r, _ in reached)
                                              + LESION_MARGIN)),
-            "max_cast_change": float(f"{min(1.0, _quantile([r['cast_change'] for r, _ in reached], CAST_JUDGED) + CAST_MARGIN):.4g}")}
+            "max_cast_change": float(f"{min(1.0, _quantile([r['cast_change'] for r, _ in reached], CAST_JUDGED) + CAST_MARGIN):.4g}"),
+            "max_outlier_probability": float(f"{_quantile([model.outlier_probability(r['features']) for r, _ in reached], PROBE_JUDGED):.4g}")}
 
 
 def verdicts(block: dict, thresholds: dict, rows: list[dict], row_scores) -> list[str | None]:
     """Per photo that reached the classifier: why unfamiliar (a reason) or None (judged)."""
     model = _model(block, thresholds)
-    return [model.reason(r["lesion_fraction"], s, r["cast_change"])
+    return [model.reason(r["lesion_fraction"], s, r["cast_change"],
+                         model.outlier_probability(r["features"]))
             for r, s in zip(rows, row_scores) if s is not None]
 
 
@@ -197,14 +260,18 @@ def calibrate(models_dir: Path, train: Path, heldout: Path, realset: Path,
     pipeline = Pipeline.from_dir(models_dir, require_familiarity=False)
     items = lesion_items(train, n_train)
     print(f"statistics from {len(items)} training photos", flush=True)
-    block = fit_statistics(training_rows(pipeline, items))
+    rows = training_rows(pipeline, items)
+    block = fit_statistics(rows)
+    outliers = outlier_features(pipeline, realset)
+    print(f"outlier probe: {len(outliers)} real-photo crops against the training crops", flush=True)
+    block["probe"] = fit_probe(np.concatenate([r["features"] for r in rows]), outliers)
     held = lesion_items(phantom_folder(heldout, n_heldout))
     phantom = _assess_all(pipeline, [i.image for i in held], progress="held-out phantom")
     real = [(p, name, blob) for p in realphotos.photos("train", realset)[:n_real]
             for name, blob in realphotos.variants(p)]
     real_rows = _assess_all(pipeline, [blob for *_, blob in real])
     phantom_scores, real_scores = scores(block, phantom), scores(block, real_rows)
-    thresholds = choose_thresholds(phantom, phantom_scores)
+    thresholds = choose_thresholds(block, phantom, phantom_scores)
     curves = curve(block, thresholds, phantom, phantom_scores, real_rows, real_scores)
     phantom_marks = verdicts(block, thresholds, phantom, phantom_scores)
     real_marks = verdicts(block, thresholds, real_rows, real_scores)
@@ -218,7 +285,8 @@ def calibrate(models_dir: Path, train: Path, heldout: Path, realset: Path,
                        "reasons": _count(m for m in real_marks if m),
                        "verdicts": _count(r["quality"] for r in real_rows)},
         "rule": f"photo_score: smallest limit judging {PHANTOM_JUDGED:.0%} of held-out phantom "
-                f"photos; max_cast_change: their {CAST_JUDGED:.1%} quantile + {CAST_MARGIN}; "
+                f"photos; max_outlier_probability: their {PROBE_JUDGED:.0%} quantile; "
+                f"max_cast_change: their {CAST_JUDGED:.1%} quantile + {CAST_MARGIN}; "
                 f"max_lesion_fraction: their largest + {LESION_MARGIN}",
     }
     block = {**block, "thresholds": thresholds, "calibration": summary}

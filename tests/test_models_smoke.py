@@ -11,7 +11,6 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from PIL import Image
 
 torch = pytest.importorskip("torch", reason="training needs requirements-train.txt")
 
@@ -41,11 +40,14 @@ def exported(trained, phantom_set, tmp_path_factory):
     # no limit can be calibrated: tests/test_familiarity.py calibrates the shipped models).
     # The statistics are fitted on the exported classifier; the limits are set by hand.
     pipeline = familiarity.Pipeline.from_dir(out, require_familiarity=False)
-    block = familiarity.fit_statistics(familiarity.training_rows(
-        pipeline, familiarity.lesion_items(phantom_set)))
-    familiarity.write_block(out, {**block, "thresholds": {"photo_score": 1e6,
-                                                          "max_lesion_fraction": 1.0,
-                                                          "max_cast_change": 1.0}})
+    rows = familiarity.training_rows(pipeline, familiarity.lesion_items(phantom_set))
+    block = familiarity.fit_statistics(rows)
+    outliers = familiarity.outlier_features(pipeline, familiarity.realphotos.REALSET, per_cast=2)
+    block["probe"] = familiarity.fit_probe(np.concatenate([r["features"] for r in rows]), outliers,
+                                           steps=5)
+    familiarity.write_block(out, {**block, "thresholds": {
+        "photo_score": 1e6, "max_lesion_fraction": 1.0, "max_cast_change": 1.0,
+        "max_outlier_probability": 1.0}})
     return out
 
 

@@ -48,7 +48,6 @@ class Assessment:
     # The familiarity check (inference/familiarity.py): the photo's score and the manifest's
     # limit, and why it was `unfamiliar` (None when it was not, or was not checked).
     familiarity_score: float | None = None
-    cast_change: float | None = None  # how far white-balance casts move the photo's probabilities
     outlier_probability: float | None = None  # the probe's "this is a real photo"
     familiarity_limit: float | None = None
     unfamiliar_reason: str | None = None

@@ -16,9 +16,8 @@ def crop_pixels(image: Image.Image, boxes, size: tuple[int, int]) -> np.ndarray:
                      for box in boxes])
 
 
-# White-balance casts each crop is also classified under (the familiarity check's stability
-# signal): the models were trained with casts of ±15 %, so on photos like their training
-# photos a 12 % cast hardly moves the answer; on a real photo it often flips it.
+# A warm and a cool white-balance cast (models/familiarity.py shows the outlier probe real
+# crops under them too, so a colour cast alone does not make a photo look familiar).
 CASTS = ((1.12, 1.0, 0.88), (0.88, 1.0, 1.12))
 
 
@@ -30,20 +29,13 @@ def _named(spec, rows) -> list[dict[str, float]]:
     return [{name: float(p) for name, p in zip(spec.classes, row)} for row in rows]
 
 
-def run(session, spec, image: Image.Image, boxes, casts=()) -> tuple:
-    """Per box: class probabilities and the pooled features (N, D) the familiarity check reads;
-    with `casts`, also the probabilities of each box under each white-balance cast, all in
-    one batched run: (probs, features, [probs under cast 1, ...])."""
+def run(session, spec, image: Image.Image, boxes) -> tuple[list[dict[str, float]], np.ndarray]:
+    """Per box: class probabilities, and the pooled features (N, D) the familiarity check reads."""
     if not boxes:
-        return [], np.zeros((0, 0), dtype=np.float32), [[] for _ in casts]
-    pixels = crop_pixels(image, boxes, spec.input_size)
-    batch = np.concatenate([pixels, *[cast(pixels, gains) for gains in casts]])
-    logits, features = session.run(["logits", FEATURES_OUTPUT],
-                                   {spec.input_name: to_input(batch, spec.mean, spec.std)})
-    probs = softmax(logits.astype(np.float64), axis=1)
-    n = len(boxes)
-    return (_named(spec, probs[:n]), features[:n],
-            [_named(spec, probs[n * (i + 1):n * (i + 2)]) for i in range(len(casts))])
+        return [], np.zeros((0, 0), dtype=np.float32)
+    x = to_input(crop_pixels(image, boxes, spec.input_size), spec.mean, spec.std)
+    logits, features = session.run(["logits", FEATURES_OUTPUT], {spec.input_name: x})
+    return _named(spec, softmax(logits.astype(np.float64), axis=1)), features
 
 
 def probabilities(session, spec, image: Image.Image, boxes) -> list[dict[str, float]]:

@@ -20,7 +20,7 @@ from inference.combine import combine
 from inference.crops import default_min_size, select_windows, to_full_size
 from inference.decode import decode
 from inference.errors import ModelManifestError
-from inference.familiarity import UNFAMILIAR, cast_change
+from inference.familiarity import UNFAMILIAR
 from inference.manifest import Manifest, check_session, feature_dim, load_manifest
 from inference.quality import OK, check_masks, check_photo
 from inference.segment import segment
@@ -149,13 +149,11 @@ class Pipeline:
             source = crop_source(data, decoded, boxes, min(self.manifest.classifier.input_size))
         with clock("classify"):
             rgb = source.image if source.image.mode == "RGB" else source.image.convert("RGB")
-            probs, features, under_casts = classify.run(
-                self.classifier, self.manifest.classifier, rgb,
-                [source.to_image_box(b) for b in boxes], casts=classify.CASTS)
+            probs, features = classify.run(self.classifier, self.manifest.classifier, rgb,
+                                           [source.to_image_box(b) for b in boxes])
         result.crop_features = features
         result.crops = [Crop(box=b, probabilities=p) for b, p in zip(boxes, probs)]
         result.probabilities = combine(probs)
-        result.cast_change = cast_change(result.probabilities, [combine(p) for p in under_casts])
         if self.familiarity is not None:
             self._judge_familiarity(result, features)
 
@@ -165,8 +163,7 @@ class Pipeline:
         result.familiarity_limit = self.familiarity.photo_score
         result.outlier_probability = self.familiarity.outlier_probability(features)
         result.unfamiliar_reason = self.familiarity.reason(
-            result.lesion_fraction, result.familiarity_score, result.cast_change,
-            result.outlier_probability)
+            result.lesion_fraction, result.familiarity_score, result.outlier_probability)
         if result.unfamiliar_reason:
             result.quality = UNFAMILIAR
             result.looked_at = [crop.box for crop in result.crops]

@@ -32,7 +32,6 @@ from models import manifest as manifest_json
 
 COMPONENTS = 32
 PHANTOM_JUDGED = 0.98          # share of held-out phantom photos the feature limit lets through
-CAST_JUDGED, CAST_MARGIN = 0.995, 0.05  # the cast-change limit: nearly all of them, plus a margin
 PROBE_JUDGED = 0.98            # the outlier probe's limit: 98 % of held-out phantom photos pass
 LESION_MARGIN = 0.05
 CALIBRATION_SEED = 2           # the held-out phantom photos: never seed 1 (training) nor 1001 (test)
@@ -45,7 +44,6 @@ def _assess_all(pipeline: Pipeline, paths, progress: str = "") -> list[dict]:
     for i, path in enumerate(paths):
         result = pipeline.assess(Path(path).read_bytes() if not isinstance(path, bytes) else path)
         rows.append({"quality": result.quality, "lesion_fraction": result.lesion_fraction,
-                     "cast_change": result.cast_change,
                      "features": result.crop_features if result.crops else None})
         if progress and (i + 1) % 200 == 0:
             print(f"{progress}: {i + 1}/{len(paths)} photos, {time.time() - started:.0f} s", flush=True)
@@ -65,7 +63,7 @@ def training_rows(pipeline: Pipeline, items, mask_side: int = 256) -> list[dict]
         fx, fy = image.width / small.shape[1], image.height / small.shape[0]
         boxes = [(x0 * fx, y0 * fy, x1 * fx, y1 * fy) for x0, y0, x1, y1 in data.crop_boxes(small)]
         if boxes:
-            _, features, _ = classify.run(pipeline.classifier, pipeline.manifest.classifier, image, boxes)
+            _, features = classify.run(pipeline.classifier, pipeline.manifest.classifier, image, boxes)
             rows.append({"features": features, "label": item.label})
     return rows
 
@@ -163,8 +161,7 @@ def _round(values) -> list[float]:
 
 def _model(block: dict, thresholds: dict | None = None):
     from inference.familiarity import from_block
-    loose = {"photo_score": 1e9, "max_lesion_fraction": 1.0, "max_cast_change": 1.0,
-             "max_outlier_probability": 1.0}
+    loose = {"photo_score": 1e9, "max_lesion_fraction": 1.0, "max_outlier_probability": 1.0}
     return from_block({**block, "thresholds": thresholds or loose}, CLASSES["classifier"])
 
 
@@ -192,15 +189,13 @@ def choose_thresholds(block: dict, phantom: list[dict], phantom_scores,
     return {"photo_score": float(f"{_quantile([s for _, s in reached], judged) * 1.0001:.6g}"),
             "max_lesion_fraction": float(min(1.0, max(r["lesion_fraction"] for r, _ in reached)
                                              + LESION_MARGIN)),
-            "max_cast_change": float(f"{min(1.0, _quantile([r['cast_change'] for r, _ in reached], CAST_JUDGED) + CAST_MARGIN):.4g}"),
             "max_outlier_probability": float(f"{_quantile([model.outlier_probability(r['features']) for r, _ in reached], PROBE_JUDGED):.4g}")}
 
 
 def verdicts(block: dict, thresholds: dict, rows: list[dict], row_scores) -> list[str | None]:
     """Per photo that reached the classifier: why unfamiliar (a reason) or None (judged)."""
     model = _model(block, thresholds)
-    return [model.reason(r["lesion_fraction"], s, r["cast_change"],
-                         model.outlier_probability(r["features"]))
+    return [model.reason(r["lesion_fraction"], s, model.outlier_probability(r["features"]))
             for r, s in zip(rows, row_scores) if s is not None]
 
 
@@ -286,7 +281,6 @@ def calibrate(models_dir: Path, train: Path, heldout: Path, realset: Path,
                        "verdicts": _count(r["quality"] for r in real_rows)},
         "rule": f"photo_score: smallest limit judging {PHANTOM_JUDGED:.0%} of held-out phantom "
                 f"photos; max_outlier_probability: their {PROBE_JUDGED:.0%} quantile; "
-                f"max_cast_change: their {CAST_JUDGED:.1%} quantile + {CAST_MARGIN}; "
                 f"max_lesion_fraction: their largest + {LESION_MARGIN}",
     }
     block = {**block, "thresholds": thresholds, "calibration": summary}

@@ -46,8 +46,7 @@ def exported(trained, phantom_set, tmp_path_factory):
     block["probe"] = familiarity.fit_probe(np.concatenate([r["features"] for r in rows]), outliers,
                                            steps=5)
     familiarity.write_block(out, {**block, "thresholds": {
-        "photo_score": 1e6, "max_lesion_fraction": 1.0, "max_cast_change": 1.0,
-        "max_outlier_probability": 1.0}})
+        "photo_score": 1e6, "max_lesion_fraction": 1.0, "max_outlier_probability": 1.0}})
     return out
 
 

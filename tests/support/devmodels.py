@@ -100,7 +100,7 @@ def dev_familiarity() -> dict:
             "variances": [100.0, 100.0, 100.0], "residual_scale": 1.0,
             "probe": {"mean": [0.0] * 3, "scale": [1.0] * 3, "weights": [0.0] * 3, "bias": -10.0},
             "thresholds": {"photo_score": 1000.0, "max_lesion_fraction": DEV_MAX_LESION,
-                           "max_cast_change": 1.0, "max_outlier_probability": 1.0}}
+                           "max_outlier_probability": 1.0}}
 
 
 def build_dev_models(out_dir) -> Path:

@@ -146,7 +146,7 @@ def bench_rss(path: Path, threads: int, source: str) -> None:
 
 
 def bench_refusals(pipeline) -> None:
-    from tests.test_inference_decode import BROKEN
+    from tests.support.broken_files import BROKEN
     from inference.errors import InferenceError
     print("\nrefusals (target < 1 s each):")
     for name, (make, _code) in BROKEN.items():

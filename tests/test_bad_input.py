@@ -20,7 +20,7 @@ from storage import assessments, inbox
 from tests.support import SECRET, webhooks
 from tests.support.chat import photo
 from tests.support.devmodels import build_dev_models
-from tests.test_inference_decode import BROKEN
+from tests.support.broken_files import BROKEN
 
 
 @pytest.fixture

@@ -228,6 +228,7 @@ def evaluate_item(pipeline, item: data.Item, meta: dict, iou: IoU, counters: dic
         iou.add("lesion", masks.lesion, gt == data.LESION)
         distractor_checks(masks, gt, phantom_spots(meta, truth) if check_spots else None, counters)
     counters["quality"][assessment.quality] = counters["quality"].get(assessment.quality, 0) + 1
+    signals = familiarity_signals(assessment)
     if item.label not in CLASSES:  # a phantom photo without a lesion: verdicts, not classes
         no_lesion = counters.setdefault("no_lesion_photos", {})
         no_lesion[assessment.quality] = no_lesion.get(assessment.quality, 0) + 1
@@ -236,7 +237,7 @@ def evaluate_item(pipeline, item: data.Item, meta: dict, iou: IoU, counters: dic
             "masked": truth is not None,
             "whole": probs_vector(whole), "manual": probs_vector(manual),
             "auto": probs_vector(assessment.probabilities if assessment.quality == "ok" else None),
-            "ms": assessment.stages_ms}
+            "familiarity": signals, "ms": assessment.stages_ms}
 
 
 def method_scores(rows: list[dict], method: str) -> dict:
@@ -310,12 +311,30 @@ OUTCOMES = {"ok": "named a class", "no_lesion": "no rash found", "no_skin": "no 
             "unfamiliar": "abstained", "lesion_too_small": "refused (come closer)"}
 
 
-def real_photos(pipeline, part: str = "heldout", seed: int = 0, limit: int | None = None) -> dict:
-    """Per hand label: how the pipeline answered the real photos and their variants."""
+def familiarity_signals(assessment) -> dict | None:
+    """The familiarity check's inputs for a photo that reached the classifier (else None)."""
+    if assessment.familiarity_score is None:
+        return None
+    return {"score": assessment.familiarity_score, "outlier": assessment.outlier_probability,
+            "lesion_fraction": assessment.lesion_fraction}
+
+
+def thresholds_of(pipeline) -> dict | None:
+    fam = pipeline.familiarity
+    return None if fam is None else {"photo_score": fam.photo_score, "outlier": fam.max_outlier_probability,
+                                     "lesion_fraction": fam.max_lesion_fraction}
+
+
+def real_photos(pipeline, part: str = "heldout", seed: int = 0, limit: int | None = None,
+                signals: list | None = None) -> dict:
+    """Per hand label: how the pipeline answered the real photos and their variants; the
+    familiarity signals of those that reached the classifier are appended to `signals`."""
     table: dict = {}
     for photo in realphotos.photos(part)[:limit]:
         for name, blob in realphotos.variants(photo, seed=seed):
             result = pipeline.assess(blob)
+            if signals is not None and familiarity_signals(result):
+                signals.append(familiarity_signals(result))
             outcome = OUTCOMES.get(result.quality, "refused (photo gate)")
             counts = table.setdefault(photo.label, {"photos": 0, "sources": set(), "outcomes": {},
                                                     "top": {}, "verdicts": {}})
@@ -346,6 +365,7 @@ def run(data_dir: Path, models_dir: Path, limit: int | None = None, check_spots:
         rows.append(evaluate_item(pipeline, item, meta.get(item.id, {}), iou, counters, check_spots))
         if i % 50 == 0 or i == len(items):
             print(f"evaluated {i}/{len(items)} photos in {time.time() - start:.0f}s", flush=True)
+    real_signals: list = []
     totals = [r["ms"]["total"] for r in rows]
     unmasked = sum(not r["masked"] for r in rows)
     # Only when there are any, so a fully masked set's evaluation.json stays as it was.
@@ -357,4 +377,5 @@ def run(data_dir: Path, models_dir: Path, limit: int | None = None, check_spots:
             "synthetic": (Path(data_dir) / "meta.jsonl").is_file(), "summary": summarise(rows),
             "iou": iou.result(), "counters": counters,
             "assess_ms_median": float(np.median(totals)), "assess_ms_p90": float(np.percentile(totals, 90)),
-            "real_photos": real_photos(pipeline, limit=real_limit), "latency": latencies(models_dir), "rows": rows}
+            "real_photos": real_photos(pipeline, limit=real_limit, signals=real_signals),
+            "real_signals": real_signals, "thresholds": thresholds_of(pipeline), "latency": latencies(models_dir), "rows": rows}

@@ -226,6 +226,9 @@ def plot(curves: dict, thresholds: dict, out: Path) -> None:
     ax.axvline(thresholds["photo_score"], color="k", ls="--", lw=1,
                label=f"shipped limit {thresholds['photo_score']:.3g}")
     ax.set_xscale("log")
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+    ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("photo familiarity score limit (mean over crops)")
     ax.set_ylabel("share of photos")
     ax.set_ylim(-0.02, 1.02)

@@ -108,7 +108,51 @@ def real_section(result: dict) -> list[str]:
     lines += ["", "The `unfamiliar` limit and how it was chosen (held-out phantom photos judged "
               "against real photos of the *training* part flagged, per limit):", "",
               "![operating point of the unfamiliar verdict](card/operating_point.png)", ""]
+    if result.get("real_signals") is not None and result.get("thresholds"):
+        lines += ["The same trade-off measured here, on the phantom test photos with a lesion and "
+                  "the held-out real photos that reached the classifier (the outlier probe and "
+                  "lesion-fraction limits fixed at their shipped values):", "",
+                  "![operating point on the test photos](card/operating_point_test.png)", ""]
     return lines
+
+
+def operating_plot(result: dict, path: Path) -> None:
+    """Phantom test photos judged and held-out real photos flagged, per feature-score limit."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+    limits_now = result["thresholds"]
+    phantom = [r["familiarity"] for r in result["rows"] if r["label"] is not None and r.get("familiarity")]
+    real = result["real_signals"]
+    if not phantom:
+        return
+
+    def flagged(s, limit):
+        return (s["score"] > limit or s["outlier"] > limits_now["outlier"]
+                or s["lesion_fraction"] > limits_now["lesion_fraction"])
+
+    scores = [s["score"] for s in phantom + real]
+    limits = np.geomspace(max(min(scores), 1e-2), max(scores) * 1.05, 80)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
+    ax.plot(limits, [np.mean([not flagged(s, t) for s in phantom]) for t in limits],
+            label=f"phantom test photos judged ({len(phantom)})")
+    if real:
+        ax.plot(limits, [np.mean([flagged(s, t) for s in real]) for t in limits],
+                label=f"held-out real photos flagged ({len(real)} reached the classifier)")
+    ax.axvline(limits_now["photo_score"], color="k", ls="--", lw=1,
+               label=f"shipped limit {limits_now['photo_score']:.3g}")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("photo familiarity score limit (mean over crops)")
+    ax.set_ylabel("share of photos")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(loc="center right", fontsize=8)
+    ax.set_title("'unfamiliar' on the test photos")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 PHOTO_GATE = ("too_small", "too_dark", "too_bright", "blurry")  # refused before segmentation
@@ -311,6 +355,8 @@ def write(result: dict, report_path: Path, card_dir: Path) -> None:
     card_dir.mkdir(parents=True, exist_ok=True)
     result["card_dir"] = str(card_dir)
     plot(result, card_dir / "evaluation.png")
+    if result.get("real_signals") is not None and result.get("thresholds"):
+        operating_plot(result, card_dir / "operating_point_test.png")
     slim = {k: v for k, v in result.items() if k != "rows"}
     (card_dir / "evaluation.json").write_text(json.dumps(slim, indent=2) + "\n", encoding="utf-8")
     report_path.write_text(markdown(result), encoding="utf-8")

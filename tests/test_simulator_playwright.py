@@ -216,14 +216,16 @@ def test_page_details_a_newcomer_meets(live_server, page, app, tmp_path):
     expect(page.locator(".bot-side").last).to_contain_text("07:45")
 
     # A sticker and a file can be sent; the bot answers each.
-    count = len(emulator.messages_to(user))
+    # (bubbles are counted before each send: the answer may be shown before the wait starts)
+    count, bubbles = len(emulator.messages_to(user)), _bot_bubbles(page)
     page.click("#sticker")
-    page.wait_for_function(f"document.querySelectorAll('#chat .bot-side').length > {_bot_bubbles(page)}")
+    page.wait_for_function(f"document.querySelectorAll('#chat .bot-side').length > {bubbles}")
     assert len(emulator.messages_to(user)) == count + 1
     doc = tmp_path / "notes.pdf"
     doc.write_bytes(b"%PDF-1.4 notes")
+    bubbles = _bot_bubbles(page)
     page.set_input_files("#file", str(doc))
-    page.wait_for_function(f"document.querySelectorAll('#chat .bot-side').length > {_bot_bubbles(page)}")
+    page.wait_for_function(f"document.querySelectorAll('#chat .bot-side').length > {bubbles}")
 
     # A reload keeps the conversation, the patient's side included.
     shown = page.locator("#chat .row").count()

@@ -215,28 +215,34 @@ def curve(block: dict, thresholds: dict, phantom, phantom_scores, real_rows, rea
             "real_flagged": [share(real_rows, real_scores, t, True) for t in limits]}
 
 
-def plot(curves: dict, thresholds: dict, out: Path) -> None:
+def draw_operating_point(limits, lines: dict, shipped: float, title: str, out: Path) -> None:
+    """Shares of photos (one line per label in `lines`) against the photo-score limit."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
-    ax.plot(curves["limits"], curves["phantom_judged"], label="held-out phantom photos judged")
-    ax.plot(curves["limits"], curves["real_flagged"],
-            label="real photos (training part + variants) flagged unfamiliar")
-    ax.axvline(thresholds["photo_score"], color="k", ls="--", lw=1,
-               label=f"shipped limit {thresholds['photo_score']:.3g}")
-    ax.set_xscale("log")
     from matplotlib.ticker import FormatStrFormatter, NullFormatter
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
+    for label, values in lines.items():
+        ax.plot(limits, values, label=label)
+    ax.axvline(shipped, color="k", ls="--", lw=1, label=f"shipped limit {shipped:.3g}")
+    ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("photo familiarity score limit (mean over crops)")
     ax.set_ylabel("share of photos")
     ax.set_ylim(-0.02, 1.02)
     ax.legend(loc="center right", fontsize=8)
-    ax.set_title("Operating point of the 'unfamiliar' verdict")
+    ax.set_title(title)
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
+
+
+def plot(curves: dict, thresholds: dict, out: Path) -> None:
+    draw_operating_point(curves["limits"], {
+        "held-out phantom photos judged": curves["phantom_judged"],
+        "real photos (training part + variants) flagged unfamiliar": curves["real_flagged"]},
+        thresholds["photo_score"], "Operating point of the 'unfamiliar' verdict", out)
 
 
 def phantom_folder(folder: Path, n: int, seed: int = CALIBRATION_SEED) -> Path:

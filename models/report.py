@@ -118,10 +118,7 @@ def real_section(result: dict) -> list[str]:
 
 def operating_plot(result: dict, path: Path) -> None:
     """Phantom test photos judged and held-out real photos flagged, per feature-score limit."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+    from models.familiarity import draw_operating_point
     limits_now = result["thresholds"]
     phantom = [r["familiarity"] for r in result["rows"] if r["label"] is not None and r.get("familiarity")]
     real = result["real_signals"]
@@ -134,25 +131,12 @@ def operating_plot(result: dict, path: Path) -> None:
 
     scores = [s["score"] for s in phantom + real]
     limits = np.geomspace(max(min(scores), 1e-2), max(scores) * 1.05, 80)
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
-    ax.plot(limits, [np.mean([not flagged(s, t) for s in phantom]) for t in limits],
-            label=f"phantom test photos judged ({len(phantom)})")
+    lines = {f"phantom test photos judged ({len(phantom)})":
+             [np.mean([not flagged(s, t) for s in phantom]) for t in limits]}
     if real:
-        ax.plot(limits, [np.mean([flagged(s, t) for s in real]) for t in limits],
-                label=f"held-out real photos flagged ({len(real)} reached the classifier)")
-    ax.axvline(limits_now["photo_score"], color="k", ls="--", lw=1,
-               label=f"shipped limit {limits_now['photo_score']:.3g}")
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("photo familiarity score limit (mean over crops)")
-    ax.set_ylabel("share of photos")
-    ax.set_ylim(-0.02, 1.02)
-    ax.legend(loc="center right", fontsize=8)
-    ax.set_title("'unfamiliar' on the test photos")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+        lines[f"held-out real photos flagged ({len(real)} reached the classifier)"] = \
+            [np.mean([flagged(s, t) for s in real]) for t in limits]
+    draw_operating_point(limits, lines, limits_now["photo_score"], "'unfamiliar' on the test photos", path)
 
 
 PHOTO_GATE = ("too_small", "too_dark", "too_bright", "blurry")  # refused before segmentation

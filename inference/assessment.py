@@ -45,14 +45,11 @@ class Assessment:
     models: dict
     stages_ms: dict[str, float] = field(default_factory=dict)
     full_size: tuple[int, int] | None = None
-    # The familiarity check (inference/familiarity.py): the photo's score and the manifest's
-    # limit, and why it was `unfamiliar` (None when it was not, or was not checked).
+    # The familiarity check (inference/familiarity.py): the photo's signals, and why it was
+    # `unfamiliar` (None when it was not, or was not checked). Never part of the JSON.
     familiarity_score: float | None = None
     outlier_probability: float | None = None  # the probe's "this is a real photo"
-    familiarity_limit: float | None = None
     unfamiliar_reason: str | None = None
-    # Boxes the models looked at before abstaining (the overlay shows them; never classes).
-    looked_at: list = field(default_factory=list, repr=False, compare=False)
     crop_features: object = field(default=None, repr=False, compare=False)
     captions: dict = field(default_factory=dict, repr=False, compare=False)  # verdict -> overlay lines
     # Kept for the overlay picture; never part of the JSON.
@@ -88,12 +85,6 @@ class Assessment:
             "models": dict(self.models),
             "timings_ms": self.timings_ms,
         }
-
-    def familiarity_dict(self) -> dict | None:
-        if self.familiarity_score is None:
-            return None
-        return {"score": _round(self.familiarity_score, 3),
-                "limit": _round(self.familiarity_limit, 3), "reason": self.unfamiliar_reason}
 
     def overlay_png(self, lines: list[str] | None = None) -> bytes:
         """The overlay picture drawn on the reduced photo this assessment was made from;

@@ -16,15 +16,6 @@ def crop_pixels(image: Image.Image, boxes, size: tuple[int, int]) -> np.ndarray:
                      for box in boxes])
 
 
-# A warm and a cool white-balance cast (models/familiarity.py shows the outlier probe real
-# crops under them too, so a colour cast alone does not make a photo look familiar).
-CASTS = ((1.12, 1.0, 0.88), (0.88, 1.0, 1.12))
-
-
-def cast(pixels: np.ndarray, gains) -> np.ndarray:
-    return np.clip(pixels.astype(np.float32) * np.asarray(gains, np.float32), 0, 255).astype(np.uint8)
-
-
 def _named(spec, rows) -> list[dict[str, float]]:
     return [{name: float(p) for name, p in zip(spec.classes, row)} for row in rows]
 

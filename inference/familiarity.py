@@ -86,7 +86,7 @@ class Familiarity:
         return None
 
 
-def from_block(block, classes, feature_dim: int | None = None) -> Familiarity:
+def from_block(block, classes) -> Familiarity:
     """Check and read the manifest's `familiarity` block; any flaw is a ModelManifestError."""
     if not isinstance(block, dict):
         raise ModelManifestError("familiarity: block missing (re-run python -m models calibrate)")
@@ -108,8 +108,6 @@ def from_block(block, classes, feature_dim: int | None = None) -> Familiarity:
         raise ModelManifestError(
             f"familiarity: shapes disagree (mean {mean.shape}, components {components.shape}, "
             f"variances {variances.shape}, class_means {means.shape})")
-    if feature_dim is not None and d != feature_dim:
-        raise ModelManifestError(f"familiarity: {d} features, the classifier gives {feature_dim}")
     if not (variances > 0).all():
         raise ModelManifestError("familiarity: variances must be positive")
     residual_scale = _positive("residual_scale", block["residual_scale"])

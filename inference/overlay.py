@@ -34,7 +34,7 @@ NOT_JUDGED = {
     "unfamiliar": "Not judged: this photo is unlike the photos the models learned from, "
                   "so no disease is named.",
     "no_lesion": "No rash found in this photo; no disease is named.",
-    "no_skin": "No skin found in this photo.",
+    "no_skin": "Too little skin in this photo: fill the picture with the skin that has the rash.",
     "lesion_too_small": "The rash is too small in this photo: come closer.",
 }
 
@@ -261,10 +261,17 @@ def _with_footer(base: Image.Image, footer: list[str]) -> Image.Image:
 
 
 def _wrap(text: str, face, width: int) -> list[str]:
-    """Greedy wrap at spaces; text without spaces (Japanese) wraps between characters."""
+    """Greedy wrap at spaces; Japanese, and a word wider than the picture (a model name on a
+    narrow photo), wrap between characters."""
+    if _needs_cjk([text]):
+        return _greedy(list(text), "", face, width)
+    words = [piece for word in text.split(" ")
+             for piece in (_greedy(list(word), "", face, width) if face.getlength(word) > width else [word])]
+    return _greedy(words, " ", face, width)
+
+
+def _greedy(words: list[str], joiner: str, face, width: int) -> list[str]:
     lines, current = [], ""
-    cjk = _needs_cjk([text])
-    words, joiner = (list(text), "") if cjk else (text.split(" "), " ")
     for word in words:
         candidate = f"{current}{joiner}{word}" if current else word
         if current and face.getlength(candidate) > width:

@@ -160,13 +160,11 @@ class Pipeline:
     def _judge_familiarity(self, result: Assessment, features) -> None:
         """Name no class for a photo unlike the training photos (inference/familiarity.py)."""
         result.familiarity_score = self.familiarity.photo_score_of(features)
-        result.familiarity_limit = self.familiarity.photo_score
         result.outlier_probability = self.familiarity.outlier_probability(features)
         result.unfamiliar_reason = self.familiarity.reason(
             result.lesion_fraction, result.familiarity_score, result.outlier_probability)
         if result.unfamiliar_reason:
             result.quality = UNFAMILIAR
-            result.looked_at = [crop.box for crop in result.crops]
             result.crops, result.probabilities = [], {}
 
     def classify_regions(self, image: Image.Image, boxes) -> list[dict[str, float]]:

@@ -319,12 +319,6 @@ def familiarity_signals(assessment) -> dict | None:
             "lesion_fraction": assessment.lesion_fraction}
 
 
-def thresholds_of(pipeline) -> dict | None:
-    fam = pipeline.familiarity
-    return None if fam is None else {"photo_score": fam.photo_score, "outlier": fam.max_outlier_probability,
-                                     "lesion_fraction": fam.max_lesion_fraction}
-
-
 def real_photos(pipeline, part: str = "heldout", seed: int = 0, limit: int | None = None,
                 signals: list | None = None) -> dict:
     """Per hand label: how the pipeline answered the real photos and their variants; the
@@ -378,4 +372,4 @@ def run(data_dir: Path, models_dir: Path, limit: int | None = None, check_spots:
             "iou": iou.result(), "counters": counters,
             "assess_ms_median": float(np.median(totals)), "assess_ms_p90": float(np.percentile(totals, 90)),
             "real_photos": real_photos(pipeline, limit=real_limit, signals=real_signals),
-            "real_signals": real_signals, "thresholds": thresholds_of(pipeline), "latency": latencies(models_dir), "rows": rows}
+            "real_signals": real_signals, "latency": latencies(models_dir), "rows": rows}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -38,15 +39,16 @@ CALIBRATION_SEED = 2           # the held-out phantom photos: never seed 1 (trai
 CARD = Path("models/card")
 
 
-def _assess_all(pipeline: Pipeline, paths, progress: str = "") -> list[dict]:
+def _assess_all(pipeline: Pipeline, blobs, progress: str = "") -> list[dict]:
+    """Quality, lesion fraction and crop features of each photo (bytes, from any iterable)."""
     rows = []
     started = time.time()
-    for i, path in enumerate(paths):
-        result = pipeline.assess(Path(path).read_bytes() if not isinstance(path, bytes) else path)
+    for i, blob in enumerate(blobs):
+        result = pipeline.assess(blob)
         rows.append({"quality": result.quality, "lesion_fraction": result.lesion_fraction,
                      "features": result.crop_features if result.crops else None})
         if progress and (i + 1) % 200 == 0:
-            print(f"{progress}: {i + 1}/{len(paths)} photos, {time.time() - started:.0f} s", flush=True)
+            print(f"{progress}: {i + 1} photos, {time.time() - started:.0f} s", flush=True)
     return rows
 
 
@@ -91,6 +93,15 @@ def outlier_boxes(image: Image.Image, n: int, rng: np.random.Generator) -> list[
     return boxes
 
 
+# The outlier probe also sees the real crops under a warm and a cool cast, so that a colour
+# cast alone does not make a real photo look like a training photo.
+CASTS = ((1.12, 1.0, 0.88), (0.88, 1.0, 1.12))
+
+
+def cast(pixels: np.ndarray, gains) -> np.ndarray:
+    return np.clip(pixels.astype(np.float32) * np.asarray(gains, np.float32), 0, 255).astype(np.uint8)
+
+
 def outlier_features(pipeline: Pipeline, realset: Path, per_cast: int = 20, seed: int = 0) -> np.ndarray:
     """Classifier features of crops of the real-photo set's training part, under each cast."""
     from inference import classify
@@ -98,8 +109,8 @@ def outlier_features(pipeline: Pipeline, realset: Path, per_cast: int = 20, seed
     found = []
     for photo in realphotos.photos("train", realset):
         rgb = np.asarray(Image.open(photo.path).convert("RGB"))
-        for gains in ((1.0, 1.0, 1.0), *classify.CASTS):
-            image = Image.fromarray(classify.cast(rgb, gains))
+        for gains in ((1.0, 1.0, 1.0), *CASTS):
+            image = Image.fromarray(cast(rgb, gains))
             boxes = outlier_boxes(image, per_cast, rng)
             if boxes:
                 found.append(classify.run(pipeline.classifier, pipeline.manifest.classifier,
@@ -159,16 +170,23 @@ def _round(values) -> list[float]:
     return [float(f"{v:.5g}") for v in np.asarray(values).ravel()]
 
 
-def _model(block: dict, thresholds: dict | None = None):
+def model_of(block: dict, thresholds: dict | None = None):
+    """The inference-side check for `block` (loose limits until they are chosen)."""
     from inference.familiarity import from_block
     loose = {"photo_score": 1e9, "max_lesion_fraction": 1.0, "max_outlier_probability": 1.0}
     return from_block({**block, "thresholds": thresholds or loose}, CLASSES["classifier"])
 
 
-def scores(block: dict, rows: list[dict]) -> list[float | None]:
-    """Photo scores under `block` (None for photos that never reached the classifier)."""
-    model = _model(block)
-    return [model.photo_score_of(r["features"]) if r["features"] is not None else None for r in rows]
+def signals(model, rows: list[dict]) -> list[dict]:
+    """The check's inputs for each photo that reached the classifier, computed once."""
+    return [{"score": model.photo_score_of(r["features"]),
+             "outlier": model.outlier_probability(r["features"]),
+             "lesion_fraction": r["lesion_fraction"]} for r in rows if r["features"] is not None]
+
+
+def reasons(model, found: list[dict]) -> list[str | None]:
+    """Why each photo is unfamiliar under `model`'s limits (None: judged)."""
+    return [model.reason(s["lesion_fraction"], s["score"], s["outlier"]) for s in found]
 
 
 class CalibrationError(RuntimeError):
@@ -180,39 +198,29 @@ def _quantile(values, share: float) -> float:
     return values[min(len(values) - 1, int(np.ceil(share * len(values))) - 1)]
 
 
-def choose_thresholds(block: dict, phantom: list[dict], phantom_scores,
-                      judged: float = PHANTOM_JUDGED) -> dict:
-    reached = [(r, s) for r, s in zip(phantom, phantom_scores) if s is not None]
-    model = _model(block)
-    if not reached:
+def choose_thresholds(phantom: list[dict], judged: float = PHANTOM_JUDGED) -> dict:
+    """Limits from the held-out phantom photos' signals (see the module's docstring)."""
+    if not phantom:
         raise CalibrationError("no held-out phantom photo reached the classifier")
-    return {"photo_score": float(f"{_quantile([s for _, s in reached], judged) * 1.0001:.6g}"),
-            "max_lesion_fraction": float(min(1.0, max(r["lesion_fraction"] for r, _ in reached)
+    return {"photo_score": float(f"{_quantile([s['score'] for s in phantom], judged) * 1.0001:.6g}"),
+            "max_lesion_fraction": float(min(1.0, max(s["lesion_fraction"] for s in phantom)
                                              + LESION_MARGIN)),
-            "max_outlier_probability": float(f"{_quantile([model.outlier_probability(r['features']) for r, _ in reached], PROBE_JUDGED):.4g}")}
+            "max_outlier_probability": float(f"{_quantile([s['outlier'] for s in phantom], PROBE_JUDGED):.4g}")}
 
 
-def verdicts(block: dict, thresholds: dict, rows: list[dict], row_scores) -> list[str | None]:
-    """Per photo that reached the classifier: why unfamiliar (a reason) or None (judged)."""
-    model = _model(block, thresholds)
-    return [model.reason(r["lesion_fraction"], s, model.outlier_probability(r["features"]))
-            for r, s in zip(rows, row_scores) if s is not None]
-
-
-def curve(block: dict, thresholds: dict, phantom, phantom_scores, real_rows, real_scores,
-          points: int = 60) -> dict:
+def curve(model, phantom: list[dict], real: list[dict], points: int = 60) -> dict:
     """Share of phantom photos judged and of real photos flagged, per photo-score limit (the
-    other two signals at their chosen limits)."""
-    reached = [s for s in list(phantom_scores) + list(real_scores) if s is not None]
-    limits = np.geomspace(max(min(reached), 1e-3), max(reached) * 1.05, points)
+    other limits as in `model`)."""
+    found = [s["score"] for s in phantom + real]
+    limits = np.geomspace(max(min(found), 1e-3), max(found) * 1.05, points)
 
-    def share(rows, row_scores, limit, flagged: bool) -> float:
-        marks = verdicts(block, {**thresholds, "photo_score": float(limit)}, rows, row_scores)
+    def share(rows: list[dict], limit: float, flagged: bool) -> float:
+        marks = reasons(replace(model, photo_score=float(limit)), rows)
         return float(np.mean([(m is not None) == flagged for m in marks])) if marks else float("nan")
 
     return {"limits": [float(t) for t in limits],
-            "phantom_judged": [share(phantom, phantom_scores, t, False) for t in limits],
-            "real_flagged": [share(real_rows, real_scores, t, True) for t in limits]}
+            "phantom_judged": [share(phantom, t, False) for t in limits],
+            "real_flagged": [share(real, t, True) for t in limits]}
 
 
 def draw_operating_point(limits, lines: dict, shipped: float, title: str, out: Path) -> None:
@@ -270,17 +278,19 @@ def calibrate(models_dir: Path, train: Path, heldout: Path, realset: Path,
     print(f"outlier probe: {len(outliers)} real-photo crops against the training crops", flush=True)
     block["probe"] = fit_probe(np.concatenate([r["features"] for r in rows]), outliers)
     held = lesion_items(phantom_folder(heldout, n_heldout))
-    phantom = _assess_all(pipeline, [i.image for i in held], progress="held-out phantom")
-    real = [(p, name, blob) for p in realphotos.photos("train", realset)[:n_real]
-            for name, blob in realphotos.variants(p)]
-    real_rows = _assess_all(pipeline, [blob for *_, blob in real])
-    phantom_scores, real_scores = scores(block, phantom), scores(block, real_rows)
-    thresholds = choose_thresholds(block, phantom, phantom_scores)
-    curves = curve(block, thresholds, phantom, phantom_scores, real_rows, real_scores)
-    phantom_marks = verdicts(block, thresholds, phantom, phantom_scores)
-    real_marks = verdicts(block, thresholds, real_rows, real_scores)
+    phantom_rows = _assess_all(pipeline, (i.image.read_bytes() for i in held), "held-out phantom")
+    real_rows = _assess_all(pipeline, (blob for p in realphotos.photos("train", realset)[:n_real]
+                                       for _, blob in realphotos.variants(p)))
+    loose = model_of(block)
+    phantom, real = signals(loose, phantom_rows), signals(loose, real_rows)
+    thresholds = choose_thresholds(phantom)
+    model = replace(loose, photo_score=thresholds["photo_score"],
+                    max_lesion_fraction=thresholds["max_lesion_fraction"],
+                    max_outlier_probability=thresholds["max_outlier_probability"])
+    curves = curve(model, phantom, real)
+    phantom_marks, real_marks = reasons(model, phantom), reasons(model, real)
     summary = {
-        "phantom_heldout": {"folder": str(heldout), "seed": CALIBRATION_SEED, "photos": len(phantom),
+        "phantom_heldout": {"folder": str(heldout), "seed": CALIBRATION_SEED, "photos": len(phantom_rows),
                             "classified": len(phantom_marks),
                             "judged": sum(m is None for m in phantom_marks),
                             "reasons": _count(m for m in phantom_marks if m)},

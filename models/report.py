@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inference import manifest as inference_manifest
 from models import manifest
 from models.evaluate import (CLASSES, FAR_FROM_LESION, METHODS, MIN_FALSE_REGION, STRATA,
                              roc_curve, scored_rows)
@@ -108,7 +109,7 @@ def real_section(result: dict) -> list[str]:
     lines += ["", "The `unfamiliar` limit and how it was chosen (held-out phantom photos judged "
               "against real photos of the *training* part flagged, per limit):", "",
               "![operating point of the unfamiliar verdict](card/operating_point.png)", ""]
-    if result.get("real_signals") is not None and result.get("thresholds"):
+    if result.get("real_signals") is not None:
         lines += ["The same trade-off measured here, on the phantom test photos with a lesion and "
                   "the held-out real photos that reached the classifier (the outlier probe and "
                   "lesion-fraction limits fixed at their shipped values):", "",
@@ -117,26 +118,20 @@ def real_section(result: dict) -> list[str]:
 
 
 def operating_plot(result: dict, path: Path) -> None:
-    """Phantom test photos judged and held-out real photos flagged, per feature-score limit."""
-    from models.familiarity import draw_operating_point
-    limits_now = result["thresholds"]
+    """Phantom test photos judged and held-out real photos flagged, per feature-score limit,
+    the other limits as shipped (models/familiarity.py draws and computes both plots)."""
+    from models.familiarity import curve, draw_operating_point
+    model = inference_manifest.load_manifest(Path(result.get("models_dir", "models")),
+                                             check_hashes=False).familiarity
     phantom = [r["familiarity"] for r in result["rows"] if r["label"] is not None and r.get("familiarity")]
     real = result["real_signals"]
     if not phantom:
         return
-
-    def flagged(s, limit):
-        return (s["score"] > limit or s["outlier"] > limits_now["outlier"]
-                or s["lesion_fraction"] > limits_now["lesion_fraction"])
-
-    scores = [s["score"] for s in phantom + real]
-    limits = np.geomspace(max(min(scores), 1e-2), max(scores) * 1.05, 80)
-    lines = {f"phantom test photos judged ({len(phantom)})":
-             [np.mean([not flagged(s, t) for s in phantom]) for t in limits]}
+    curves = curve(model, phantom, real, points=80)
+    lines = {f"phantom test photos judged ({len(phantom)})": curves["phantom_judged"]}
     if real:
-        lines[f"held-out real photos flagged ({len(real)} reached the classifier)"] = \
-            [np.mean([flagged(s, t) for s in real]) for t in limits]
-    draw_operating_point(limits, lines, limits_now["photo_score"], "'unfamiliar' on the test photos", path)
+        lines[f"held-out real photos flagged ({len(real)} reached the classifier)"] = curves["real_flagged"]
+    draw_operating_point(curves["limits"], lines, model.photo_score, "'unfamiliar' on the test photos", path)
 
 
 PHOTO_GATE = ("too_small", "too_dark", "too_bright", "blurry")  # refused before segmentation
@@ -339,7 +334,7 @@ def write(result: dict, report_path: Path, card_dir: Path) -> None:
     card_dir.mkdir(parents=True, exist_ok=True)
     result["card_dir"] = str(card_dir)
     plot(result, card_dir / "evaluation.png")
-    if result.get("real_signals") is not None and result.get("thresholds"):
+    if result.get("real_signals") is not None:
         operating_plot(result, card_dir / "operating_point_test.png")
     slim = {k: v for k, v in result.items() if k != "rows"}
     (card_dir / "evaluation.json").write_text(json.dumps(slim, indent=2) + "\n", encoding="utf-8")

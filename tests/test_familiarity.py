@@ -150,7 +150,7 @@ def assess_all_lesion_frame(tmp_path):
 def test_a_frame_that_is_all_lesion_is_unfamiliar(tmp_path):
     result = assess_all_lesion_frame(tmp_path)
     assert result.quality == "unfamiliar" and result.unfamiliar_reason == "lesion_fraction"
-    assert result.to_dict()["top"] is None and result.looked_at
+    assert result.to_dict()["top"] is None and result.crops == []
 
 
 def test_overlay_of_an_unjudged_photo_says_why_and_keeps_a_full_frame_lesion_visible(tmp_path):

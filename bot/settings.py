@@ -39,6 +39,8 @@ class Settings:
     reply_token_ttl_s: float = 50.0  # LINE's tokens last about a minute; keep a margin
     # where things live
     data_dir: Path = Path("var")
+    database_url: str | None = None  # postgresql://…: a fleet on one server; None: SQLite in data_dir
+    media_dir: Path | None = None  # photos, overlays, charts; None: data_dir (a fleet: a shared mount)
     models_dir: Path = Path("models")
     clinics_csv: Path | None = None  # None: the bundled Sendai SAMPLE (bot/data)
     public_url: str | None = None
@@ -52,6 +54,8 @@ class Settings:
     handle_attempts: int = 5
     assess_processes: int = 2  # photo assessment processes (engine/assess_pool.py); 0: in-process
     assess_threads: int = 1  # onnxruntime threads per assessment process (or per lane in-process)
+    scheduler_tick_s: float = 60.0  # the reminder tick (engine/scheduler.py)
+    scheduler_retry_s: float = 15.0  # PostgreSQL: how often a standby asks for the scheduler lock
     # what the patient is promised
     retention_days: int = 730  # health data older than this is deleted (features/consent.py)
     photos_per_hour: int = 20  # per user, in memory (features/photos.py)
@@ -65,12 +69,28 @@ class Settings:
         return Path(self.data_dir) / "adai.sqlite3"
 
     @property
+    def database(self):
+        """What storage.open_db opens: the PostgreSQL URL, else the SQLite file."""
+        return self.database_url or self.db_path
+
+    @property
+    def files_dir(self) -> Path:
+        """Where users' files and the key that names their folders live (every node mounts it)."""
+        return Path(self.media_dir or self.data_dir)
+
+    @property
     def base_url(self) -> str:
         return (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")
 
 
 def _url(text: str) -> str | None:
     return text.rstrip("/") or None
+
+
+def _postgres_url(text: str) -> str:
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise ValueError("not a postgresql:// URL")
+    return text
 
 
 def _flag(text: str) -> bool:
@@ -87,6 +107,8 @@ ENVIRONMENT = {
     "LINE_API_BASE_URL": ("api_base_url", _url),
     "ADAI_DATA_DIR": ("data_dir", Path),
     "ADAI_MODELS_DIR": ("models_dir", Path),
+    "ADAI_DATABASE_URL": ("database_url", _postgres_url),
+    "ADAI_MEDIA_DIR": ("media_dir", Path),
     "ADAI_CLINICS_CSV": ("clinics_csv", Path),
     "ADAI_PUBLIC_URL": ("public_url", str),
     "PORT": ("port", int),
@@ -94,6 +116,8 @@ ENVIRONMENT = {
     "ADAI_WORKER_LANES": ("worker_lanes", int),
     "ADAI_ASSESS_PROCESSES": ("assess_processes", int),
     "ADAI_ASSESS_THREADS": ("assess_threads", int),
+    "ADAI_SCHEDULER_TICK_S": ("scheduler_tick_s", float),
+    "ADAI_SCHEDULER_RETRY_S": ("scheduler_retry_s", float),
     "ADAI_RETENTION_DAYS": ("retention_days", int),
     "ADAI_PHOTOS_PER_HOUR": ("photos_per_hour", int),
     "ADAI_MEDIA_LINK_TTL_S": ("media_link_ttl_s", float),

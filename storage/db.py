@@ -1,4 +1,5 @@
-"""Open the SQLite database the way every part of the bot expects it."""
+"""Open the database the way every part of the bot expects it: SQLite (a file, the default) or
+PostgreSQL (a `postgresql://` URL: a fleet of processes on one server, storage/pg.py)."""
 
 from datetime import timezone
 from pathlib import Path
@@ -24,7 +25,31 @@ SYNCHRONOUS = "FULL"
 WORKER_SYNCHRONOUS = "NORMAL"
 
 
-def open_db(path, migrate_schema=True) -> sqlite_utils.Database:
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_url(target) -> bool:
+    return str(target).startswith(POSTGRES_SCHEMES)
+
+
+def shared(db) -> bool:
+    """True on PostgreSQL: other processes (web nodes, workers) use the same database."""
+    return not isinstance(db, sqlite_utils.Database)
+
+
+def open_db(path, migrate_schema=True):
+    """A PostgreSQL URL: storage.pg.PgDatabase (the same API), migrations applied. Else a file:"""
+    if is_url(path):
+        from storage.pg import PgDatabase  # psycopg only where PostgreSQL is used
+
+        db = PgDatabase(str(path))
+        if migrate_schema:
+            migrate(db)
+        return db
+    return _open_sqlite(path, migrate_schema)
+
+
+def _open_sqlite(path, migrate_schema=True) -> sqlite_utils.Database:
     """One connection (use it from one thread only), WAL, secure_delete, migrations applied.
 
     WAL lets the webhook write while the worker reads; secure_delete zeroes freed pages so
@@ -62,10 +87,35 @@ def _set_wal(conn):
             time.sleep(0.01)
 
 
-def for_worker(db) -> sqlite_utils.Database:
-    """Set a worker thread's own connection to WORKER_SYNCHRONOUS (see above)."""
-    db.execute(f"PRAGMA synchronous = {WORKER_SYNCHRONOUS}")
+def for_worker(db):
+    """Set a worker thread's own connection to WORKER_SYNCHRONOUS (see above). PostgreSQL's
+    asynchronous commit is the same trade: a server crash loses a suffix of the WAL, and the
+    acknowledged event was committed synchronously by the web node."""
+    if shared(db):
+        db.set_session("SET synchronous_commit TO off")
+    else:
+        db.execute(f"PRAGMA synchronous = {WORKER_SYNCHRONOUS}")
     return db
+
+
+def checkpoint(db):
+    """After deleting health data: empty SQLite's WAL so no old page image outlives the rows.
+    (PostgreSQL recycles its WAL by itself; see DEPLOY.md.)"""
+    if not shared(db):
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def compact(db, tables=()):
+    """Rewrite the storage so freed space goes away: SQLite's VACUUM rewrites the file (with
+    secure_delete the freed pages are zeroed too). PostgreSQL: VACUUM the tables, which prunes
+    the deleted row versions without blocking the fleet (VACUUM FULL would lock each table)."""
+    if shared(db):
+        for table in tables:
+            db.execute(f'VACUUM "{table}"')
+        return
+    checkpoint(db)
+    db.execute("VACUUM")
+    checkpoint(db)
 
 
 def now_iso(clock_now) -> str:
@@ -74,11 +124,15 @@ def now_iso(clock_now) -> str:
     return clock_now.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
-class transaction:
-    """`with transaction(db):` — BEGIN IMMEDIATE … COMMIT (ROLLBACK on error).
+def transaction(db):
+    """`with transaction(db) as conn:` — BEGIN … COMMIT (ROLLBACK on error); conn.execute and
+    conn.executemany run inside it. The connections run in autocommit mode, so multi-statement
+    changes say so explicitly."""
+    return db.transaction() if shared(db) else _SqliteTransaction(db)
 
-    The connection runs in autocommit mode, so multi-statement changes say so explicitly.
-    """
+
+class _SqliteTransaction:
+    """BEGIN IMMEDIATE: take the write lock now, not at the first write (no upgrade deadlock)."""
 
     def __init__(self, db):
         self.conn = db.conn

@@ -6,11 +6,12 @@ import hashlib
 import json
 from datetime import timedelta
 
-from storage.db import now_iso, transaction
+from storage.db import now_iso, shared, transaction
 from storage.lanes import lane_key
 
 PENDING, DONE, FAILED, STANDBY = "pending", "done", "failed", "standby"
 RETENTION = timedelta(hours=48)  # LINE redelivers for a while; we keep ids at least 24 h
+NEW_EVENTS = "adai_inbox"  # PostgreSQL NOTIFY channel: events were stored
 
 
 def store(db, events, now) -> int:
@@ -25,13 +26,14 @@ def store_batches(db, batches) -> list[int]:
     with transaction(db) as conn:
         for events, now in batches:
             stamp = now_iso(now)
-            before = conn.total_changes
-            conn.executemany(
+            rows = [_row(event, stamp) for event in events]
+            counts.append(conn.executemany(
                 "INSERT OR IGNORE INTO inbox (event_id, body, state, received_at, next_attempt_at, handled_at, lane_key)"
                 " VALUES (:event_id, :body, :state, :received_at, :next_attempt_at, :handled_at, :lane_key)",
-                [_row(event, stamp) for event in events],
-            )
-            counts.append(conn.total_changes - before)
+                rows,
+            ).rowcount if rows else 0)  # executemany's rowcount: the rows inserted, summed
+        if shared(db) and any(counts):
+            db.notify(NEW_EVENTS)  # wakes the fleet's workers when this commits
     return counts
 
 

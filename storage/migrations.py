@@ -207,25 +207,36 @@ MIGRATIONS = [
 ]
 
 
+MIGRATION_LOCK = (0x61646169, 1)  # PostgreSQL advisory lock ("adai", 1): one migrator at a time
+
+
 def migrate(db, migrations=None):
-    """Apply every step not yet applied, each in its own transaction; safe to race."""
+    """Apply every step not yet applied, each in its own transaction; safe to race: SQLite's
+    BEGIN IMMEDIATE serialises the steps, on PostgreSQL an advisory lock serialises whole runs
+    (processes of a fleet starting at once), and DDL is transactional on both."""
+    from storage.db import shared  # storage.db imports this module
+
     migrations = MIGRATIONS if migrations is None else migrations
+    if shared(db):
+        with db.locked(*MIGRATION_LOCK):
+            _apply(db, migrations)
+    else:
+        _apply(db, migrations)
+
+
+def _apply(db, migrations):
+    from datetime import datetime, timezone
+
+    from storage.db import now_iso, transaction
+
     db.execute("CREATE TABLE IF NOT EXISTS migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     done = {row[0] for row in db.execute("SELECT id FROM migrations").fetchall()}
     for step_id, step in migrations:
         if step_id in done:
             continue
-        conn = db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(db) as conn:
             if conn.execute("SELECT 1 FROM migrations WHERE id = ?", [step_id]).fetchone():
-                conn.execute("ROLLBACK")
                 continue
             step(db)
-            conn.execute(
-                "INSERT INTO migrations (id, applied_at) VALUES (?, datetime('now'))", [step_id]
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            conn.execute("INSERT INTO migrations (id, applied_at) VALUES (?, ?)",
+                         [step_id, now_iso(datetime.now(timezone.utc))])

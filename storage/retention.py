@@ -6,7 +6,7 @@ in ACCOUNT_TABLES, which lives as long as the user does. A row's age is its firs
 named in AGE_COLUMNS; a health table without one is an error, never silently kept.
 """
 
-from storage.db import now_iso, transaction
+from storage.db import checkpoint, now_iso, transaction
 from storage.users import tables_with_user_id
 
 # Who the user is, their consent answer and their reminder settings: not health data, and
@@ -43,5 +43,5 @@ def purge(db, cutoff) -> dict[str, int]:
             if count:
                 deleted[name] = count
     if deleted:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        checkpoint(db)
     return deleted

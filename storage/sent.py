@@ -14,9 +14,12 @@ def get(db, key) -> dict | None:
 
 
 def begin(db, key, user_id, kind, messages, now):
+    # A replaced row, as INSERT OR REPLACE did (sent_at cleared), in SQL both backends run.
     db.execute(
-        "INSERT OR REPLACE INTO sent (key, user_id, kind, state, messages, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sent (key, user_id, kind, state, messages, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET user_id = excluded.user_id, kind = excluded.kind,"
+        " state = excluded.state, messages = excluded.messages, created_at = excluded.created_at,"
+        " sent_at = NULL",
         [key, user_id, kind, SENDING, messages, now_iso(now)],
     )
 

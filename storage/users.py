@@ -1,6 +1,6 @@
 """Users: language and whether they still follow the bot; `forget` erases a user everywhere."""
 
-from storage.db import now_iso, transaction
+from storage.db import compact, now_iso, transaction
 from storage.files import remove_user_dir
 
 DEFAULT_LANG = "ja"
@@ -80,12 +80,5 @@ def forget(db, user_id, data_dir=None) -> dict:
         ).rowcount
     if data_dir is not None:
         remove_user_dir(data_dir, user_id)
-    compact(db)
+    compact(db, [*tables, "inbox"])
     return deleted
-
-
-def compact(db):
-    """Rewrite the file and empty the WAL: freed pages and old page images go away."""
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.execute("VACUUM")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -44,7 +44,7 @@ def media_url(settings, user_id, kind, ref, now, ttl=None):
     """The signed https link (in production) to a stored picture; now: an aware datetime;
     ttl: seconds (default settings.media_link_ttl_s)."""
     ttl = settings.media_link_ttl_s if ttl is None else ttl
-    token = media_token(key_for(settings), files.user_key(settings.data_dir, user_id), kind, ref, ttl=ttl,
+    token = media_token(key_for(settings), files.user_key(settings.files_dir, user_id), kind, ref, ttl=ttl,
                         now=now.timestamp())
     return f"{settings.base_url}/media/{token}"
 
@@ -57,7 +57,7 @@ def store(settings, user_id, kind, ref, data: bytes, now=None):
     """Write a picture into the user's folder (removed with the user by storage.users.forget).
     now (the app clock's aware datetime) dates the file, so retention ages it by that clock."""
     check_kind_ref(kind, ref)
-    path = files.user_dir(settings.data_dir, user_id, create=True) / file_name(kind, ref)
+    path = files.user_dir(settings.files_dir, user_id, create=True) / file_name(kind, ref)
     files.write_private(path, data)
     if now is not None:
         os.utime(path, (now.timestamp(), now.timestamp()))
@@ -71,7 +71,7 @@ def resolve(settings, token, now):
     check_kind_ref(kind, ref)
     if not re.fullmatch(r"[0-9a-f]{32}", user):
         raise BadToken("user key")
-    path = files.key_dir(settings.data_dir, user) / file_name(kind, ref)
+    path = files.key_dir(settings.files_dir, user) / file_name(kind, ref)
     if not path.is_file():
         raise BadToken("no such file")
     return path

@@ -36,17 +36,18 @@ class Services:
         self._pipeline_lock = threading.Lock()
         self._stoppers = []
         self.features = {}  # per-app state of features (e.g. the photo rate limiter), by name
-        db = open_db(settings.db_path)  # create the file and run migrations once, now
+        db = open_db(settings.database)  # create the file and run migrations once, now
         try:  # folders named by the earlier plain hash get their keyed names, once
-            files.migrate_legacy_dirs(settings.data_dir, lambda: users.known_ids(db))
+            files.migrate_legacy_dirs(settings.files_dir, lambda: users.known_ids(db))
         finally:
             db.conn.close()
 
     def db(self):
-        """This thread's connection (SQLite connections must not cross threads)."""
+        """This thread's connection (SQLite connections must not cross threads; a PostgreSQL
+        one carries this thread's session, e.g. its advisory locks)."""
         db = getattr(self._local, "db", None)
         if db is None:
-            db = self._local.db = open_db(self.settings.db_path, migrate_schema=False)
+            db = self._local.db = open_db(self.settings.database, migrate_schema=False)
         return db
 
     def pipeline(self):

@@ -57,7 +57,7 @@ def delete_postback(ctx, params: dict):
     # Answer first: sending records a row under the user's id, which forget() then erases.
     # Should forget() fail, the event is replayed; the answer is not sent twice.
     ctx.answer(text_message(ctx.t("conv.delete_done")))
-    users.forget(ctx.db, ctx.user_id, ctx.settings.data_dir)
+    users.forget(ctx.db, ctx.user_id, ctx.settings.files_dir)
     pending.forget(ctx)
 
 

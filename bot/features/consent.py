@@ -57,7 +57,7 @@ def withdraw(ctx):
     # Answer first, as "delete my data" does: forget() also closes this very event in the
     # inbox, so an answer failing after it (LINE down) would never be retried.
     ctx.answer(text_message(ctx.t("conv.consent_withdrawn")))
-    users.forget(ctx.db, ctx.user_id, ctx.settings.data_dir)
+    users.forget(ctx.db, ctx.user_id, ctx.settings.files_dir)
     users.ensure(ctx.db, ctx.user_id, ctx.now(), ctx.lang)
     consent.record(ctx.db, ctx.user_id, consent.WITHDRAWN, ctx.now())
 
@@ -98,12 +98,12 @@ def purge_expired(services, db, now) -> dict:
     settings = services.settings
     cutoff = now - timedelta(days=settings.retention_days)
     for row in assessments.older_than(db, now_iso(cutoff)):  # by name, whatever a file's date
-        folder = files.user_dir(settings.data_dir, row["user_id"])
+        folder = files.user_dir(settings.files_dir, row["user_id"])
         for kind, ref in (("photo", row["photo_ref"]), ("overlay", row["overlay_ref"])):
             if ref:
                 (folder / media.file_name(kind, ref)).unlink(missing_ok=True)
     deleted = retention.purge(db, cutoff)
-    deleted["files"] = files.remove_older_than(settings.data_dir, cutoff.timestamp())
+    deleted["files"] = files.remove_older_than(settings.files_dir, cutoff.timestamp())
     if any(deleted.values()):
         log.info("retention: deleted %s older than %s", deleted, cutoff.date())
     return deleted

@@ -4,6 +4,8 @@ Checks: schema, both entries present, sha256 of each ONNX file, the class lists 
 relies on, the `familiarity` block (statistics and thresholds of the `unfamiliar` verdict,
 inference/familiarity.py) and, once a session exists, that the model's input name, channels,
 fixed dimensions and outputs agree. Any disagreement is a ModelManifestError.
+`validated: true` needs a signed `validation` block (inference/validation.py) and the other
+way round: the flag alone never makes the bot say more.
 Schema 2 (this one): the classifier has a second output, `features`, and the familiarity
 block is required; a schema-1 folder predates the `unfamiliar` verdict and is refused.
 """
@@ -16,6 +18,8 @@ from pathlib import Path
 
 from inference.errors import ModelManifestError
 from inference.familiarity import Familiarity, from_block
+from inference.validation import Validation
+from inference.validation import from_block as validation_from_block
 
 SCHEMA = 2
 FEATURES_OUTPUT = "features"  # the classifier's pooled features, input of the familiarity check
@@ -49,6 +53,7 @@ class Manifest:
     segmenter: ModelSpec
     classifier: ModelSpec
     familiarity: Familiarity | None  # None only when read with require_familiarity=False
+    validation: Validation | None = None  # a clinic's signed check of these very models
 
 
 def load_manifest(models_dir, check_hashes: bool = True,
@@ -69,8 +74,15 @@ def load_manifest(models_dir, check_hashes: bool = True,
     specs = {kind: _spec(models_dir, kind, entries.get(kind), check_hashes) for kind in CLASSES}
     familiarity = from_block(data.get("familiarity"), CLASSES["classifier"]) \
         if require_familiarity else None
-    return Manifest(validated=bool(data.get("validated", False)), familiarity=familiarity,
-                    **specs)
+    validated = data.get("validated", False)
+    if validated is not ("validation" in data):
+        raise ModelManifestError(f"{path}: validated is {validated!r} but the validation block is "
+                                 f"{'there' if 'validation' in data else 'missing'}; only "
+                                 "python -m models validate --sign writes both")
+    validation = validation_from_block(
+        data["validation"], {kind: spec.sha256 for kind, spec in specs.items()},
+        data.get("familiarity")) if validated else None
+    return Manifest(validated=validated, familiarity=familiarity, validation=validation, **specs)
 
 
 def _spec(models_dir: Path, kind: str, entry, check_hashes: bool) -> ModelSpec:

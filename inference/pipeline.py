@@ -109,9 +109,14 @@ class Pipeline:
 
     @property
     def models(self) -> dict:
-        return {"segmenter": self.manifest.segmenter.label,
-                "classifier": self.manifest.classifier.label,
-                "validated": self.manifest.validated}
+        """Which models answered; `validation` (what a clinic checked them on, for the words
+        of a reply) only when the manifest holds a signed one."""
+        models = {"segmenter": self.manifest.segmenter.label,
+                  "classifier": self.manifest.classifier.label,
+                  "validated": self.manifest.validated}
+        if self.manifest.validation is not None:
+            models["validation"] = self.manifest.validation.summary()
+        return models
 
     def assess(self, data: bytes, captions: dict | None = None) -> Assessment:
         """Raises an InferenceError (with `.code`) for a refused file; otherwise always a result.

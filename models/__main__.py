@@ -1,4 +1,4 @@
-"""python -m models {phantom,train,export,calibrate,evaluate} [options]"""
+"""python -m models {phantom,train,export,calibrate,evaluate,validate} [options]"""
 from __future__ import annotations
 
 import importlib
@@ -12,6 +12,7 @@ COMMANDS = {
     "export": "models.export",
     "calibrate": "models.familiarity",
     "evaluate": "models.evaluate_cli",
+    "validate": "models.validate_cli",
 }
 
 

@@ -5,8 +5,11 @@ Layout (docs/ARCHITECTURE.md, models/MODEL_CARD.md):
     DIR/images/<id>.jpg|png   photos
     DIR/masks/<id>.png        uint8 per pixel: 0 background, 1 skin, 2 lesion (optional per image;
                               without one the classifier crops on the segmenter's mask)
-    DIR/labels.csv            id,label[,distance][,tone]   label in AD|IM|HI|MF, or a photo
-                              without any lesion: healthy (skin, no lesion) | background (no skin)
+    DIR/labels.csv            id,label[,distance][,tone][,patient]   label in AD|IM|HI|MF, or a
+                              photo without any lesion: healthy (skin, no lesion) | background
+                              (no skin); a clinic's export may also say other | unusable
+                              (models/clinic_labels.py). With a `patient` column the train /
+                              validation split keeps each patient's photos on one side.
 
 numpy and Pillow only (no torch), so evaluation can use it too.
 """
@@ -19,12 +22,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
+from models.clinic_labels import OTHER, PATIENT, UNTRAINABLE, UNUSABLE
+
 LABELS = ("AD", "IM", "HI", "MF")           # the classifier's classes
 # Photos without a lesion: the segmenter learns from them (skin and background, or background
 # only), the classifier skips them.
 HEALTHY, NO_SKIN = "healthy", "background"
 NO_LESION_LABELS = (HEALTHY, NO_SKIN)
-ALL_LABELS = LABELS + NO_LESION_LABELS
+# A clinic's labels beyond those: another condition, or a photo nobody can judge.
+CLINIC_ONLY_LABELS = (OTHER, UNUSABLE)
+ALL_LABELS = LABELS + NO_LESION_LABELS + CLINIC_ONLY_LABELS
 # Preferred when one id has several files; any other extension Pillow reads is accepted too.
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 BACKGROUND, SKIN, LESION = 0, 1, 2
@@ -45,6 +52,7 @@ class Item:
     mask: Path | None
     distance: str = ""
     tone: str = ""
+    patient: str = ""
 
 
 def read_items(data_dir: Path) -> list[Item]:
@@ -60,15 +68,25 @@ def read_items(data_dir: Path) -> list[Item]:
     if not rows or not {"id", "label"} <= set(rows[0]):
         raise DatasetError(f"{labels}: needs a header with at least id,label")
     images = image_index(data_dir)
+    by_patient = PATIENT in rows[0]
     items = []
     for row in rows:
         if row["label"] not in ALL_LABELS:
             raise DatasetError(f"{labels}: id {row['id']}: label {row['label']!r} not in {ALL_LABELS}")
+        if by_patient and not row[PATIENT]:
+            # One photo without its patient could land beside that patient's other photos.
+            raise DatasetError(f"{labels}: id {row['id']}: the patient column is empty")
         mask = data_dir / "masks" / f"{row['id']}.png"
         items.append(Item(row["id"], row["label"], find_image(images, data_dir, row["id"]),
                           mask if mask.is_file() else None,
-                          row.get("distance") or "", row.get("tone") or ""))
+                          row.get("distance") or "", row.get("tone") or "",
+                          row.get(PATIENT) or ""))
     return items
+
+
+def trainable(items: list[Item]) -> list[Item]:
+    """The photos training may learn from (not those nobody could judge)."""
+    return [item for item in items if item.label not in UNTRAINABLE]
 
 
 def image_index(data_dir: Path) -> dict[str, Path]:
@@ -98,10 +116,29 @@ def find_image(images: dict[str, Path], data_dir: Path, item_id: str) -> Path:
 
 
 def split(items: list[Item], val_fraction: float, seed: int) -> tuple[list[Item], list[Item]]:
-    """A fixed, seeded train/validation split."""
+    """A fixed, seeded train/validation split: by patient when the items name their patients
+    (photos of one patient look alike; split by photo, validation would flatter the model),
+    else by photo."""
+    if any(item.patient for item in items):
+        train, val = split_by_patient(items, (1 - val_fraction, val_fraction), seed)
+        return train, val
     order = np.random.default_rng(seed).permutation(len(items))
     n_val = int(round(len(items) * val_fraction))
     return [items[i] for i in order[n_val:]], [items[i] for i in order[:n_val]]
+
+
+def split_by_patient(items: list[Item], fractions, seed: int) -> list[list[Item]]:
+    """Items in len(fractions) parts (e.g. train, validation, test), each patient's photos all
+    in one part; the parts get about `fractions` of the patients, seeded."""
+    patients = sorted({item.patient for item in items})
+    order = [patients[i] for i in np.random.default_rng(seed).permutation(len(patients))]
+    bounds = np.round(np.cumsum(fractions) / np.sum(fractions) * len(patients)).astype(int)
+    part_of = {patient: int(np.searchsorted(bounds, rank, side="right"))
+               for rank, patient in enumerate(order)}
+    parts: list[list[Item]] = [[] for _ in fractions]
+    for item in items:
+        parts[part_of[item.patient]].append(item)
+    return parts
 
 
 def open_rgb(path: Path, max_side: int | None = None) -> Image.Image:

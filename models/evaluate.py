@@ -82,17 +82,26 @@ def roc_curve(positive: np.ndarray, score: np.ndarray):
     return np.array(fpr), np.array(tpr)
 
 
+def binary_counts(truth: np.ndarray, pred: np.ndarray) -> dict:
+    """AD vs others with 'other' (a complication, IM/HI/MF) as the positive class: true
+    positives of the positives, true negatives of the negatives. A prediction of -1 (no
+    result) counts as wrong on either side."""
+    positive = truth != 0
+    said_positive = np.where(pred >= 0, pred != 0, ~positive)
+    return {"true_positives": int(np.sum(positive & said_positive)), "positives": int(positive.sum()),
+            "true_negatives": int(np.sum(~positive & ~said_positive)),
+            "negatives": int((~positive).sum())}
+
+
 def scores(truth: np.ndarray, pred: np.ndarray, p_not_ad: np.ndarray) -> dict:
     """AD vs others with 'other' (a complication, IM/HI/MF) as the positive class."""
-    positive = truth != 0
-    said_positive = np.where(pred >= 0, pred != 0, ~positive)  # no result counts as wrong
-    tp = np.sum(positive & said_positive)
-    tn = np.sum(~positive & ~said_positive)
+    counts = binary_counts(truth, pred)
+    tp, tn, positive = counts["true_positives"], counts["true_negatives"], truth != 0
     return {
         "n": int(len(truth)),
         "no_result": int(np.sum(pred < 0)),
-        "sensitivity": float(tp / max(1, positive.sum())),
-        "specificity": float(tn / max(1, (~positive).sum())),
+        "sensitivity": float(tp / max(1, counts["positives"])),
+        "specificity": float(tn / max(1, counts["negatives"])),
         "binary_accuracy": float((tp + tn) / max(1, len(truth))),
         "auc": auc(positive, p_not_ad),
         "accuracy4": float(np.mean(pred == truth)) if len(truth) else float("nan"),

@@ -257,7 +257,8 @@ def train(recipe: Recipe, data_dir: Path, checkpoints: Path, *, workers: int = 0
     torch.manual_seed(recipe.seed)
 
     t0 = time.time()
-    train_items, val_items = data.split(data.read_items(data_dir), recipe.val_fraction, recipe.seed)
+    items = data.trainable(data.read_items(data_dir))
+    train_items, val_items = data.split(items, recipe.val_fraction, recipe.seed)
     records = load_records(recipe, train_items, workers, crop_segmenter)
     val_records = load_records(recipe, val_items, workers, crop_segmenter)
     if not records and recipe.kind == "segmenter":
@@ -267,8 +268,11 @@ def train(recipe: Recipe, data_dir: Path, checkpoints: Path, *, workers: int = 0
     unmasked = sum(item.mask is None for item in data.lesion_items(train_items + val_items))
     cropped_by = (f"; {unmasked} photos without a mask cropped on the masks predicted by "
                   f"{crop_segmenter}" if recipe.kind == "classifier" and unmasked else "")
+    by_patient = (f"; split by patient: {len({i.patient for i in train_items})} / "
+                  f"{len({i.patient for i in val_items})} patients"
+                  if any(item.patient for item in items) else "")
     log(f"{recipe.kind}: {len(records)} train / {len(val_records)} val records from {data_dir} "
-        f"cached in {time.time() - t0:.0f}s on {device}{cropped_by}")
+        f"cached in {time.time() - t0:.0f}s on {device}{cropped_by}{by_patient}")
 
     net = nets.build(recipe.kind, pretrained=state is None).to(device)
     net = net.to(memory_format=torch.channels_last)
@@ -344,7 +348,9 @@ def recipe_from_args(kind: str, args) -> Recipe:
     prefix = "seg" if kind == "segmenter" else "cls"
     steps = getattr(args, f"{prefix}_steps") or base.steps
     batch = getattr(args, f"{prefix}_batch") or base.batch
-    return Recipe(kind, steps=steps, batch=batch, lr=base.lr, size=base.size, seed=args.seed)
+    val_fraction = base.val_fraction if args.val_fraction is None else args.val_fraction
+    return Recipe(kind, steps=steps, batch=batch, lr=base.lr, size=base.size, seed=args.seed,
+                  val_fraction=val_fraction)
 
 
 def main(argv=None) -> int:
@@ -358,6 +364,9 @@ def main(argv=None) -> int:
     parser.add_argument("--cls-steps", type=int)
     parser.add_argument("--seg-batch", type=int)
     parser.add_argument("--cls-batch", type=int)
+    parser.add_argument("--val-fraction", type=float,
+                        help="share held out for validation (of the patients when labels.csv "
+                             "has a patient column, else of the photos); default 0.05")
     parser.add_argument("--workers", type=int, default=0, help="data-loading processes")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--save-every", type=int, default=100)

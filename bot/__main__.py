@@ -62,6 +62,7 @@ def richmenu_install(args) -> int:
 
 CLI = {
     ("serve",): (serve.add_arguments, serve.run),
+    ("worker",): (serve.worker_arguments, serve.run_worker),
     ("reminders", "run-due"): (run_due_arguments, run_due),
     ("richmenu", "install"): (None, richmenu_install),
 }

@@ -1,13 +1,20 @@
-"""`python -m bot serve`: the webhook server (waitress), its worker and background jobs.
+"""`python -m bot serve`: the webhook server (waitress), its worker and background jobs;
+`python -m bot worker`: the worker alone (a fleet on PostgreSQL).
 
 Waitress: a production WSGI server in pure Python that runs in ONE process with a thread
 pool. One process matters here: the inbox worker and the APScheduler tick must run exactly
-once; pre-fork servers (gunicorn) would start one per worker process."""
+once; pre-fork servers (gunicorn) would start one per worker process.
+
+Roles (DEPLOY.md): `serve` alone does everything, as on one machine with SQLite. With
+ADAI_DATABASE_URL, `serve --role web` only verifies, stores and acknowledges webhooks and serves
+the pages, and any number of `worker` processes handle the stored events; every worker is a
+candidate for the fleet's one reminder tick (engine/scheduler.py elects it)."""
 
 import logging
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 import waitress
@@ -15,9 +22,11 @@ import waitress
 from bot.app import create_app
 from bot.engine import logs, scheduler
 from bot.engine.services import start_worker
+from bot.settings import BadSetting
 
 # Background jobs `serve` starts: function(services) -> stop function | None.
 BACKGROUND = (start_worker, scheduler.start)  # the inbox lanes; the tick, in one process only
+ROLES = {"all": BACKGROUND, "web": ()}  # web: acks and pages; the fleet's workers do the rest
 # Simulator mode: where the running server's in-process LINE emulator listens (for
 # `python -m bot reminders run-due`), in the data folder, while the server runs.
 EMULATOR_URL_FILE = "simulator-emulator.url"
@@ -36,6 +45,13 @@ def add_arguments(parser):
     # 130-236 ms with 8 threads, 87-96 ms with 16; 32 gave no more).
     parser.add_argument("--threads", type=int, default=None, dest="server_threads",
                         help="waitress threads (default $ADAI_SERVER_THREADS or 16)")
+    worker_arguments(parser)
+    parser.add_argument("--role", choices=sorted(ROLES), default="all",
+                        help="all (default): webhooks, worker and tick in this process; web: webhooks "
+                             "and pages only, for a fleet of `python -m bot worker` (ADAI_DATABASE_URL)")
+
+
+def worker_arguments(parser):
     parser.add_argument("--lanes", type=int, default=None, dest="worker_lanes",
                         help="inbox worker lanes (default $ADAI_WORKER_LANES or 3)")
     parser.add_argument("--assess-processes", type=int, default=None, dest="assess_processes",
@@ -46,16 +62,26 @@ def add_arguments(parser):
 FLAGS = ("host", "port", "server_threads", "worker_lanes", "assess_processes")
 
 
+def fleet_app(args, role):
+    """The app for a role; a fleet role without a shared database is a set-up mistake."""
+    app = create_app({name: getattr(args, name) for name in FLAGS if getattr(args, name, None) is not None})
+    app.config["TESTING"] = False
+    if role != "all" and not app.extensions["adai"].settings.database_url:
+        app.extensions["adai"].stop()
+        raise BadSetting(f"the {role} role is one process of a fleet on one PostgreSQL: set ADAI_DATABASE_URL "
+                         "(or run `python -m bot serve` alone, which does everything)")
+    return app
+
+
 def run(args) -> int:
     logs.setup()
-    app = create_app({name: getattr(args, name) for name in FLAGS if getattr(args, name) is not None})
-    app.config["TESTING"] = False
+    app = fleet_app(args, args.role)
     services = app.extensions["adai"]
     settings = services.settings
     log = logging.getLogger("bot.serve")
     if settings.simulator:
         log.info("no LINE credentials: simulator mode, LINE emulator at %s", settings.api_base_url)
-    services.start_background(BACKGROUND)
+    services.start_background(ROLES[args.role])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     url_file = emulator_url_file(settings) if services.emulator is not None else None
     try:
@@ -65,12 +91,30 @@ def run(args) -> int:
                 out.write(services.emulator.url)
         server = waitress.create_server(app, host=settings.host, port=settings.port,
                                         threads=settings.server_threads, ident="adai")
-        log.info("serving on http://%s:%s", settings.host, server.effective_port)
+        log.info("serving on http://%s:%s (role %s)", settings.host, server.effective_port, args.role)
         if settings.simulator:
             log.info("simulator: open http://%s:%s/simulator", settings.host, server.effective_port)
         server.run()
     finally:
         if url_file:
             url_file.unlink(missing_ok=True)
+        services.stop()
+    return 0
+
+
+def run_worker(args) -> int:
+    """`python -m bot worker`: handle the fleet's stored events (and stand for the tick) until
+    SIGTERM or SIGINT; the event in hand is finished first."""
+    logs.setup()
+    app = fleet_app(args, "worker")
+    services = app.extensions["adai"]
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    try:
+        services.start_background(BACKGROUND)
+        logging.getLogger("bot.serve").info("worker running (%d lanes)", services.worker.lanes)
+        stopping.wait()
+    finally:
         services.stop()
     return 0

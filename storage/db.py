@@ -28,6 +28,11 @@ WORKER_SYNCHRONOUS = "NORMAL"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database server could not be reached, or the connection broke during a statement
+    (PostgreSQL; storage/pg.py raises it). The webhook answers 503, the worker waits."""
+
+
 def is_url(target) -> bool:
     return str(target).startswith(POSTGRES_SCHEMES)
 

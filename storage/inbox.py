@@ -66,7 +66,54 @@ def due(db, now, limit=50, lane=0, lanes=1) -> list[dict]:
         " AND lane_key % ? = ? ORDER BY rowid LIMIT ?",
         [PENDING, now_iso(now), lanes, lane, limit],
     ).fetchall()
+    return _decoded(rows)
+
+
+def _decoded(rows) -> list[dict]:
     return [{"event_id": r[0], "event": json.loads(r[1]), "attempts": r[2]} for r in rows]
+
+
+# --- PostgreSQL: a fleet of workers ---------------------------------------------------------------
+# A worker owns a user's lane (lane_key) while it holds a session advisory lock on it, so one
+# user's events are handled by one worker at a time, in arrival order; the lock goes with the
+# worker's connection when the worker dies, and another takes the lane over.
+
+LANE_LOCKS = 0x6C616E65  # advisory lock namespace ("lane")
+CLAIM_TRIES = 8
+
+
+def claim_lane(db, now) -> int | None:
+    """Lock the lane of the oldest due event no other worker holds; its lane_key, or None.
+    The pick skips rows and lanes others are taking (FOR UPDATE SKIP LOCKED, pg_locks), so
+    workers looking for work at once spread over users instead of queueing on one."""
+    for _ in range(CLAIM_TRIES):
+        with transaction(db) as conn:
+            row = conn.execute(
+                "SELECT lane_key FROM inbox WHERE state = ? AND next_attempt_at <= ? AND lane_key NOT IN"
+                " (SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid = ?"
+                "  AND objsubid = 2 AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+                " ORDER BY rowid LIMIT 1 FOR UPDATE SKIP LOCKED",
+                [PENDING, now_iso(now), LANE_LOCKS],
+            ).fetchone()
+            if row is None:
+                return None
+            if db.try_lock(LANE_LOCKS, row[0]):
+                return row[0]
+    return None
+
+
+def release_lane(db, key):
+    db.unlock(LANE_LOCKS, key)
+
+
+def due_in_lane(db, now, key, limit=20) -> list[dict]:
+    """The due pending events of one claimed lane, oldest first, body decoded."""
+    rows = db.execute(
+        "SELECT event_id, body, attempts FROM inbox WHERE state = ? AND next_attempt_at <= ?"
+        " AND lane_key = ? ORDER BY rowid LIMIT ?",
+        [PENDING, now_iso(now), key, limit],
+    ).fetchall()
+    return _decoded(rows)
 
 
 def finish(db, event_id, now, state=DONE):

@@ -21,12 +21,10 @@ from decimal import Decimal
 import psycopg
 from psycopg.adapt import Loader
 
+from storage.db import DatabaseUnavailable
+
 CONNECT_TIMEOUT_S = 3  # a web node waiting on a dead server must still answer LINE in time
 HIDDEN = "rowid"
-
-
-class DatabaseUnavailable(RuntimeError):
-    """PostgreSQL could not be reached, or the connection broke during the statement."""
 
 
 class UnportableSQL(ValueError):

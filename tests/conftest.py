@@ -1,14 +1,46 @@
 """Shared fixtures: a real LINE emulator on loopback, the app on a real SQLite file in
-tmp_path, a test client, a database handle and a live waitress server."""
+tmp_path (or a fresh PostgreSQL database: `backend`), a test client, a database handle and a
+live waitress server."""
 
+import os
 import threading
 
 import pytest
 
 from bot import create_app
 from bot.sim.emulator import Emulator
-from tests.support import SECRET, TOKEN, webhooks
+from tests.support import SECRET, TOKEN, postgres, webhooks
 from tests.support.clock import FakeClock
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """Where tests make PostgreSQL databases: the server of ADAI_DATABASE_URL when the suite runs
+    with it (`make test-postgresql`), else a throw-away cluster for this session."""
+    if os.environ.get("ADAI_DATABASE_URL"):
+        yield postgres.Server(os.environ["ADAI_DATABASE_URL"])
+        return
+    try:
+        cluster = postgres.Cluster().start()
+    except postgres.NoPostgres as error:
+        pytest.skip(str(error))
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def backend():
+    """The database tests use: postgresql when the suite runs with ADAI_DATABASE_URL, else
+    sqlite. A module that tests both overrides it with params=postgres.BACKENDS."""
+    return "postgresql" if os.environ.get("ADAI_DATABASE_URL") else "sqlite"
+
+
+@pytest.fixture
+def database_url(backend, request):
+    """A fresh PostgreSQL database's URL for this test, or None (SQLite in tmp_path)."""
+    if backend != "postgresql":
+        return None
+    return request.getfixturevalue("postgres_server").new_database()
 
 
 @pytest.fixture
@@ -24,9 +56,10 @@ def emulator(clock):
 
 
 @pytest.fixture
-def app_config(tmp_path, emulator):
+def app_config(tmp_path, emulator, database_url):
     """Override or extend in a test module to change settings."""
     return {
+        "database_url": database_url,
         "channel_secret": SECRET,
         "access_token": TOKEN,
         "api_base_url": emulator.url,

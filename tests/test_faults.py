@@ -1,5 +1,6 @@
 """Faults, end to end: LINE failing in every way, SQLite busy, photo storage broken, models
-missing or corrupt — the user still gets exactly one answer, and nothing is lost.
+missing or corrupt — the user still gets exactly one answer, and nothing is lost. On SQLite and
+on PostgreSQL (its outages, with a fleet of processes: tests/test_fleet.py).
 
 Already covered elsewhere (not repeated here): the client's retry/back-off table and 4xx
 (tests/test_line_client.py), SIGKILL with events in the inbox and crash replays
@@ -11,9 +12,21 @@ import pytest
 
 from bot.engine.line_api import retry_key
 from storage import assessments, files, inbox
+from tests.support import postgres
 from tests.support.chat import photo
 from tests.support.devmodels import build_dev_models
 from tests.support.sqlite import WriteLockHolder
+
+
+@pytest.fixture(params=postgres.BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def sqlite_only(backend):
+    if backend != "sqlite":
+        pytest.skip("SQLite's one write lock; PostgreSQL locks rows, and its outages are in test_fleet.py")
 
 
 @pytest.fixture
@@ -100,7 +113,7 @@ def test_a_photo_survives_line_failures_on_content_and_reply(chat, emulator, del
 
 # --- SQLite busy --------------------------------------------------------------------------------
 
-def test_a_webhook_arriving_while_the_database_is_locked_waits_and_is_stored(post_events, services, events, emulator, db):
+def test_a_webhook_arriving_while_the_database_is_locked_waits_and_is_stored(sqlite_only, post_events, services, events, emulator, db):
     ev = events.text("help")
     with WriteLockHolder(services.settings.db_path, 0.3):
         assert post_events(ev).status_code == 200  # waited on busy_timeout, then stored
@@ -108,7 +121,7 @@ def test_a_webhook_arriving_while_the_database_is_locked_waits_and_is_stored(pos
     assert inbox.counts(db) == {"done": 1} and len(emulator.sent) == 1
 
 
-def test_the_worker_waits_out_a_locked_database_and_loses_nothing(post_events, services, events, emulator, db):
+def test_the_worker_waits_out_a_locked_database_and_loses_nothing(sqlite_only, post_events, services, events, emulator, db):
     evs = [events.text("help") for _ in range(3)]
     post_events(*evs)
     with WriteLockHolder(services.settings.db_path, 0.3):

@@ -1,16 +1,22 @@
 """The worker's lanes: different users are handled side by side, one user's events in order.
 
-Real worker threads, real SQLite, the real SDK against the emulator. The emulator's "hang"
-fault holds one LINE call until released; whatever the other lanes do meanwhile shows
-whether a stuck user blocks others (it must not) and whether one user's later events
-overtake an earlier one (they must not)."""
+Real worker threads, real SQLite and PostgreSQL, the real SDK against the emulator. The
+emulator's "hang" fault holds one LINE call until released; whatever the other lanes do
+meanwhile shows whether a stuck user blocks others (it must not) and whether one user's later
+events overtake an earlier one (they must not). On PostgreSQL the threads claim users' lanes
+with advisory locks (storage.inbox.claim_lane), as the processes of a fleet do."""
 
 import pytest
 
 from storage import inbox
-from tests.support import webhooks
+from tests.support import postgres, webhooks
 
 LANES = 3
+
+
+@pytest.fixture(params=postgres.BACKENDS)
+def backend(request):
+    return request.param
 
 
 @pytest.fixture

@@ -11,14 +11,18 @@ How "exactly one" holds:
   worker processes (gunicorn -w N) or a second `serve` on the same data folder, the first one
   wins and the others run without a tick. The OS drops the lock when its holder dies, so the
   process that replaces it (a restarted server, a respawned worker) takes it over.
-- Even if two ticks did run (two hosts sharing a database by mistake), send_due claims each
-  reminder with a compare-and-set and pushes with a retry key made from (reminder id, due
-  time), so a reminder still goes out once.
+- On PostgreSQL (a fleet) the lock is a session advisory lock instead (`Election`): every
+  candidate process asks for it every `scheduler_retry_s`; the holder ticks. When the holder
+  dies its connection, and with it the lock, goes, and a standby takes over at its next ask.
+- Even if two ticks did run (two hosts sharing a database by mistake, or a holder that has not
+  yet noticed its lost connection), send_due claims each reminder with a compare-and-set and
+  pushes with a retry key made from (reminder id, due time), so a reminder still goes out once.
 """
 
 import fcntl
 import logging
 import os
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,11 +30,13 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.settings import reloader_parent
+from storage import open_db
+from storage.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "scheduler.lock"
-TICK_SECONDS = 60
+SCHEDULER_LOCK = (0x61646169, 2)  # PostgreSQL advisory lock ("adai", 2): the fleet's one tick
 
 
 class SchedulerLock:
@@ -69,18 +75,32 @@ def tick(services):
             log.exception("tick %s failed", getattr(job, "__qualname__", job))
 
 
-def start(services, interval_s=TICK_SECONDS):
+def start(services, interval_s=None):
     """Background starter (bot/serve.py): a stop function, or None when another process ticks
-    or no feature has a tick."""
+    or no feature has a tick. On PostgreSQL: a candidate in the fleet's election."""
+    interval_s = interval_s or services.settings.scheduler_tick_s
     if not services.router.ticks:
         return None
     if reloader_parent():
         log.info("tick not started in the reloader's watcher process")
         return None
+    if services.settings.database_url:
+        return Election(services, interval_s).begin()
     lock = SchedulerLock(Path(services.settings.data_dir) / LOCK_NAME)
     if not lock.acquire():
         log.info("tick runs in another process (lock held); not started here")
         return None
+    scheduler = ticking(services, interval_s)
+
+    def stop():
+        scheduler.shutdown(wait=True)
+        lock.release()
+
+    return stop
+
+
+def ticking(services, interval_s) -> BackgroundScheduler:
+    """APScheduler running the ticks every interval_s, started."""
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(1)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": interval_s},
@@ -91,10 +111,62 @@ def start(services, interval_s=TICK_SECONDS):
     scheduler.add_job(tick, "interval", seconds=interval_s, args=[services], id="ticks",
                       next_run_time=datetime.now(timezone.utc))
     scheduler.start()
-    log.info("tick started (every %d s)", interval_s)
+    log.info("tick started (every %g s)", interval_s)
+    return scheduler
 
-    def stop():
-        scheduler.shutdown(wait=True)
-        lock.release()
 
-    return stop
+class Election(threading.Thread):
+    """PostgreSQL: ask for the fleet's scheduler lock every scheduler_retry_s; tick while held.
+
+    The lock is a session advisory lock on this thread's own connection: PostgreSQL drops it
+    when this process dies or its connection breaks. The holder checks at every ask that its
+    session still holds it, and stops ticking when not (a standby may hold it by then)."""
+
+    def __init__(self, services, interval_s):
+        super().__init__(name="scheduler-election", daemon=True)
+        self.services, self.interval_s = services, interval_s
+        self.scheduler = None
+        self._db = None
+        self._session = None
+        self._stop = threading.Event()
+
+    def begin(self):
+        self.start()
+        return self.stop
+
+    def run(self):
+        while not self._stop.is_set():
+            try:
+                self._ask()
+            except DatabaseUnavailable as error:
+                log.warning("scheduler election: %s", error)
+                self._step_down()
+            except Exception:  # noqa: BLE001 — the election must outlive any bug
+                log.exception("scheduler election failed")
+            self._stop.wait(self.services.settings.scheduler_retry_s)
+
+    def _ask(self):
+        if self._db is None:
+            self._db = open_db(self.services.settings.database, migrate_schema=False)
+        if self.scheduler is None:
+            if self._db.try_lock(*SCHEDULER_LOCK):
+                self._session = self._db.sessions
+                self.scheduler = ticking(self.services, self.interval_s)
+                log.info("this process holds the fleet's scheduler lock")
+        elif self._db.sessions != self._session or not self._db.holds(*SCHEDULER_LOCK):
+            self._step_down()
+
+    def _step_down(self):
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+            log.warning("scheduler lock lost; tick stopped here")
+
+    def stop(self):
+        self._stop.set()
+        self.join(10)
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+            self.scheduler = None
+        if self._db is not None:
+            self._db.close()  # the lock goes with the session

@@ -7,6 +7,12 @@ lane waits for LINE, SQLite's fsync or onnxruntime (which releases the GIL), ano
 
 At start every lane first handles whatever a crash left pending in it. An event whose
 handling fails (LINE down, a bug) is retried later with back-off, then given up and logged.
+
+On PostgreSQL (a fleet: any number of worker processes on one database) a lane is not a
+number any more: each thread claims one user's lane at a time with an advisory lock
+(storage.inbox.claim_lane), drains it in order and lets it go; a worker that dies loses its
+locks with its connection and the events it held are handled by another. New events wake the
+threads through NOTIFY; while PostgreSQL is unreachable they wait and try again.
 """
 
 import logging
@@ -17,7 +23,7 @@ from datetime import datetime, timedelta
 from bot.engine.context import EventContext
 from bot.engine.line_api import LineRejected, LineUnavailable
 from storage import inbox, sent
-from storage.db import for_worker
+from storage.db import DatabaseUnavailable, for_worker, shared
 
 log = logging.getLogger(__name__)
 # The router's maintenance jobs, function(services, db, now), run by lane 0 this often (e.g. the
@@ -26,6 +32,12 @@ MAINTENANCE_EVERY_S = 600
 # The router's sweeps, function(services, db, now) -> number of events stored, run by lane 0 on
 # every pass and at least this often (e.g. answering image sets whose last parts never came).
 SWEEP_EVERY_S = 5.0
+# PostgreSQL: a lane is let go after this many events so that one busy user cannot hold a thread
+# while others wait; and a thread with nothing to claim looks again at least this often (NOTIFY
+# wakes it at once for new events; this covers retries coming due and lanes others let go).
+EVENTS_PER_CLAIM = 20
+SHARED_POLL_S = 0.5
+OUTAGE_WAIT_S = 1.0  # between tries while the database is unreachable
 
 
 class Worker:
@@ -44,6 +56,12 @@ class Worker:
             threading.Thread(target=self._run, args=(lane,), name=f"inbox-lane-{lane}", daemon=True)
             for lane in range(self.lanes)
         ]
+        if self.services.settings.database_url:  # other processes store events: hear of them
+            from storage.pg import listen
+
+            self._threads.append(threading.Thread(
+                target=listen, args=(self.services.settings.database_url, inbox.NEW_EVENTS, self.wake, self._stop),
+                name="inbox-listen", daemon=True))
         for thread in self._threads:
             thread.start()
         return self
@@ -71,21 +89,29 @@ class Worker:
                     last_maintenance = time.monotonic()
                 if lane == 0 and self.sweep(db):
                     self.wake()
-                self.drain(db, lane)  # at start-up this is the crash recovery of this lane
+                # At start-up this is the crash recovery of this lane (or, shared, of the fleet's).
+                self.drain_claimed(db) if shared(db) else self.drain(db, lane)
+                wait = self._next_wait(db, lane)
+            except DatabaseUnavailable as error:
+                log.warning("worker lane %d: %s; trying again", lane, error)
+                wait = OUTAGE_WAIT_S
             except Exception:  # noqa: BLE001 — the worker thread must outlive any bug
                 log.exception("worker lane %d loop error", lane)
-            wait = self._next_wait(db, lane)
+                wait = OUTAGE_WAIT_S
             if lane == 0 and self.router.sweeps:
                 wait = min(wait, SWEEP_EVERY_S)
             wake.wait(wait)
 
     def _next_wait(self, db, lane):
         """Sleep until woken, or until the lane's earliest postponed retry is due."""
-        due = inbox.next_due(db, lane, self.lanes)
+        if shared(db):
+            due, ceiling, floor = inbox.next_due(db), SHARED_POLL_S, SHARED_POLL_S / 5
+        else:
+            due, ceiling, floor = inbox.next_due(db, lane, self.lanes), MAINTENANCE_EVERY_S, 0.05
         if not due:
-            return MAINTENANCE_EVERY_S
+            return ceiling
         seconds = (datetime.fromisoformat(due) - self.services.clock.now()).total_seconds()
-        return max(0.05, min(MAINTENANCE_EVERY_S, seconds))
+        return max(floor, min(ceiling, seconds))
 
     def sweep(self, db=None) -> int:
         """Run the router's sweeps; returns how many events they stored."""
@@ -116,12 +142,36 @@ class Worker:
             self.handled += count
         return count
 
+    def drain_claimed(self, db) -> int:
+        """PostgreSQL: claim users' lanes one after another and handle their due events in
+        order, until no lane is free with work in it; returns how many events."""
+        count = 0
+        while not self._stop.is_set():
+            key = inbox.claim_lane(db, self.services.clock.now())
+            if key is None:
+                break
+            session = db.sessions  # a reconnect means the lock went with the old session
+            try:
+                for row in inbox.due_in_lane(db, self.services.clock.now(), key, EVENTS_PER_CLAIM):
+                    if self._stop.is_set() or db.sessions != session:
+                        break
+                    self.handle(db, row)
+                    count += 1
+            finally:
+                if db.sessions == session:
+                    inbox.release_lane(db, key)
+        with self._count_lock:
+            self.handled += count
+        return count
+
     def handle(self, db, row):
         event, event_id = row["event"], row["event_id"]
         ctx = None
         try:
             ctx = EventContext(self.services, db, event, event_id)
             self.router.dispatch(ctx)
+        except DatabaseUnavailable:
+            raise  # not the event's fault: it stays pending as it is, no attempt counted
         except Exception as e:  # noqa: BLE001
             self._failed(db, row, e, ctx)
             return

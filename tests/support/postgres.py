@@ -30,6 +30,9 @@ SETTINGS = {
 }
 
 
+BACKENDS = ["sqlite", "postgresql"]  # params of a module's `backend` fixture that tests both
+
+
 class NoPostgres(RuntimeError):
     """Debian's postgresql package is not installed (make test installs it)."""
 
@@ -94,6 +97,23 @@ class Cluster:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+
+class Server:
+    """A PostgreSQL server someone else runs (ADAI_DATABASE_URL names a database on it): tests
+    make their databases beside that one."""
+
+    def __init__(self, url):
+        self.given = url
+
+    def new_database(self, prefix="t") -> str:
+        import psycopg
+        from urllib.parse import urlsplit, urlunsplit
+
+        name = f"{prefix}_{secrets.token_hex(6)}"
+        with psycopg.connect(self.given, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return urlunsplit(urlsplit(self.given)._replace(path="/" + name))
 
 
 def main(argv) -> int:

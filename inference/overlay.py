@@ -18,6 +18,8 @@ import threading
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
+from inference.validation import STATEMENT, statement
+
 LONG_SIDE = 1080
 SKIN_TINT = (40, 150, 255)
 LESION_TINT = (255, 0, 150)
@@ -212,7 +214,8 @@ def caption_lines(assessment, captions: dict | None) -> list[str] | None:
 def caption_options(assessment, captions: dict | None) -> dict:
     """render()'s keyword arguments from the caller's captions: `lines` (caption_lines),
     `models` from captions["models"] (lines that may name {segmenter}, {classifier} and
-    {validated}, the last spelled by captions["validated"] / captions["not_validated"]) and
+    {validated}, the last spelled by captions["checked"] (filled with what a signed validation
+    measured, inference/validation.py) / captions["not_validated"]) and
     `box` from captions["box"] (e.g. "{n}": the class is named in the footer)."""
     captions = captions or {}
     options = {}
@@ -221,7 +224,9 @@ def caption_options(assessment, captions: dict | None) -> dict:
         options["lines"] = lines
     if captions.get("models"):
         models = assessment.models or {}
-        validated = captions.get("validated" if models.get("validated") else "not_validated", "")
+        # Signed: exactly what the models were checked on; never a bare "validated".
+        validated = statement(models, captions.get("checked", STATEMENT)) \
+            or ("" if models.get("validated") else captions.get("not_validated", ""))
         options["models"] = [line.format(segmenter=models.get("segmenter", "?"),
                                          classifier=models.get("classifier", "?"), validated=validated)
                              for line in captions["models"]]
@@ -242,7 +247,7 @@ def _footer_lines(assessment) -> list[str]:
 
 
 def _model_lines(models: dict) -> list[str]:
-    validated = "validated" if models.get("validated") else "NOT clinically validated"
+    validated = statement(models) or ("" if models.get("validated") else "NOT clinically validated")
     return [f"segmenter {models.get('segmenter')}",
             f"classifier {models.get('classifier')} · {validated}"]
 

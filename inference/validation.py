@@ -54,6 +54,19 @@ class Validation:
                 "specificity": [self.specificity.value, self.specificity.low, self.specificity.high]}
 
 
+# What the English overlay (python -m inference assess --overlay) says; the bot has its own
+# words in ja and en (bot/texts/conversation.py) with the same fields.
+STATEMENT = ("checked on {photos} photos of {patients} patients at {clinic}: sensitivity "
+             "{sensitivity} (95 % CI {sens_low}–{sens_high}), specificity {specificity} "
+             "({spec_low}–{spec_high})")
+
+
+def statement(models: dict, template: str = STATEMENT) -> str | None:
+    """What the models were checked on, in `template`'s words; None while not validated."""
+    summary = (models or {}).get("validation")
+    return template.format(**statement_fields(summary)) if summary else None
+
+
 def statement_fields(summary: dict) -> dict:
     """A summary as the words of a text template fill it in: counts, clinic and each rate
     with its interval to two decimals (more digits than a few hundred photos support)."""

@@ -198,7 +198,7 @@ def captions_for(lang: str) -> dict:
         "no_crops": t("conv.overlay_no_crops"),
         "box": "{n}",  # the number only; the footer names the class in the user's language
         "models": [t("conv.overlay_models")],
-        "validated": t("conv.validated_short"),
+        "checked": t("conv.checked_short"),  # filled by the overlay from the manifest
         "not_validated": t("conv.not_validated_short"),
     }
 

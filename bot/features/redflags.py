@@ -15,6 +15,7 @@ from bot.engine import media, pending
 from bot.engine.router import Feature, normalize, parse_postback
 from bot.tokens import derive_key
 from bot.views.cards import red_flag_question, result_card, text_message
+from inference.errors import ModelManifestError
 from storage import assessments
 from storage import reminders as reminder_rows
 
@@ -73,10 +74,26 @@ def _updated_card(ctx, state: rules.RedFlagState):
     if state.assessment_id is not None and ctx.consented():
         if assessments.set_flags(ctx.db, ctx.user_id, state.assessment_id, answers, result.level, result.finding):
             overlay_url = _overlay_link(ctx, state.assessment_id)
-    card = result_card(ctx.lang, result, state.probabilities, state.models, overlay_url=overlay_url,
+    card = result_card(ctx.lang, result, state.probabilities, _with_validation(ctx, state.models),
+                       overlay_url=overlay_url,
                        answers=answers, photo_time=_photo_time(ctx, state.taken_at))
     # One order whatever the level: the card (urgent care leads), then the thanks.
     ctx.answer([card, text_message(ctx.t("conv.rf_updated"))])
+
+
+def _with_validation(ctx, models: dict) -> dict:
+    """The postback data carries the model names and the validated flag, not what a clinic
+    checked them on (300 characters); a validated result takes those numbers from the running
+    models when they are the ones named. Otherwise the card claims nothing beyond the flag."""
+    if not (models.get("validated") and models.get("classifier") and models.get("segmenter")):
+        return models
+    try:
+        live = ctx.pipeline().models
+    except (ModelManifestError, OSError, ValueError, RuntimeError):
+        return models
+    # Names may arrive shortened to fit the data (bot/domain/redflags.encode).
+    same = all(str(live.get(kind, "")).startswith(models[kind]) for kind in ("classifier", "segmenter"))
+    return {**models, "validation": live["validation"]} if same and live.get("validation") else models
 
 
 def _photo_time(ctx, taken_at: int | None) -> str | None:

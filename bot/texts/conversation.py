@@ -62,7 +62,9 @@ JA = {
     "conv.overlay_crop": "{n} {name} {p}",
     "conv.overlay_no_crops": "なし",
     "conv.overlay_models": "モデル：{classifier}（範囲の検出：{segmenter}）・{validated}",
-    "conv.validated_short": "臨床的に検証済み",
+    "conv.checked_short": ("{clinic}の患者{patients}人・写真{photos}枚で確認：感度 {sensitivity}"
+                           "（95%信頼区間 {sens_low}–{sens_high}）、特異度 {specificity}"
+                           "（{spec_low}–{spec_high}）"),
     "conv.not_validated_short": "臨床的な検証を受けていません",
     "conv.overlay_legend_ok": "青 = 皮膚　マゼンタ = 湿疹とみなした所　黄色の枠 = 判定した部分（番号）",
     "conv.retake_lesion_too_small": "湿疹が小さく写っています。もう少し近づいて、湿疹を真ん中にして撮ってください。",
@@ -104,6 +106,10 @@ JA = {
     "conv.model_line": "判定モデル：{classifier}（範囲の検出：{segmenter}）",
     "conv.not_validated": "このモデルは臨床的な検証を受けていません。診断ではなく、受診の目安です。",
     "conv.validated": "診断ではなく、受診の目安です。",
+    # A signed validation (python -m models validate --sign): exactly what was measured, no more.
+    "conv.checked": ("{clinic}の患者さん{patients}人の写真{photos}枚で確認しました："
+                     "合併症と湿疹の見分けで感度 {sensitivity}（95%信頼区間 {sens_low}–{sens_high}）、"
+                     "特異度 {specificity}（{spec_low}–{spec_high}）。診断ではなく、受診の目安です。"),
     "conv.advice_urgent_HI": (
         "湿疹にヘルペスが広がっているかもしれません。その場合、今日中に抗ウイルス薬の治療が必要です。"
         "今日、皮膚科か救急外来を受診してください。目の近くなら眼科も今日受診を。"
@@ -227,7 +233,9 @@ EN = {
     "conv.overlay_crop": "{n} {name} {p}",
     "conv.overlay_no_crops": "none",
     "conv.overlay_models": "Model: {classifier} (area finder: {segmenter}) · {validated}",
-    "conv.validated_short": "clinically validated",
+    "conv.checked_short": ("checked on {photos} photos of {patients} patients at {clinic}: "
+                           "sensitivity {sensitivity} (95 % CI {sens_low}–{sens_high}), "
+                           "specificity {specificity} ({spec_low}–{spec_high})"),
     "conv.not_validated_short": "not clinically validated",
     "conv.overlay_legend_ok": "blue = skin   magenta = what the AI took for rash   yellow boxes = parts checked (numbered)",
     "conv.retake_lesion_too_small": "The rash looks small in the photo. Come a little closer, rash in the middle.",
@@ -268,6 +276,10 @@ EN = {
     "conv.model_line": "Model: {classifier} (area finder: {segmenter})",
     "conv.not_validated": "This model is not clinically validated. It is not a diagnosis, only a guide to when to see a doctor.",
     "conv.validated": "Not a diagnosis, only a guide to when to see a doctor.",
+    "conv.checked": ("Checked on {photos} photos of {patients} patients at {clinic}: sensitivity "
+                     "{sensitivity} (95 % CI {sens_low}–{sens_high}), specificity {specificity} "
+                     "({spec_low}–{spec_high}) for telling a complication from eczema. Not a "
+                     "diagnosis, only a guide to when to see a doctor."),
     "conv.advice_urgent_HI": (
         "This may be herpes spreading on eczema, which needs antiviral treatment today. Go to a "
         "dermatologist or emergency department today. If it is near the eyes, see an eye doctor today too. "

@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot.texts import t
 from bot.domain import redflags as rules
 from bot.domain.triage import CLASSES, FLAGS, Triage, advice_key
+from inference.validation import statement
 
 LEVEL_COLOURS = {"urgent": "#C62828", "soon": "#E65100", "routine": "#2E7D32"}
 BAR_COLOURS = {"AD": "#2E7D32", "IM": "#E65100", "HI": "#C62828", "MF": "#6A1B9A"}
@@ -69,9 +70,11 @@ def _probability_row(lang: str, code: str, value: float) -> dict:
 
 
 def model_lines(lang: str, models: dict) -> list[dict]:
-    """Which model made the result and, while it is not validated, that it is not."""
+    """Which model made the result and, while it is not validated, that it is not; once a
+    clinic signed a validation, exactly what it was checked on."""
     line = t("conv.model_line", lang, classifier=models.get("classifier", "?"), segmenter=models.get("segmenter", "?"))
-    caveat = t("conv.validated" if models.get("validated") else "conv.not_validated", lang)
+    caveat = statement(models, t("conv.checked", lang)) or \
+        t("conv.validated" if models.get("validated") else "conv.not_validated", lang)
     return [
         _text(line, size="xxs", color=MUTED),
         _text(caveat, size="xs", color="#B71C1C" if not models.get("validated") else MUTED, weight="bold"),

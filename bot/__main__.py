@@ -7,7 +7,7 @@ import json
 import sys
 from dataclasses import replace
 
-from bot import serve
+from bot import clinic_cli, serve
 from bot import settings as configuration
 from bot.domain.schedule import parse_instant
 from bot.engine.line_api import LineClient
@@ -65,6 +65,8 @@ CLI = {
     ("worker",): (serve.worker_arguments, serve.run_worker),
     ("reminders", "run-due"): (run_due_arguments, run_due),
     ("richmenu", "install"): (None, richmenu_install),
+    ("staff", "add"): (clinic_cli.staff_add_arguments, clinic_cli.staff_add),
+    ("demo", "seed"): (None, clinic_cli.demo_seed),
 }
 
 

@@ -1,4 +1,4 @@
-"""python -m models {phantom,train,export,calibrate,evaluate,validate} [options]"""
+"""python -m models {phantom,train,export,calibrate,evaluate,validate,dataset} [options]"""
 from __future__ import annotations
 
 import importlib
@@ -13,6 +13,7 @@ COMMANDS = {
     "calibrate": "models.familiarity",
     "evaluate": "models.evaluate_cli",
     "validate": "models.validate_cli",
+    "dataset": "models.dataset",
 }
 
 

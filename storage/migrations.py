@@ -4,6 +4,7 @@ never edit a step that has shipped (databases in the field have already run it).
 import json
 
 from storage.lanes import lane_key
+from storage.workspace_schema import workspace_tables
 
 
 def users_table(db):
@@ -204,6 +205,7 @@ MIGRATIONS = [
     ("0603_referrals", referrals_table),
     ("0604_reminders_source", reminders_source),
     ("0701_inbox_lanes", inbox_lanes),
+    ("1101_clinic_workspace", workspace_tables),
 ]
 
 

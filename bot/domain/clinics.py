@@ -1,13 +1,16 @@
 """Clinic directory: load a CSV, order clinics by distance (pure but for reading the file).
 
 The CSV has the columns name, address, lat, lon, phone, url, dermatology, urgent_same_day
-(yes/no, true/false or 1/0). Lines starting with '#' are comments. The bundled file
+(yes/no, true/false or 1/0), and optionally id (the clinic's id in the workspace and
+`python -m bot staff add --clinic ID`; without one, a short hash of name and address). Lines
+starting with '#' are comments. The bundled file
 bot/data/clinics_sendai_sample.csv is SAMPLE data (fictional clinics); point ADAI_CLINICS_CSV
 (settings.clinics_csv) at a real directory to use one.
 """
 
 import csv
 import dataclasses
+import hashlib
 import io
 import math
 from pathlib import Path
@@ -35,6 +38,7 @@ class Clinic:
     dermatology: bool
     urgent_same_day: bool
     sample: bool = False
+    id: str = ""
 
 
 def _flag(text, line):
@@ -58,7 +62,17 @@ def _clinic(row, line, sample):
         phone=(row["phone"] or "").strip(), url=(row["url"] or "").strip(),
         dermatology=_flag(row["dermatology"], line),
         urgent_same_day=_flag(row["urgent_same_day"], line), sample=sample,
+        id=(row.get("id") or "").strip() or derived_id(row["name"], row["address"]),
     )
+
+
+def derived_id(name, address):
+    """A stable id for a clinic the CSV gives none (the same row always gets the same one)."""
+    return "c" + hashlib.sha256(f"{name.strip()}|{address.strip()}".encode()).hexdigest()[:10]
+
+
+def by_id(clinics, clinic_id):
+    return next((clinic for clinic in clinics if clinic.id == clinic_id), None)
 
 
 def parse(text, sample=False):
@@ -74,6 +88,13 @@ def load(path=None):
     """Clinics from path, else the Sendai SAMPLE file."""
     path = Path(path or SAMPLE_CSV)
     return parse(path.read_text(encoding="utf-8-sig"), sample=path == SAMPLE_CSV)
+
+
+def cached(cache: dict, path=None):
+    """The clinic list read once per app (cache: the app's services.features)."""
+    if "clinics" not in cache:
+        cache["clinics"] = load(path)
+    return cache["clinics"]
 
 
 def distance_km(lat1, lon1, lat2, lon2):

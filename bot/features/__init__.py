@@ -11,6 +11,8 @@ Where an event goes, by these declarations:
 - postback action=NAME → that feature's `actions[NAME]` (consent, rf, history, checkin, poem…)
 - imageSetTimeout (internal, stored by photos.sweep_image_sets) → photos.on_image_set_timeout
 - group and room chats → core.group_note
+- postback action=share / research → sharing (a record to a clinic's workspace; research use)
+- /clinic/… pages → workspace (clinic staff, behind sign-in)
 """
 
 from bot.features import (
@@ -25,6 +27,8 @@ from bot.features import (
     redflags,
     referral,
     reminders,
+    sharing,
+    workspace,
 )
 
 DEFAULT = (
@@ -39,4 +43,6 @@ DEFAULT = (
     clinics.FEATURE,
     charts.FEATURE,
     referral.FEATURE,
+    sharing.FEATURE,
+    workspace.FEATURE,
 )

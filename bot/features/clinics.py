@@ -11,7 +11,8 @@ from bot.domain.schedule import parse_instant
 from bot.engine.router import Command, Feature
 from bot.texts import t
 from bot.views.cards import text_message
-from storage import assessments
+from bot.views.cards import postback
+from storage import assessments, staff
 
 URGENT_RECENT = dt.timedelta(days=3)  # an urgent result this recent puts same-day clinics first
 
@@ -44,7 +45,9 @@ def on_location(ctx):
         return
     urgent = _urgent_recently(ctx)
     ranked = clinics.nearest(directory(ctx.services), lat, lon, urgent_first=urgent)
-    ctx.answer(answer_messages(ranked, ctx.lang, urgent_first=urgent))
+    # Clinics with a workspace account can receive the patient's record (features/sharing.py).
+    shareable = staff.clinic_ids(ctx.db) if ctx.consented() else set()
+    ctx.answer(answer_messages(ranked, ctx.lang, urgent_first=urgent, shareable=shareable))
 
 
 # --- the LINE answer -----------------------------------------------------------------------
@@ -54,7 +57,7 @@ def location_request(lang):
     return text_message(t("clinics.ask", lang), [{"type": "location", "label": t("clinics.ask_button", lang)}])
 
 
-def _bubble(clinic, km, lang):
+def _bubble(clinic, km, lang, shareable=frozenset()):
     tags = [t("clinics.dermatology", lang)] if clinic.dermatology else []
     if clinic.urgent_same_day:
         tags.append(t("clinics.urgent_ok", lang))
@@ -73,12 +76,16 @@ def _bubble(clinic, km, lang):
     if clinic.url.startswith("https://"):
         buttons.append({"type": "button", "style": "link", "height": "sm",
                         "action": {"type": "uri", "label": t("clinics.web", lang), "uri": clinic.url}})
+    if clinic.id in shareable:
+        label = t("share.button", lang)
+        buttons.append({"type": "button", "style": "secondary", "height": "sm",
+                        "action": postback(label, f"action=share&c={clinic.id}", label, limit=40)})
     return {"type": "bubble", "size": "kilo",
             "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
             "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": buttons}}
 
 
-def answer_messages(ranked, lang, urgent_first=False):
+def answer_messages(ranked, lang, urgent_first=False, shareable=frozenset()):
     """A short header (urgent note, sample-data note) and a carousel of the nearest clinics."""
     if not ranked:
         return [text_message(t("clinics.none", lang))]
@@ -87,7 +94,7 @@ def answer_messages(ranked, lang, urgent_first=False):
         header.insert(0, t("clinics.header_urgent", lang))
     if any(clinic.sample for clinic, _ in ranked):
         header.append(t("clinics.sample", lang))
-    carousel = {"type": "carousel", "contents": [_bubble(c, km, lang) for c, km in ranked]}
+    carousel = {"type": "carousel", "contents": [_bubble(c, km, lang, shareable) for c, km in ranked]}
     return [text_message("\n".join(header)),
             {"type": "flex", "altText": t("clinics.alt", lang), "contents": carousel}]
 

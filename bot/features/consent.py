@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.engine import media
 from bot.engine.router import Command, Feature
 from bot.views.cards import postback, text_message
-from storage import assessments, consent, files, retention, users
+from storage import assessments, consent, files, research, retention, users
 from storage.db import now_iso
 
 log = logging.getLogger(__name__)
@@ -66,11 +66,14 @@ def status(ctx):
     """Where the user stands, with the one change that makes sense from there."""
     if consent.given(ctx.db, ctx.user_id):
         withdraw_label, keep = ctx.t("conv.qr_withdraw"), ctx.t("conv.qr_keep")
-        ctx.answer(text_message(
-            ctx.t("conv.consent_status_yes", years=_years(ctx)),
-            [postback(withdraw_label, "action=consent&v=withdraw", withdraw_label),
-             postback(keep, "action=consent&v=keep", keep)],
-        ))
+        choices = [postback(withdraw_label, "action=consent&v=withdraw", withdraw_label),
+                   postback(keep, "action=consent&v=keep", keep)]
+        text = ctx.t("conv.consent_status_yes", years=_years(ctx))
+        if research.given(ctx.db, ctx.user_id):  # research use (features/sharing.py) is revoked here too
+            stop = ctx.t("research.qr_withdraw")
+            choices.append(postback(stop, "action=research&v=withdraw", stop))
+            text += "\n" + ctx.t("research.status_given")
+        ctx.answer(text_message(text, choices))
         return
     ctx.answer([text_message(ctx.t("conv.consent_status_no")), request_message(ctx)])
 

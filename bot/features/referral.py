@@ -7,28 +7,22 @@ user is reachable, and deleting the user deletes the row (storage.users.forget).
 """
 
 import datetime as dt
-import io
 import re
 
 from flask import Blueprint, Response, abort, current_app, render_template
-from PIL import Image, ImageOps
-
-from bot.domain import schedule
-from bot.domain.triage import FLAGS, LEVELS
-from bot.engine.gone import link_gone
+from bot.engine.gone import link_gone, private
 from bot.engine.router import Command, Feature
 from bot.texts import t
 from bot.tokens import BadToken, derive_key, sign, verify
-from bot.views import charts
+from bot.views import charts, summary
+from bot.views.summary import user_zone
 from bot.views.cards import text_message
 from bot.views.fonts import cjk_font_path
 from storage import assessments, files, users
 from storage import poem as poem_store
 from storage import referrals
-from storage import reminders as reminder_rows
 
 MAX_ASSESSMENTS = 20
-THUMB_PX = 640
 PICTURES = {"photo": "photo-{ref}.jpg", "overlay": "overlay-{ref}.jpg"}
 
 
@@ -46,10 +40,6 @@ def create_link(settings, db, user_id, now):
     row = referrals.create(db, user_id, now, expires)
     token = sign(key_for(settings), {"i": row["id"], "e": int(expires.timestamp())})
     return f"{settings.base_url}/referral/{token}", row
-
-
-def user_zone(db, user_id):
-    return schedule.zone(reminder_rows.user_tz(db, user_id))
 
 
 # --- in chat ------------------------------------------------------------------------------------
@@ -87,13 +77,7 @@ def _live_referral(token):
 bp = Blueprint("referral", __name__, template_folder="templates")
 
 
-@bp.after_request
-def private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+bp.after_request(private)
 
 
 @bp.get("/referral/<token>")
@@ -105,46 +89,11 @@ def page(token):
     checkins = poem_store.history(db, user_id)
     return render_template(
         "referral.html", lang=lang, token=token, t=lambda key, **kw: t(key, lang, **kw),
-        assessments=[_assessment_view(r, lang, tz) for r in rows],
-        checkins=[{**c, "band_text": t(f"poem.band.{c['band']}", lang),
-                   "date": _local(c["completed_at"], tz, "%Y-%m-%d")} for c in checkins],
+        assessments=[summary.assessment_view(r, lang, tz) for r in rows],
+        checkins=summary.checkin_views(checkins, lang, tz),
         models=rows[0]["models"] if rows else {}, validated=bool(rows and rows[0]["validated"]),
-        expires=_local(row["expires_at"], tz), made=_local(services.clock.now().isoformat(), tz),
+        expires=summary.local(row["expires_at"], tz), made=summary.local(services.clock.now().isoformat(), tz),
     )
-
-
-def _local(iso, tz, pattern="%Y-%m-%d %H:%M"):
-    return dt.datetime.fromisoformat(iso).astimezone(tz).strftime(pattern)
-
-
-def _assessment_view(row, lang, tz):
-    return {
-        "id": row["id"], "date": _local(row["created_at"], tz),
-        "level": t(f"chart.risk.{row['level']}", lang), "level_code": row["level"],
-        # The triage finding (a complication can lead with less than the top probability),
-        # then every class's probability, so a clinician sees both.
-        "top": t("conv.cls_" + row["finding"], lang),
-        "probabilities": " · ".join(
-            f"{t('conv.cls_' + code, lang)} {100 * p:.0f}%"
-            for code, p in sorted((row["probabilities"] or {}).items(), key=lambda item: -item[1])),
-        "p_not_ad": None if row["p_not_ad"] is None else f"{100 * row['p_not_ad']:.0f}%",
-        "lesion": None if row["lesion_fraction"] is None else f"{100 * row['lesion_fraction']:.1f}%",
-        "models": row["models"], "validated": bool(row["validated"]),
-        "photo": row["photo_ref"], "overlay": row["overlay_ref"],
-        "flags": row["flags"] or {},
-        "flags_text": _flags_text(row["flags"], lang),
-        # The photo's own level, when the answers raised it.
-        "image_level": t(f"chart.risk.{row['image_level']}", lang)
-        if row.get("image_level") in LEVELS and row["image_level"] != row["level"] else None,
-    }
-
-
-def _flags_text(flags: dict | None, lang: str) -> str:
-    """The red-flag answers "yes", spelled out; none; or not answered."""
-    if not flags:
-        return t("referral.flags_unanswered", lang)
-    yes = [t(f"conv.ans_{flag}", lang) for flag in FLAGS if flags.get(flag)]
-    return t("referral.flags_join", lang).join(yes) if yes else t("referral.flags_none", lang)
 
 
 @bp.get("/referral/<token>/<kind>/<ref>.jpg")
@@ -156,10 +105,10 @@ def picture(token, kind, ref):
     owned = services.db().execute(
         f"SELECT 1 FROM assessments WHERE user_id = ? AND {kind}_ref = ?", [row["user_id"], ref]
     ).fetchone()
-    path = files.user_dir(services.settings.data_dir, row["user_id"]) / PICTURES[kind].format(ref=ref)
+    path = files.user_dir(services.settings.files_dir, row["user_id"]) / PICTURES[kind].format(ref=ref)
     if not owned or not path.is_file():
         abort(link_gone())
-    return Response(_thumbnail(path.read_bytes()), mimetype="image/jpeg")
+    return Response(summary.thumbnail(path.read_bytes()), mimetype="image/jpeg")
 
 
 @bp.get("/referral/<token>/chart.png")
@@ -176,15 +125,6 @@ def font(token):
     """The page's Japanese font (IPAex Gothic), so it renders on machines without CJK fonts."""
     _live_referral(token)
     return Response(cjk_font_path().read_bytes(), mimetype="font/ttf")
-
-
-def _thumbnail(data):
-    with Image.open(io.BytesIO(data)) as image:
-        image = ImageOps.exif_transpose(image).convert("RGB")
-        image.thumbnail((THUMB_PX, THUMB_PX))
-        out = io.BytesIO()
-        image.save(out, format="JPEG", quality=85)
-    return out.getvalue()
 
 
 FEATURE = Feature(

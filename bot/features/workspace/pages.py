@@ -1,0 +1,106 @@
+"""The clinic's referrals: the list, one patient's record (results, red-flag answers, POEM
+trend, photos with overlays, dates in the patient's time zone), the status the clinic sets,
+and the photos themselves (each view is audited). Another clinic's patient is a 404."""
+
+from flask import Response, abort, g, redirect, render_template, request, url_for
+
+from bot.domain import clinics
+from bot.engine import media
+from bot.features.workspace.web import bp, db, now, services
+from bot.views import charts, summary
+from storage import assessments, audit, clinic_labels, clinic_referrals, files, research
+from storage import poem as poem_store
+
+WORK_PX = 1024  # photos are shown (and masks painted) at most this large, upright
+MAX_RESULTS = 20
+
+
+def clinic_name(clinic_id) -> str:
+    found = clinics.by_id(clinics.cached(services().features, services().settings.clinics_csv), clinic_id)
+    return found.name if found else clinic_id
+
+
+def patient_code(referral) -> str:
+    """What the workspace calls a patient: from the random referral id, never the LINE id."""
+    return "P-" + referral["referral_id"][:6].upper()
+
+
+def my_referral(referral_id) -> dict:
+    row = clinic_referrals.get(db(), g.staff["clinic_id"], referral_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.get("/")
+def referrals():
+    rows = clinic_referrals.for_clinic(db(), g.staff["clinic_id"])
+    listed = []
+    for row in rows:
+        tz = summary.user_zone(db(), row["user_id"])
+        latest = assessments.recent(db(), row["user_id"], 1)
+        listed.append({"id": row["referral_id"], "code": patient_code(row), "status": row["status"],
+                       "shared": summary.local(row["created_at"], tz),
+                       "latest": summary.assessment_view(latest[0], g.lang, tz) if latest else None})
+    return render_template("workspace/referrals.html", referrals=listed, clinic=clinic_name(g.staff["clinic_id"]))
+
+
+@bp.get("/referrals/<referral_id>")
+def patient(referral_id):
+    row = my_referral(referral_id)
+    user_id = row["user_id"]
+    tz = summary.user_zone(db(), user_id)
+    rows = assessments.recent(db(), user_id, MAX_RESULTS)
+    return render_template(
+        "workspace/patient.html", referral=row, code=patient_code(row), statuses=clinic_referrals.STATUSES,
+        shared=summary.local(row["created_at"], tz), tz=str(tz),
+        results=[summary.assessment_view(r, g.lang, tz) for r in rows],
+        checkins=summary.checkin_views(poem_store.history(db(), user_id), g.lang, tz),
+        research=research.given(db(), user_id),
+        models=rows[0]["models"] if rows else {}, validated=bool(rows and rows[0]["validated"]),
+        clinic=clinic_name(g.staff["clinic_id"]))
+
+
+@bp.post("/referrals/<referral_id>/status")
+def set_status(referral_id):
+    my_referral(referral_id)
+    status = request.form.get("status", "")
+    if status not in clinic_referrals.STATUSES:
+        abort(400)
+    clinic_referrals.set_status(db(), g.staff["clinic_id"], referral_id, status, now())
+    return redirect(url_for("workspace.patient", referral_id=referral_id))
+
+
+@bp.get("/referrals/<referral_id>/chart.png")
+def chart(referral_id):
+    user_id = my_referral(referral_id)["user_id"]
+    poem_points, photo_points = charts.points(db(), user_id)
+    png = charts.render(poem_points, photo_points, g.lang, summary.user_zone(db(), user_id))
+    return Response(png, mimetype="image/png")
+
+
+def shared_photo(assessment_id, research_only=False) -> dict:
+    row = clinic_labels.shared_photo(db(), g.staff["clinic_id"], assessment_id, research=research_only)
+    if row is None:
+        abort(404)
+    return row
+
+
+def picture_bytes(row, kind) -> bytes:
+    ref = row["photo_ref"] if kind == "photo" else row["overlay_ref"]
+    path = files.user_dir(services().settings.files_dir, row["user_id"]) / media.file_name(kind, ref or "x")
+    if not ref or not path.is_file():
+        abort(404)
+    return path.read_bytes()
+
+
+@bp.get("/photos/<int:assessment_id>/<kind>.jpg")
+def picture(assessment_id, kind):
+    """A patient's photo or its overlay, upright, at most WORK_PX; every view is audited."""
+    if kind not in ("photo", "overlay"):
+        abort(404)
+    row = shared_photo(assessment_id)
+    data = summary.thumbnail(picture_bytes(row, kind), WORK_PX)
+    audit.add(db(), now(), audit.VIEW_PHOTO, f"{assessment_id}:{kind}", g.staff["staff_id"], g.staff["clinic_id"])
+    return Response(data, mimetype="image/jpeg")
+

@@ -1,0 +1,116 @@
+"""Clinicians' labels of research-consented photos: a diagnosis and a painted mask per photo
+and clinician, and the queue of photos to label. A clinic reaches only photos of patients who
+shared with it (storage.clinic_referrals) and, for labels, agreed to research use
+(storage.research)."""
+
+import json
+import secrets
+
+from storage.db import now_iso
+from storage.research import GIVEN_SQL
+
+# = models.clinic_labels.CLINIC_LABELS (a test checks): the labels.csv names of an export.
+DIAGNOSES = ("AD", "IM", "HI", "MF", "healthy", "other", "unusable")
+
+SHARED = ("SELECT a.* FROM assessments a JOIN clinic_referrals r ON r.user_id = a.user_id AND r.clinic_id = ?"
+          " JOIN consents c ON c.user_id = a.user_id AND c.state = 'given' WHERE a.photo_ref IS NOT NULL")
+RESEARCH = f" AND a.user_id IN ({GIVEN_SQL})"
+
+
+def shared_photo(db, clinic_id, assessment_id, research=False) -> dict | None:
+    """The assessment if its patient shared with this clinic (and, with research=True, agreed
+    to research use); None otherwise, whatever the reason."""
+    rows = list(db.query(SHARED + (RESEARCH if research else "") + " AND a.id = ?", [clinic_id, assessment_id]))
+    return _decoded(rows[0]) if rows else None
+
+
+def shared_photos(db, clinic_id, user_id) -> list[dict]:
+    return [_decoded(row) for row in db.query(SHARED + " AND a.user_id = ? ORDER BY a.created_at DESC",
+                                              [clinic_id, user_id])]
+
+
+def queue(db, clinic_id, staff_id) -> list[dict]:
+    """Photos to label, most useful first: not yet labelled by this clinician; those the model
+    did not judge (unfamiliar), then the least sure (lowest top probability)."""
+    counts = {row[0]: (row[1], row[2]) for row in db.execute(
+        "SELECT assessment_id, count(*), sum(CASE WHEN staff_id = ? THEN 1 ELSE 0 END) FROM clinic_labels"
+        " WHERE clinic_id = ? GROUP BY assessment_id", [staff_id, clinic_id])}
+    photos = []
+    for row in db.query(SHARED + RESEARCH, [clinic_id]):
+        row = _decoded(row)
+        labels, mine = counts.get(row["id"], (0, 0))
+        sure = max(row["probabilities"].values()) if row["probabilities"] and row["quality"] == "ok" else 0.0
+        photos.append({**row, "labels": labels, "mine": bool(mine), "sureness": sure})
+    return sorted(photos, key=lambda p: (p["mine"], p["quality"] == "ok", p["sureness"], p["created_at"]))
+
+
+def save(db, clinic_id, staff_id, photo: dict, diagnosis, mask_ref, now) -> tuple[dict, str | None]:
+    """This clinician's label of the photo (a second save replaces the first). Returns the
+    label and the mask ref it replaced (its file is the caller's to remove)."""
+    if diagnosis not in DIAGNOSES:
+        raise ValueError(diagnosis)
+    before = mine(db, clinic_id, staff_id, photo["id"])
+    stamp = now_iso(now)
+    db.execute(
+        "INSERT INTO clinic_labels (label_id, user_id, assessment_id, clinic_id, staff_id, diagnosis, mask_ref,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (assessment_id, staff_id)"
+        " DO UPDATE SET diagnosis = excluded.diagnosis, mask_ref = excluded.mask_ref, updated_at = excluded.updated_at",
+        [secrets.token_urlsafe(12), photo["user_id"], photo["id"], clinic_id, staff_id, diagnosis, mask_ref,
+         stamp, stamp])
+    replaced = before["mask_ref"] if before and before["mask_ref"] != mask_ref else None
+    return mine(db, clinic_id, staff_id, photo["id"]), replaced
+
+
+def mine(db, clinic_id, staff_id, assessment_id) -> dict | None:
+    rows = list(db.query("SELECT * FROM clinic_labels WHERE clinic_id = ? AND staff_id = ? AND assessment_id = ?",
+                         [clinic_id, staff_id, assessment_id]))
+    return rows[0] if rows else None
+
+
+def of_photo(db, clinic_id, assessment_id) -> list[dict]:
+    return list(db.query("SELECT * FROM clinic_labels WHERE clinic_id = ? AND assessment_id = ?"
+                         " ORDER BY created_at, label_id", [clinic_id, assessment_id]))
+
+
+def by_id(db, clinic_id, label_id) -> list[dict]:
+    return list(db.query("SELECT * FROM clinic_labels WHERE clinic_id = ? AND label_id = ?", [clinic_id, label_id]))
+
+
+def counts(db, clinic_id) -> dict[str, int]:
+    """Labels per diagnosis in this clinic."""
+    return {row[0]: row[1] for row in db.execute(
+        "SELECT diagnosis, count(*) FROM clinic_labels WHERE clinic_id = ? GROUP BY diagnosis", [clinic_id])}
+
+
+def pairs(db, clinic_id) -> list[tuple[str, str]]:
+    """(first, second) diagnoses of each photo two clinicians labelled (research-consented)."""
+    by_photo: dict[int, list[str]] = {}
+    for row in db.query(
+            "SELECT assessment_id, diagnosis FROM clinic_labels WHERE clinic_id = ?"
+            f" AND user_id IN ({GIVEN_SQL}) ORDER BY created_at, label_id", [clinic_id]):
+        by_photo.setdefault(row["assessment_id"], []).append(row["diagnosis"])
+    return [(found[0], found[1]) for found in by_photo.values() if len(found) >= 2]
+
+
+def for_export(db, clinic_id=None) -> list[dict]:
+    """Labelled photos of research-consented patients: the agreed diagnosis (one label, or
+    every label the same) and the newest mask. Photos whose clinicians disagree wait."""
+    where, args = (" AND l.clinic_id = ?", [clinic_id]) if clinic_id else ("", [])
+    photos: dict[int, dict] = {}
+    for row in db.query(
+            "SELECT l.*, a.photo_ref FROM clinic_labels l JOIN assessments a ON a.id = l.assessment_id"
+            f" AND a.user_id = l.user_id WHERE l.user_id IN ({GIVEN_SQL}){where}"
+            " ORDER BY l.updated_at, l.label_id", args):
+        photo = photos.setdefault(row["assessment_id"], {**row, "diagnoses": set()})
+        photo["diagnoses"].add(row["diagnosis"])
+        if row["mask_ref"]:
+            photo["mask_ref"] = row["mask_ref"]
+    return [p for p in photos.values() if len(p["diagnoses"]) == 1 and p["photo_ref"]]
+
+
+def _decoded(row: dict) -> dict:
+    row = dict(row)
+    row["probabilities"] = json.loads(row["probabilities"]) if row.get("probabilities") else {}
+    row["flags"] = json.loads(row["flags"]) if row.get("flags") else None
+    row["models"] = json.loads(row["models"]) if row.get("models") else {}
+    return row

@@ -1,0 +1,121 @@
+"""Clinic staff accounts, their one-time sign-in links and their sessions.
+
+Only hashes of link and session tokens are stored (a copied database opens no session). Times
+are ISO text (storage.db.now_iso), so they compare as text on SQLite and PostgreSQL alike."""
+
+import hashlib
+import secrets
+
+from storage.db import now_iso
+
+ROLES = ("clinician", "admin")
+
+
+class StaffExists(ValueError):
+    """An account with this email is there already."""
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add(db, clinic_id, email, role, now) -> dict:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}")
+    email = email.strip().lower()
+    if by_email(db, email):
+        raise StaffExists(email)
+    staff_id = secrets.token_urlsafe(12)
+    db.execute("INSERT INTO clinic_staff (staff_id, clinic_id, email, role, made_at) VALUES (?, ?, ?, ?, ?)",
+               [staff_id, clinic_id, email, role, now_iso(now)])
+    return get(db, staff_id)
+
+
+def get(db, staff_id) -> dict | None:
+    rows = list(db.query("SELECT * FROM clinic_staff WHERE staff_id = ?", [staff_id]))
+    return rows[0] if rows else None
+
+
+def by_email(db, email) -> dict | None:
+    rows = list(db.query("SELECT * FROM clinic_staff WHERE email = ?", [email.strip().lower()]))
+    return rows[0] if rows else None
+
+
+def clinic_ids(db) -> set[str]:
+    """Clinics with at least one account: only these can receive a patient's referral."""
+    return {row[0] for row in db.execute("SELECT DISTINCT clinic_id FROM clinic_staff")}
+
+
+def set_password_hash(db, staff_id, password_hash):
+    db.execute("UPDATE clinic_staff SET password_hash = ?, failures = 0, locked_until = NULL WHERE staff_id = ?",
+               [password_hash, staff_id])
+
+
+def failed(db, staff_id, now, limit, lock_until) -> bool:
+    """Count a failed sign-in; at `limit` failures in a row the account locks until lock_until
+    and the count starts again. True when this failure locked it."""
+    db.execute("UPDATE clinic_staff SET failures = failures + 1 WHERE staff_id = ?", [staff_id])
+    if get(db, staff_id)["failures"] < limit:
+        return False
+    db.execute("UPDATE clinic_staff SET failures = 0, locked_until = ? WHERE staff_id = ?",
+               [now_iso(lock_until), staff_id])
+    return True
+
+
+def locked(row, now) -> bool:
+    return bool(row["locked_until"]) and row["locked_until"] > now_iso(now)
+
+
+def succeeded(db, staff_id):
+    db.execute("UPDATE clinic_staff SET failures = 0, locked_until = NULL WHERE staff_id = ?", [staff_id])
+
+
+# --- one-time links -------------------------------------------------------------------------
+
+def new_setup_link(db, staff_id, expires_at) -> str:
+    """A fresh one-time token (earlier ones of this account stop working)."""
+    token = secrets.token_urlsafe(32)
+    db.execute("DELETE FROM clinic_setup_links WHERE staff_id = ?", [staff_id])
+    db.execute("INSERT INTO clinic_setup_links (token_hash, staff_id, expires_at) VALUES (?, ?, ?)",
+               [token_hash(token), staff_id, now_iso(expires_at)])
+    return token
+
+
+def setup_link(db, token, now) -> dict | None:
+    """The account a live link is for, or None."""
+    rows = list(db.query(
+        "SELECT s.* FROM clinic_setup_links l JOIN clinic_staff s ON s.staff_id = l.staff_id"
+        " WHERE l.token_hash = ? AND l.expires_at > ?", [token_hash(token), now_iso(now)]))
+    return rows[0] if rows else None
+
+
+def use_setup_link(db, token) -> bool:
+    return db.execute("DELETE FROM clinic_setup_links WHERE token_hash = ?", [token_hash(token)]).rowcount == 1
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+def start_session(db, staff_id, now) -> str:
+    token = secrets.token_urlsafe(32)
+    db.execute("INSERT INTO clinic_sessions (token_hash, staff_id, started_at, seen_at) VALUES (?, ?, ?, ?)",
+               [token_hash(token), staff_id, now_iso(now), now_iso(now)])
+    return token
+
+
+def session_staff(db, token, now, idle, longest) -> dict | None:
+    """The account of a live session (seen within `idle`, started within `longest`, both
+    timedeltas), marking it seen; an expired session is deleted. None otherwise."""
+    key = token_hash(token)
+    rows = list(db.query("SELECT * FROM clinic_sessions WHERE token_hash = ?", [key]))
+    if not rows:
+        return None
+    session = rows[0]
+    if session["seen_at"] <= now_iso(now - idle) or session["started_at"] <= now_iso(now - longest):
+        end_session(db, token)
+        return None
+    db.execute("UPDATE clinic_sessions SET seen_at = ? WHERE token_hash = ?", [now_iso(now), key])
+    return get(db, session["staff_id"])
+
+
+def end_session(db, token):
+    db.execute("DELETE FROM clinic_sessions WHERE token_hash = ?", [token_hash(token)])

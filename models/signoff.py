@@ -65,6 +65,9 @@ def sign(result: dict, models_dir: Path, clinic: str, signed_by: str, **details)
         raise SignOffRefused("; ".join(found))
     models_dir = Path(models_dir)
     signed = block(result, models_dir, clinic.strip(), signed_by.strip(), **details)
+    if result.get("sha256", signed["models"]) != signed["models"]:
+        raise SignOffRefused(f"the model files in {models_dir} changed since they were run; "
+                             "validate again")
     data = manifest.load_manifest(models_dir)
     # The reader's own checks, before anything is written.
     from_block(signed, signed["models"], data.get("familiarity"))

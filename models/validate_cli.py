@@ -47,7 +47,7 @@ def main(argv=None) -> int:
                                   description=args.describe)
             sign_off = (f"signed by {signed['signed_by']} ({signed['clinic']}) on "
                         f"{signed['date']} into `{args.models}/manifest.json`")
-        except signoff.SignOffRefused as exc:
+        except (signoff.SignOffRefused, InferenceError) as exc:  # refused, or a broken manifest
             refusal = str(exc)
             sign_off = f"**refused**, the manifest is unchanged: {refusal}"
     validation_report.write(result, out, sign_off)

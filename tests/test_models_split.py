@@ -76,3 +76,19 @@ def test_clinic_labels_name_the_classes_training_knows():
     assert clinic_labels.CLASSES == data.LABELS and clinic_labels.HEALTHY == data.HEALTHY
     assert set(clinic_labels.CLINIC_LABELS) <= set(data.ALL_LABELS)
     assert clinic_labels.CLINIC_LABELS == ("AD", "IM", "HI", "MF", "healthy", "other", "unusable")
+
+
+def test_split_command_holds_out_whole_patients(tmp_path, capsys):
+    from models import split_cli
+    rows = "id,label,patient,distance\n" + "".join(
+        f"{p}-{n},{'AD' if p % 2 else 'IM'},pat{p},close\n" for p in range(10) for n in range(3))
+    source = folder(tmp_path / "export", rows)
+    out = tmp_path / "split"
+    assert split_cli.main(["--data", str(source), "--out", str(out), "--test-fraction", "0.3"]) == 0
+    train, test = (data.read_items(out / part) for part in ("train", "test"))
+    assert len({i.patient for i in test}) == 3 and len(test) == 9
+    assert not {i.patient for i in train} & {i.patient for i in test}
+    assert sorted(i.id for i in train + test) == sorted(i.id for i in data.read_items(source))
+    assert (out / "test" / "labels.csv").read_text().splitlines()[0] == "id,label,patient,distance"
+    assert split_cli.main(["--data", str(source), "--out", str(out)]) == 2  # never mixes
+    assert "split" in capsys.readouterr().err

@@ -136,3 +136,12 @@ def test_no_result_counts_against_both_sensitivity_and_specificity():
 def test_the_shipped_manifest_is_never_signed_by_these_tests():
     data = json.loads((COMMITTED / "manifest.json").read_text(encoding="utf-8"))
     assert data["validated"] is False and "validation" not in data
+
+
+def test_a_sign_off_for_models_that_changed_since_the_run_is_refused(models_copy):
+    made = result(rows())
+    made["sha256"] = {"segmenter": "0" * 64, "classifier": "1" * 64}
+    before = (models_copy / "manifest.json").read_bytes()
+    with pytest.raises(signoff.SignOffRefused, match="changed since they were run"):
+        signoff.sign(made, models_copy, "Sendai Skin Clinic", "Dr. Sato")
+    assert (models_copy / "manifest.json").read_bytes() == before

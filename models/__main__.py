@@ -1,4 +1,4 @@
-"""python -m models {phantom,train,export,calibrate,evaluate,validate,dataset} [options]"""
+"""python -m models {phantom,train,export,calibrate,evaluate,validate,split,dataset} [options]"""
 from __future__ import annotations
 
 import importlib
@@ -13,6 +13,7 @@ COMMANDS = {
     "calibrate": "models.familiarity",
     "evaluate": "models.evaluate_cli",
     "validate": "models.validate_cli",
+    "split": "models.split_cli",
     "dataset": "models.dataset",
 }
 

@@ -92,3 +92,8 @@ def test_split_command_holds_out_whole_patients(tmp_path, capsys):
     assert (out / "test" / "labels.csv").read_text().splitlines()[0] == "id,label,patient,distance"
     assert split_cli.main(["--data", str(source), "--out", str(out)]) == 2  # never mixes
     assert "split" in capsys.readouterr().err
+
+
+def test_the_workspace_offers_exactly_the_labels_training_and_validation_read():
+    from storage import clinic_labels as stored
+    assert stored.DIAGNOSES == clinic_labels.CLINIC_LABELS

@@ -145,3 +145,39 @@ def test_a_sign_off_for_models_that_changed_since_the_run_is_refused(models_copy
     with pytest.raises(signoff.SignOffRefused, match="changed since they were run"):
         signoff.sign(made, models_copy, "Sendai Skin Clinic", "Dr. Sato")
     assert (models_copy / "manifest.json").read_bytes() == before
+
+
+def test_a_sign_off_names_the_clinic_and_the_clinician(models_copy):
+    with pytest.raises(signoff.SignOffRefused, match="names the clinic"):
+        signoff.sign(result(rows()), models_copy, "", "Dr. Sato")
+
+
+def colour_patch_set(root: Path, patients_per_class: int = 30) -> Path:
+    """Photos the dev colour-rule models read as each class (tests/support/chat.py): no
+    phantom, no patient; just enough for the command to reach a sign-off."""
+    from tests.support.chat import photo
+    (root / "images").mkdir(parents=True)
+    lines = ["id,label,patient"]
+    for cls in ("AD", "IM", "HI", "MF"):
+        for n in range(patients_per_class):
+            (root / "images" / f"{cls}{n}.jpg").write_bytes(photo(cls, size=(640, 480), seed=n))
+            lines.append(f"{cls}{n},{cls},{cls}-patient-{n}")
+    (root / "labels.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_the_command_signs_a_models_copy_that_the_pipeline_then_reads(tmp_path):
+    from inference import Pipeline
+    from tests.support.devmodels import build_dev_models
+    models = build_dev_models(tmp_path / "models")
+    test_dir = colour_patch_set(tmp_path / "test")
+    assert validate_cli.main(["--data", str(test_dir), "--models", str(models), "--sign",
+                              "Dr. Sato", "--clinic", "Sendai Skin Clinic"]) == 0
+    text = (test_dir / "VALIDATION.md").read_text(encoding="utf-8")
+    assert "Sign-off: signed by Dr. Sato (Sendai Skin Clinic)" in text
+    summary = Pipeline.from_dir(models).models["validation"]
+    assert (summary["photos"], summary["patients"], summary["clinic"]) == (120, 120, "Sendai Skin Clinic")
+    block = signoff.signed_block(models)
+    assert block["counts"]["MF"] == {"photos": 30, "patients": 30}
+    assert block["sensitivity"]["of"] == 90 and block["specificity"]["of"] == 30
+    assert block["sensitivity"]["low"] >= 0.8 and block["specificity"]["low"] >= 0.8

@@ -4,6 +4,9 @@ signed (tests/support/validation.py, the real sign-off code, on a copy in tmp_pa
 what was measured, in ja and en, and never "validated" alone."""
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,6 +16,7 @@ from tests.support.chat import flex_actions, flex_texts, photo, quick_replies
 from tests.support.devmodels import build_dev_models
 from tests.support.validation import sign_copy
 
+COMMITTED = Path(__file__).resolve().parents[1] / "models"
 # 30 patients per class with 2 photos each, one patient per class without a result:
 # complications 174 of 180 found (Wilson 0.929–0.985), AD 58 of 60 kept (0.886–0.991).
 CHECKED = {
@@ -82,6 +86,29 @@ class TestSigned:
         footer = "\n".join(caption_options(assessment, captions_for(lang))["models"])
         assert CHECKED_OVERLAY[lang] in footer
         assert not any(claim in footer for claim in NEVER)
+
+
+class TestSignedCommittedModels:
+    """The committed models (a copy in tmp_path, signed there) say the same."""
+
+    @pytest.fixture
+    def app_config(self, app_config, tmp_path):
+        models = tmp_path / "models"
+        models.mkdir()
+        for name in ("manifest.json", "segmenter.onnx", "classifier.onnx"):
+            shutil.copyfile(COMMITTED / name, models / name)
+        sign_copy(models, wrong_per_class=1)
+        return {**app_config, "models_dir": models}
+
+    def test_the_card_states_what_the_models_were_checked_on(self, chat):
+        from models.phantom import render
+
+        # A phantom the committed models read (as in test_result_card's TestCommittedModels).
+        (card,) = consented(chat, "en").photo(render(2, label="HI", distance="medium").jpeg)
+        joined = "\n".join(flex_texts(card))
+        assert CHECKED["en"] in joined and "adai-cls-mobilenetv2@" in joined
+        assert not any(claim in joined for claim in NEVER)
+        assert json.loads((COMMITTED / "manifest.json").read_text())["validated"] is False
 
 
 class TestUnsigned:

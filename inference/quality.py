@@ -12,7 +12,11 @@ from PIL import Image
 
 OK = "ok"
 MIN_SIDE = 256            # upright full-size short side below which nothing can be judged
-DARK_MEAN = 40.0          # mean luminance 0..255
+DARK_MEAN = 40.0          # mean luminance 0..255 ...
+DARK_HIGHLIGHTS = 64.0    # ... and the 99th percentile below this: nothing in the frame is lit.
+                          # The mean alone refused well-lit photos of the darkest skin tones
+                          # (Monk 9-10 fill the frame at a mean near 30); an underexposed photo
+                          # has no bright part at all.
 BRIGHT_MEAN = 225.0
 BRIGHT_CLIPPED = 0.5      # or this share of pixels at ≥ 250 (blown-out flash)
 BLUR_SIDE = 512           # the Laplacian is measured at this long side, so the threshold is scale-free
@@ -44,7 +48,7 @@ def _too_small(grey, full_size) -> bool:
 
 
 def _too_dark(grey, full_size) -> bool:
-    return float(grey.mean()) < DARK_MEAN
+    return float(grey.mean()) < DARK_MEAN and float(np.percentile(grey, 99)) < DARK_HIGHLIGHTS
 
 
 def _too_bright(grey, full_size) -> bool:

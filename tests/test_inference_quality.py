@@ -1,7 +1,7 @@
 """Every quality verdict, on generated photos: before the models and after segmentation."""
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 from inference.pipeline import Pipeline
 from inference.quality import check_masks, check_photo
@@ -44,6 +44,26 @@ def test_photo_verdicts(name):
     make, verdict = PHOTOS[name]
     image = make()
     assert check_photo(image, image.size) == verdict
+
+
+MONK_10 = (41, 36, 32)  # the darkest swatch of the Monk Skin Tone scale (models/phantom/skin.py)
+
+
+def darkest_skin_in_daylight() -> Image.Image:
+    """A rash on the darkest skin tone filling the frame in shade, a lit wall behind: exposed
+    for the light, yet its mean luminance (about 33) is below the mean-only gate's 40."""
+    image = Image.new("RGB", (1200, 900), tuple(round(0.8 * c) for c in MONK_10))
+    ImageDraw.Draw(image).rectangle((0, 0, 1200, 30), fill=(205, 200, 190))
+    ImageDraw.Draw(image).ellipse((520, 370, 680, 530), fill=(70, 40, 45))
+    return add_noise(image, 6)
+
+
+def test_the_darkest_skin_tone_is_not_too_dark_when_the_photo_is_lit():
+    lit = darkest_skin_in_daylight()
+    assert np.asarray(lit.convert("L"), np.float32).mean() < 40  # the mean-only gate's limit
+    assert check_photo(lit, lit.size) == "ok"
+    dim = scaled(lit, 0.3)  # the same scene in a dark room: nothing in the frame is lit
+    assert check_photo(dim, dim.size) == "too_dark"
 
 
 @pytest.mark.parametrize("name", ["too_small", "too_dark", "too_bright", "blurry"])

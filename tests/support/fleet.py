@@ -300,3 +300,25 @@ class InProcessLine:
     def sent(self):
         with self.emulator._lock:
             return list(self.emulator.sent)
+
+
+def failures(report) -> list[str]:
+    """What the proof requires, as the list of what did not hold (empty: all held)."""
+    once, wrong = report["exactly_once"], []
+    if (once["events"], once["answered"]) != (report["webhooks"], report["webhooks"]) or once["lost"]:
+        wrong.append(f"answered {once['answered']} of {report['webhooks']} webhooks ({once['lost']} lost)")
+    if once["doubled"]:
+        wrong.append(f"{once['doubled']} events answered twice")
+    if once["users_out_of_order"]:
+        wrong.append(f"{once['users_out_of_order']} users answered out of order")
+    if report["acks_while_down"].get(503, 0) < 1:
+        wrong.append(f"no 503 while PostgreSQL was down: {report['acks_while_down']}")
+    if not set(report["statuses"]) <= {"200", "503", "refused"}:  # a 500 LINE would not redeliver
+        wrong.append(f"acks other than 200/503: {report['statuses']}")
+    if not (report["first_holder_ticked"] and report["holder_killed"] and report["second_holder_ticked"]):
+        wrong.append("the scheduler did not tick before and after its holder was killed")
+    if report.get("takeover_s") is None or report["takeover_s"] >= 60:
+        wrong.append(f"no takeover of the scheduler within a minute ({report.get('takeover_s')})")
+    if report["reminder_pushes"] != [1]:
+        wrong.append(f"reminders pushed {report['reminder_pushes']} times (each must be once)")
+    return wrong

@@ -24,10 +24,10 @@ PORT = 5432  # only names the socket file inside our own folder; nothing listens
 SETTINGS = {
     "listen_addresses": "''",
     "max_connections": "300",  # a fleet test runs ~10 processes with a few connections each
-    "fsync": "off",  # a throw-away cluster: a host crash loses nothing we keep
-    "full_page_writes": "off",
     "shared_buffers": "32MB",
 }
+# Tests: a host crash loses nothing we keep, so no fsync. Benchmarks keep PostgreSQL's defaults.
+NOT_DURABLE = {"fsync": "off", "full_page_writes": "off"}
 
 
 BACKENDS = ["sqlite", "postgresql"]  # params of a module's `backend` fixture that tests both
@@ -45,7 +45,8 @@ def bin_dir() -> Path:
 
 
 class Cluster:
-    def __init__(self, root=None):
+    def __init__(self, root=None, durable=False):
+        self.settings = SETTINGS if durable else {**SETTINGS, **NOT_DURABLE}
         self.bin = bin_dir()
         self.root = Path(root or tempfile.mkdtemp(prefix="adai-pg-"))
         self.data, self.sockets = self.root / "data", self.root / "run"
@@ -73,7 +74,7 @@ class Cluster:
             os.chown(self.sockets, pw.pw_uid, pw.pw_gid)
         if not (self.data / "PG_VERSION").exists():
             self._run("initdb", "-D", self.data, "-U", "adai", "-A", "trust", "-E", "UTF8", "--no-sync", timeout=120)
-        options = " ".join(f"-c {k}={v}" for k, v in SETTINGS.items())
+        options = " ".join(f"-c {k}={v}" for k, v in self.settings.items())
         self._run("pg_ctl", "-D", self.data, "-l", self.root / "server.log", "-w", "-t", "60",
                   "-o", f"-k {self.sockets} -p {PORT} {options}", "start", timeout=90)
         return self

@@ -64,7 +64,7 @@ def _open_sqlite(path, migrate_schema=True) -> sqlite_utils.Database:
     if str(path) != ":memory:":
         files.private_mkdir(Path(path).parent)
         # The owner's only: SQLite gives -wal and -shm the database file's mode.
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        _create_private(path)
         os.chmod(path, 0o600)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -76,6 +76,17 @@ def _open_sqlite(path, migrate_schema=True) -> sqlite_utils.Database:
     if migrate_schema:
         migrate(db)
     return db
+
+
+def _create_private(path):
+    """Create the file 0600 if it is not there. Never open and close a descriptor of an existing
+    database: closing any descriptor drops every POSIX lock this process holds on the file, and
+    another process closing its last connection (a CLI beside the server) would then take the
+    database for unused, checkpoint and delete the WAL that this process still writes to."""
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _set_wal(conn):

@@ -4,18 +4,19 @@ session cookie's flags, the page language, and no caching."""
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, request, send_file, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from bot import texts
 from bot.engine.gone import private
 from bot.tokens import derive_key
+from bot.views.fonts import cjk_font_path
 from storage import staff
 
 # Ends of a session: after this long without a request, and this long after signing in.
 IDLE = timedelta(minutes=30)
 LONGEST = timedelta(hours=12)
-PUBLIC = {"workspace.sign_in", "workspace.setup", "workspace.static"}
+PUBLIC = {"workspace.sign_in", "workspace.setup", "workspace.static", "workspace.font"}
 SESSION_KEY = "clinic_session"
 
 bp = Blueprint("workspace", __name__, url_prefix="/clinic", template_folder="templates", static_folder="static")
@@ -73,6 +74,12 @@ def _page_lang() -> str:
     if chosen in texts.LANGS:
         session["lang"] = chosen
     return session.get("lang") or request.accept_languages.best_match(list(texts.LANGS)) or texts.DEFAULT_LANG
+
+
+@bp.get("/font.ttf")
+def font():
+    """The bundled Japanese font (IPAex Gothic): pages read the same on machines without one."""
+    return send_file(cjk_font_path(), mimetype="font/ttf", max_age=86400)
 
 
 @bp.context_processor

@@ -17,7 +17,7 @@ from PIL import Image
 from bot import tokens
 from bot.engine import media
 from storage import assessments, inbox
-from tests.support import SECRET, webhooks
+from tests.support import SECRET, stored, webhooks
 from tests.support.chat import photo
 from tests.support.devmodels import build_dev_models
 from tests.support.broken_files import BROKEN
@@ -192,8 +192,7 @@ def test_a_forged_signature_is_400_and_nothing_is_stored(client, db, services, k
     response = client.post("/callback", data=raw, headers=headers)
     assert response.status_code == 400
     assert inbox.counts(db) == {}
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    on_disk = b"".join(p.read_bytes() for p in services.settings.data_dir.rglob("*") if p.is_file())
+    on_disk = stored.everything(services.settings, db)
     assert b"e" * 32 not in on_disk and b"forged words" not in on_disk
 
 

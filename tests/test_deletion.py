@@ -6,6 +6,7 @@ import pytest
 from storage import assessments, consent, files, users
 from tests.support.chat import flex_actions, photo, quick_replies
 from tests.support.devmodels import build_dev_models
+from tests.support.stored import database_bytes
 
 
 @pytest.fixture
@@ -29,11 +30,6 @@ def busy_user(chat, lang):
     return user
 
 
-def database_bytes(data_dir: Path) -> bytes:
-    """The raw database file and its WAL/shared-memory companions, as they lie on disk."""
-    return b"".join(path.read_bytes() for path in sorted(data_dir.glob("adai.sqlite3*")))
-
-
 def files_of(data_dir: Path) -> list[Path]:
     return [p for p in data_dir.rglob("*") if p.is_file() and not p.name.startswith("adai.sqlite3")]
 
@@ -47,7 +43,7 @@ def test_delete_after_confirmation_leaves_no_row_file_or_byte(chat, db, services
     other = busy_user(chat, "ja")
     user = busy_user(chat, lang)
     data_dir = services.settings.data_dir
-    assert user.user.encode() in database_bytes(data_dir)
+    assert user.user.encode() in database_bytes(services.settings, db)
     folder = files.user_dir(data_dir, user.user)
     mine = [p for p in files_of(data_dir) if folder in p.parents]
     theirs = [p for p in files_of(data_dir) if folder not in p.parents]
@@ -61,11 +57,11 @@ def test_delete_after_confirmation_leaves_no_row_file_or_byte(chat, db, services
     for table in users.tables_with_user_id(db):
         assert db.execute(f"SELECT count(*) FROM [{table}] WHERE user_id = ?", [user.user]).fetchone()[0] == 0
     assert not any(user.user in (row[0] or "") for row in db.execute("SELECT body FROM inbox"))
-    assert user.user.encode() not in database_bytes(data_dir)
+    assert user.user.encode() not in database_bytes(services.settings, db)
     assert sorted(files_of(data_dir)) == sorted(theirs) and not folder.exists()
     # The other user is untouched.
     assert len(assessments.recent(db, other.user)) == 2 and consent.given(db, other.user)
-    assert other.user.encode() in database_bytes(data_dir)
+    assert other.user.encode() in database_bytes(services.settings, db)
 
 
 def test_cancel_keeps_everything(chat, db):

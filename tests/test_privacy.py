@@ -13,9 +13,11 @@ import pytest
 import requests
 
 from storage import assessments
+from storage.db import checkpoint
 from tests.support import serve, webhooks
 from tests.support.chat import photo
 from tests.support.devmodels import build_dev_models
+from tests.support.stored import database_bytes
 
 USER = "U" + "d1a9" * 8
 SECRET_WORDS = "my-private-rash-diary-entry"
@@ -61,10 +63,10 @@ def test_logs_of_a_whole_conversation_hold_no_text_photo_or_user_id(chat, emulat
     assert leaks(caplog.text, picture) == []
 
 
-def test_the_real_servers_stderr_holds_no_text_photo_or_user_id(tmp_path, emulator):
+def test_the_real_servers_stderr_holds_no_text_photo_or_user_id(tmp_path, emulator, database_url):
     """`python -m bot serve` as in production, its whole output captured."""
     models = build_dev_models(tmp_path / "models")
-    env = {**os.environ, "LINE_CHANNEL_SECRET": "privacy-secret", "LINE_CHANNEL_ACCESS_TOKEN": emulator.access_token,
+    env = {**os.environ, "ADAI_DATABASE_URL": database_url or "", "LINE_CHANNEL_SECRET": "privacy-secret", "LINE_CHANNEL_ACCESS_TOKEN": emulator.access_token,
            "LINE_API_BASE_URL": emulator.url, "ADAI_DATA_DIR": str(tmp_path / "var"), "ADAI_MODELS_DIR": str(models)}
     log_path = tmp_path / "server.log"
     server, url = serve.start(env, log_path)
@@ -95,10 +97,6 @@ def stored_files(data_dir: Path) -> list[Path]:
     return [p for p in data_dir.rglob("*") if p.is_file() and not p.name.startswith("adai.sqlite3")]
 
 
-def database_bytes(data_dir: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in sorted(data_dir.glob("adai.sqlite3*")))
-
-
 @pytest.mark.parametrize("choice", ["never asked", "declined", "photo first, consent later"])
 def test_a_photo_sent_without_consent_is_never_stored(chat, db, services, choice):
     user = chat("en")
@@ -111,9 +109,9 @@ def test_a_photo_sent_without_consent_is_never_stored(chat, db, services, choice
     if choice == "photo first, consent later":
         user.agree()
     data_dir = services.settings.data_dir
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint(db)
     assert stored_files(data_dir) == [] and assessments.recent(db, user.user) == []
-    assert picture[200:260] not in database_bytes(data_dir)
+    assert picture[200:260] not in database_bytes(services.settings, db)
 
 
 @pytest.mark.parametrize("where", ["group", "room"])
@@ -125,8 +123,8 @@ def test_a_group_or_room_chat_leaves_no_member_or_chat_id_in_the_database_file(e
     assert len(emulator.messages_to(chat_id)) == 2  # one short note each, in the chat
     assert db.execute("SELECT count(*) FROM sent").fetchone()[0] == 2  # replays stay exactly-once
     assert db.execute("SELECT count(*) FROM sent WHERE user_id IS NOT NULL").fetchone()[0] == 0
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    raw = database_bytes(services.settings.data_dir)
+    checkpoint(db)
+    raw = database_bytes(services.settings, db)
     for secret in (member, chat_id, SECRET_WORDS):
         assert secret.encode() not in raw
 
@@ -191,7 +189,8 @@ def test_files_database_and_folders_are_the_owners_only_whatever_the_umask(app_c
     finally:
         os.umask(old)
     kinds = {p.name.split("-")[0] for p in data_dir.rglob("*") if p.is_file()}
-    assert {"photo", "overlay", "chart", "adai.sqlite3"} <= kinds | {p.name for p in data_dir.iterdir()}
+    database = set() if app_config["database_url"] else {"adai.sqlite3"}  # PostgreSQL keeps its own files 0600
+    assert {"photo", "overlay", "chart", *database} <= kinds | {p.name for p in data_dir.iterdir()}
     wrong = [f"{p.relative_to(tmp_path)} {oct(p.stat().st_mode & 0o777)}"
              for p in [data_dir, *data_dir.rglob("*")]
              if p.stat().st_mode & 0o777 != (0o700 if p.is_dir() else 0o600)]
@@ -244,7 +243,7 @@ def test_folders_named_by_the_old_plain_hash_are_moved_at_start(app_config, cloc
     legacy = data_dir / "users" / hashlib.sha256(b"adai-user-dir:" + USER.encode()).hexdigest()[:32]
     legacy.mkdir(parents=True)
     (legacy / "photo-r1.jpg").write_bytes(photo("AD"))
-    db = open_db(data_dir / "adai.sqlite3")
+    db = open_db(app_config["database_url"] or data_dir / "adai.sqlite3")
     consent_store.record(db, USER, "yes", clock.now())
     db.conn.close()
     app = create_app({**app_config, "data_dir": data_dir}, clock=clock)

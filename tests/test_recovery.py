@@ -1,4 +1,5 @@
-"""Crash recovery: an event stored is an event answered, exactly once, also after SIGKILL."""
+"""Crash recovery: an event stored is an event answered, exactly once, also after SIGKILL; on
+SQLite and on PostgreSQL (a fleet's kills: tests/test_fleet.py)."""
 
 import os
 import signal
@@ -8,15 +9,23 @@ import requests
 
 from bot.engine.line_api import retry_key
 from storage import inbox, open_db, sent
-from tests.support import SECRET, TOKEN, serve, webhooks
+from tests.support import SECRET, TOKEN, postgres, serve, webhooks
+
+
+@pytest.fixture(params=postgres.BACKENDS)
+def backend(request):
+    return request.param
+
 
 class Server:
     """`python -m bot serve` as a real child process."""
 
-    def __init__(self, tmp_path, emulator):
+    def __init__(self, tmp_path, emulator, database_url=None):
         self.url = None  # the port is the server's own choice, read back at each start
+        self.database = database_url or tmp_path / "var" / "adai.sqlite3"
         self.env = {
             **os.environ,
+            "ADAI_DATABASE_URL": database_url or "",
             "LINE_CHANNEL_SECRET": SECRET,
             "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
             "LINE_API_BASE_URL": emulator.url,
@@ -45,8 +54,8 @@ class Server:
 
 
 @pytest.fixture
-def server(tmp_path, emulator):
-    srv = Server(tmp_path, emulator)
+def server(tmp_path, emulator, database_url):
+    srv = Server(tmp_path, emulator, database_url)
     yield srv
     srv.stop()
 
@@ -62,7 +71,7 @@ def test_sigkill_after_events_were_stored_answers_each_exactly_once(server, emul
     assert emulator.wait_for(lambda e: e.held >= 1)  # the worker is inside its first reply
 
     server.kill()
-    db = open_db(tmp_path / "var" / "adai.sqlite3")
+    db = open_db(server.database)
     assert inbox.counts(db) == {"pending": 3}
     emulator.release()  # the held call is dropped unprocessed, as with a real crash
 

@@ -20,6 +20,7 @@ from bot.features.reminders import dispatch, plans
 from storage import files, users
 from tests.support import webhooks
 from tests.support.records import add_checkin, add_result
+from tests.support.stored import database_bytes
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 10, 4, 1, tzinfo=UTC)
@@ -199,8 +200,7 @@ def test_delete_my_data_leaves_nothing_of_the_follow_up(deliver, events, emulato
     assert any(p.name.startswith("chart-") for p in folder.iterdir())
     deliver(events.postback("action=delete&confirm=yes", user=alice))
     assert not folder.exists()
-    raw = b"".join(p.read_bytes() for p in Path(services.settings.db_path).parent.glob("adai.sqlite3*"))
-    assert alice.encode() not in raw
+    assert alice.encode() not in database_bytes(services.settings, db)
 
 
 @pytest.mark.parametrize("lang, accept", [("ja", "ja"), ("en", "en-GB,en;q=0.9")])

@@ -20,7 +20,7 @@ from bot.engine.scheduler import SchedulerLock
 from bot.features.reminders import dispatch, plans
 from storage import open_db, users
 from storage import reminders as reminder_rows
-from tests.support import webhooks
+from tests.support import postgres, webhooks
 from tests.support.records import add_result
 
 UTC = dt.timezone.utc
@@ -241,11 +241,12 @@ def test_refollowing_brings_reminders_back(db, services, emulator, clock):
     assert len(pushes_to(emulator, user)) == 2
 
 
+@pytest.mark.parametrize("backend", postgres.BACKENDS)
 def test_two_dispatchers_at_once_send_each_reminder_once(services, emulator, clock):
     """Two processes' worth of dispatchers: each its own thread, connection and LINE client,
-    dispatching for the same instants at the same time."""
+    dispatching for the same instants at the same time (on PostgreSQL: as two workers would)."""
     config = services.settings
-    db = open_db(config.db_path)
+    db = open_db(config.database)
     clock.set(START)
     people = [follower(db, clock, f"p{i}") for i in range(12)]
     for user in people:
@@ -254,7 +255,7 @@ def test_two_dispatchers_at_once_send_each_reminder_once(services, emulator, clo
     instants, outcomes, stop = [None], [], threading.Event()
 
     def dispatcher():
-        own_db = open_db(config.db_path)
+        own_db = open_db(config.database)
         line = LineClient(config.access_token, base_url=config.api_base_url, timeout_s=2, backoff_s=0.01)
         while True:
             step.wait()
@@ -292,7 +293,7 @@ def test_a_crash_between_claim_and_push_is_sent_once_after_restart(db, services,
     # The dispatcher claimed the reminder and died before its push.
     assert reminder_rows.claim(db, row, plans.next_due_after(row, due), due)
     # Restart a few minutes later: the pending send goes out, with the (reminder, due) key.
-    restarted = open_db(services.settings.db_path)
+    restarted = open_db(services.settings.database)
     counts = dispatch.send_due(restarted, services.line, due + dt.timedelta(minutes=3))
     assert counts["retried"] == 1
     assert [s["retry_key"] for s in pushes_to(emulator, user)] == [dispatch.retry_key(row["id"], due)]
@@ -308,7 +309,7 @@ def test_a_crash_after_push_before_recording_is_not_sent_twice(db, services, emu
     assert reminder_rows.claim(db, row, plans.next_due_after(row, due), due)
     services.line.push(user, dispatch.checkin_message("ja"), retry_key=dispatch.retry_key(row["id"], due))
     # ... and died before finish_send. After the restart LINE answers 409 for the same key.
-    counts = dispatch.send_due(open_db(services.settings.db_path), services.line, due + dt.timedelta(minutes=5))
+    counts = dispatch.send_due(open_db(services.settings.database), services.line, due + dt.timedelta(minutes=5))
     assert counts["retried"] == 1
     assert len(pushes_to(emulator, user)) == 1
     assert [c.status for c in emulator.calls if c.path.endswith("/push")] == [200, 409]
@@ -443,6 +444,7 @@ def test_run_due_command_line(services, emulator, db, clock, monkeypatch, capsys
     monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", services.settings.access_token)
     monkeypatch.setenv("LINE_API_BASE_URL", services.settings.api_base_url)
     monkeypatch.setenv("ADAI_DATA_DIR", str(services.settings.data_dir))
+    monkeypatch.setenv("ADAI_DATABASE_URL", services.settings.database_url or "")
     assert main(["reminders", "run-due", "--now", "2026-10-25T09:59:00+00:00"]) == 0
     assert json.loads(capsys.readouterr().out)["sent"] == 0
     assert main(["reminders", "run-due", "--now", "2026-10-25T19:00:00+09:00"]) == 0
@@ -476,19 +478,27 @@ def test_only_one_holder_of_the_scheduler_lock(tmp_path):
     second.release()
 
 
+@pytest.mark.parametrize("backend", postgres.BACKENDS)
 def test_scheduler_starts_once_and_ticks_at_start_up(services, emulator, db, clock, monkeypatch):
     clock.set(START)
     user = follower(db, clock, "tick")
     row = plans.enable_checkin(db, user, clock.now())
     clock.set(schedule.parse_instant(row["next_due_at"]) + dt.timedelta(hours=2))  # missed while down
     stop = scheduler.start(services)
+    second = scheduler.start(services)
     try:
         assert stop is not None
-        assert scheduler.start(services) is None     # a second process/worker would not tick
+        if services.settings.database_url:  # PostgreSQL: two candidates, one advisory lock
+            assert emulator.wait_for(lambda e: [stop.__self__.scheduler is None, second.__self__.scheduler is None].count(False) == 1)
+            assert not emulator.wait_for(lambda e: None not in (stop.__self__.scheduler, second.__self__.scheduler), 1.0)
+        else:
+            assert second is None                    # a second process/worker would not tick
         emulator.wait_for(lambda e: len(pushes_to(e, user)) == 1, timeout=10)
         assert len(pushes_to(emulator, user)) == 1
     finally:
         stop()
+        if second is not None:
+            second()
     again = scheduler.start(services)                # released on stop: a restart takes it
     assert again is not None
     again()

@@ -8,6 +8,7 @@ import pytest
 from storage import inbox
 from tests.support import SECRET
 from tests.support import webhooks
+from tests.support.stored import everything
 
 
 def test_signed_text_is_acked_then_answered_through_the_emulator(post_events, services, events, emulator, db):
@@ -128,8 +129,7 @@ def test_forged_webhook_leaves_nothing_on_disk(client, services, app_config):
     raw = webhooks.body(ev)
     forged = webhooks.sign(raw, "guessed-secret")
     assert client.post("/callback", data=raw, headers={"X-Line-Signature": forged}).status_code == 400
-    services.db().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    stored = b"".join(p.read_bytes() for p in app_config["data_dir"].rglob("*") if p.is_file())
+    stored = everything(services.settings, services.db())
     assert b"f" * 32 not in stored and "rash".encode() not in stored and ev["webhookEventId"].encode() not in stored
 
 

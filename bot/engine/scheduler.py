@@ -128,14 +128,14 @@ class Election(threading.Thread):
         self.scheduler = None
         self._db = None
         self._session = None
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
 
     def begin(self):
         self.start()
         return self.stop
 
     def run(self):
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 self._ask()
             except DatabaseUnavailable as error:
@@ -143,7 +143,7 @@ class Election(threading.Thread):
                 self._step_down()
             except Exception:  # noqa: BLE001 — the election must outlive any bug
                 log.exception("scheduler election failed")
-            self._stop.wait(self.services.settings.scheduler_retry_s)
+            self._stopping.wait(self.services.settings.scheduler_retry_s)
 
     def _ask(self):
         if self._db is None:
@@ -163,7 +163,7 @@ class Election(threading.Thread):
             log.warning("scheduler lock lost; tick stopped here")
 
     def stop(self):
-        self._stop.set()
+        self._stopping.set()
         self.join(10)
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)

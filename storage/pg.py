@@ -208,7 +208,7 @@ class PgDatabase:
         if re.match(r"^\s*(CREATE|ALTER|DROP)\b", text, re.I):
             self._identity_tables = None
         hidden = [i for i, name in enumerate(columns) if name == HIDDEN]
-        if hidden and not re.search(rf"\b{HIDDEN}\b", sql, re.I):
+        if hidden and not _selects_rowid(sql):
             keep = [i for i in range(len(columns)) if i not in hidden]
             rows = [tuple(row[i] for i in keep) for row in rows]
             columns = [columns[i] for i in keep]
@@ -301,6 +301,12 @@ class PgDatabase:
     def notify(self, channel):
         """Wake listeners (delivered when the surrounding transaction commits)."""
         self.execute(f"NOTIFY {channel}")
+
+
+def _selects_rowid(sql) -> bool:
+    """Whether the select list names rowid (ORDER BY rowid alone does not show it in SQLite)."""
+    head = re.split(r"\bFROM\b", sql, maxsplit=1, flags=re.I)[0]
+    return re.search(rf"\b{HIDDEN}\b", head, re.I) is not None
 
 
 def _params(params):

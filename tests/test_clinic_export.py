@@ -100,7 +100,7 @@ def test_the_export_is_the_training_layout_upright_without_exif_split_by_patient
 
 def test_the_commands_export_and_purge_through_the_environment(labelled, services, tmp_path):
     env = {**os.environ, "ADAI_DATA_DIR": str(services.settings.data_dir), "PYTHONPATH": str(ROOT)}
-    env.pop("ADAI_DATABASE_URL", None)
+    env["ADAI_DATABASE_URL"] = services.settings.database_url or ""  # the test's own database, either backend
     out = tmp_path / "cli"
     made = subprocess.run([sys.executable, "-m", "models", "dataset", "export", "--out", str(out),
                            "--clinic", CLINIC_A.id], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

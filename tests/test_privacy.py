@@ -143,6 +143,14 @@ def test_after_consent_the_photo_is_stored_in_the_users_hashed_folder_only(chat,
 
 KNOWN_RULES = {"/callback", "/healthz", "/media/<token>", "/referral/<token>", "/referral/<token>/<kind>/<ref>.jpg",
                "/referral/<token>/chart.png", "/referral/<token>/font.ttf", "/static/<path:filename>"}
+# The clinic workspace (issue 11): every route but sign-in, set-up and static files needs a staff
+# session and reaches only that clinic's patients (tests/test_clinic_security.py).
+KNOWN_RULES |= {"/clinic/", "/clinic/login", "/clinic/logout", "/clinic/setup/<token>", "/clinic/font.ttf",
+                "/clinic/static/<path:filename>", "/clinic/queue", "/clinic/summary",
+                "/clinic/referrals/<referral_id>", "/clinic/referrals/<referral_id>/status",
+                "/clinic/referrals/<referral_id>/chart.png", "/clinic/photos/<int:assessment_id>/<kind>.jpg",
+                "/clinic/photos/<int:assessment_id>/label", "/clinic/photos/<int:assessment_id>/model-mask.png",
+                "/clinic/labels/<label_id>/mask.png"}
 
 
 def test_no_endpoint_lists_users(app, client, chat, emulator):

@@ -18,6 +18,7 @@ from storage import clinic_labels
 from tests.support.chat import photo
 from tests.support.clinic import CLINIC_A, account, form_token, share, sign_in
 from tests.support.devmodels import build_dev_models
+from tests import test_unfamiliar_photos as unfamiliar_photos
 from tests.test_clinic_security import label, mask_url, photo_ids
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,15 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def app_config(app_config, tmp_path):
     return {**app_config, "models_dir": build_dev_models(tmp_path / "models")}
-
-
-def all_lesion() -> bytes:
-    """A photo the dev models call unfamiliar (lesion over 90 % of the frame)."""
-    rng = np.random.default_rng(0)
-    pixels = np.clip(np.array([200, 40, 40]) + rng.normal(0, 12, (600, 800, 3)), 0, 255)
-    out = io.BytesIO()
-    Image.fromarray(pixels.astype(np.uint8)).save(out, "JPEG", quality=92)
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -47,7 +39,7 @@ def shared(chat, db):
     user.agree()
     user.photo(photo("AD"))
     user.photo(photo("IM"))
-    user.photo(all_lesion())
+    user.photo(unfamiliar_photos.TestUnfamiliarWithDevModels.all_lesion())  # lesion over 90 %: unfamiliar
     share(user, CLINIC_A)
     return user
 

@@ -8,6 +8,7 @@ import base64
 import io
 import logging
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -244,6 +245,9 @@ def test_a_withdrawn_or_deleted_patient_is_gone_from_queue_referrals_and_next_ex
     assert len(list((tmp_path / "before" / "images").iterdir())) == 1
     assert len(list((tmp_path / "before" / "masks").iterdir())) == 1
     assert (tmp_path / "before" / "labels.csv").read_text().count("\n") == 2  # header and the staying photo
+    if way_out == "delete my data":  # and no byte of the patient is left in the database
+        raw = b"".join(p.read_bytes() for p in Path(services.settings.db_path).parent.glob("adai.sqlite3*"))
+        assert leaving.user.encode() not in raw
 
 
 # --- nothing of the LINE id, and the audit log --------------------------------------------------
@@ -286,3 +290,9 @@ def test_no_line_user_id_in_any_page_export_or_log_and_every_view_label_export_i
     (export_row,) = [e for e in audit.entries(db) if e["action"] == audit.EXPORT]
     assert export_row["subject"] == manifest["export_id"] and export_row["clinic_id"] == CLINIC_A.id
     assert all(e["staff_id"] == staff_a["staff_id"] for e in views)
+    # an admin of the clinic reads the log on the summary page; a clinician does not
+    assert "view_photo" not in client.get("/clinic/summary").get_data(as_text=True)
+    account(db, CLINIC_A, "admin@clinic.example", role="admin")
+    admin = client.application.test_client()
+    sign_in(admin, "admin@clinic.example")
+    assert admin.get("/clinic/summary").get_data(as_text=True).count("view_photo") == photo_views

@@ -30,6 +30,8 @@ def install(state):
     simulator's API are signed otherwise)."""
     app = state.app
     settings = app.config["ADAI"]
+    # The cookie carries only a random session token (the server keeps its hash), so even the
+    # simulator's public channel secret lets nobody forge a session.
     app.secret_key = derive_key(settings.channel_secret, "clinic-session")
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",

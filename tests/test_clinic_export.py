@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,11 +16,10 @@ from PIL import Image
 from models import dataset
 from storage import datasets
 from tests.support.chat import photo
-from tests.support.clinic import CLINIC_A, account, share, sign_in
+from tests.support.clinic import CLINIC_A, ROOT, account, cli_env, share, sign_in
 from tests.support.devmodels import build_dev_models
 from tests.test_clinic_security import label, photo_ids
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture

@@ -123,7 +123,7 @@ def test_demo_seed_gives_a_newcomer_a_workspace_to_label(tmp_path):
     assert seeded.returncode == 0, seeded.stderr
     email, password = re.search(r"email: (\S+)\s+password: (\S+)", seeded.stdout).groups()
     app = create_app({"data_dir": tmp_path / "var", "models_dir": ROOT / "models", "simulator": True,
-                      "assess_processes": 0})
+                      "assess_processes": 0, "database_url": None, "media_dir": None})
     try:
         client = app.test_client()
         assert sign_in(client, email, password).status_code == 302

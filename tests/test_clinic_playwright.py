@@ -6,7 +6,6 @@ mask painted by real mouse drags on the canvas; the export of that label trains 
 with `python -m models train --data`."""
 
 import csv
-import os
 import shutil
 import subprocess
 import sys
@@ -21,11 +20,10 @@ from PIL import Image
 from storage import audit
 from tests.support import SECRET, webhooks
 from tests.support.chat import Chat
-from tests.support.clinic import CLINIC_A, PASSWORD, account, share
+from tests.support.clinic import CLINIC_A, PASSWORD, ROOT, account, cli_env, share
 from tests.support.devmodels import build_dev_models
 from tests.test_simulator_playwright import CHROMIUM, LAUNCH_ARGS
 
-ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 needs_chromium = pytest.mark.skipif(
@@ -119,8 +117,7 @@ def test_sign_in_see_the_referral_open_photos_label_export_and_train(over_http, 
         browser.close()
 
     out = tmp_path / "export"
-    env = {**os.environ, "ADAI_DATA_DIR": str(services.settings.data_dir), "PYTHONPATH": str(ROOT)}
-    env.pop("ADAI_DATABASE_URL", None)
+    env = cli_env(services.settings)
     made = subprocess.run([sys.executable, "-m", "models", "dataset", "export", "--out", str(out), "--clinic",
                            CLINIC_A.id], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr

@@ -2,7 +2,9 @@
 its CSRF token, and a patient who shares their record with a clinic through LINE (signed
 webhooks: location → "Share my record here" → yes → the research question)."""
 
+import os
 import re
+from pathlib import Path
 
 from bot.domain import clinics
 from bot.features.workspace.accounts import hash_password
@@ -13,6 +15,19 @@ CLINICS = clinics.load()  # the bundled sample list (settings.clinics_csv unset)
 CLINIC_A, CLINIC_B = CLINICS[0], CLINICS[1]
 PASSWORD = "correct horse battery"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli_env(settings) -> dict:
+    """The environment a command (`python -m models dataset …`) needs to use the app's data."""
+    env = {**os.environ, "ADAI_DATA_DIR": str(settings.data_dir), "PYTHONPATH": str(ROOT)}
+    for name, value in (("ADAI_DATABASE_URL", settings.database_url), ("ADAI_MEDIA_DIR", settings.media_dir)):
+        env.pop(name, None)
+        if value:
+            env[name] = str(value)
+    return env
 
 
 def account(db, clinic, email, role="clinician", password=PASSWORD, now=None):

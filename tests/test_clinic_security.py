@@ -8,6 +8,8 @@ import base64
 import io
 import logging
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,7 @@ from PIL import Image
 from bot.features.workspace import accounts, web
 from models import dataset
 from storage import audit, clinic_labels, clinic_referrals, files
-from tests.support.clinic import CLINIC_A, CLINIC_B, account, form_token, patient, sign_in
+from tests.support.clinic import CLINIC_A, CLINIC_B, ROOT, account, cli_env, form_token, patient, sign_in
 from tests.support.devmodels import build_dev_models
 
 
@@ -296,3 +298,22 @@ def test_no_line_user_id_in_any_page_export_or_log_and_every_view_label_export_i
     admin = client.application.test_client()
     sign_in(admin, "admin@clinic.example")
     assert admin.get("/clinic/summary").get_data(as_text=True).count("view_photo") == photo_views
+
+
+def test_staff_add_prints_a_one_time_link_and_names_the_known_clinics(client, db, services):
+    def staff_add(clinic_id, email):
+        return subprocess.run([sys.executable, "-m", "bot", "staff", "add", "--clinic", clinic_id, "--email", email,
+                               "--role", "clinician"], cwd=ROOT, env=cli_env(services.settings),
+                              capture_output=True, text=True, timeout=60)
+
+    made = staff_add(CLINIC_A.id, "cli@clinic.example")
+    assert made.returncode == 0, made.stderr
+    path = "/clinic/setup/" + re.search(r"/clinic/setup/(\S+)", made.stdout).group(1)
+    token = form_token(client, path)
+    assert client.post(path, data={"csrf_token": token, "password": "a long pass phrase",
+                                   "again": "a long pass phrase"}).status_code == 302
+    assert client.get("/clinic/").status_code == 200
+    unknown = staff_add("nowhere", "other@clinic.example")
+    assert unknown.returncode == 2 and CLINIC_A.id in unknown.stderr and "UnknownClinic" in unknown.stderr
+    again = staff_add(CLINIC_A.id, "cli@clinic.example")
+    assert again.returncode == 2 and "StaffExists" in again.stderr

@@ -106,14 +106,18 @@ def test_the_consent_menu_is_unchanged_for_patients_who_never_opt_in(chat):
     assert [a["data"] for a in quick_replies(menu)] == ["action=consent&v=withdraw", "action=consent&v=keep"]
 
 
-def test_stop_sharing_takes_the_record_off_the_clinics_list(chat, db):
-    account(db, CLINIC_A, "a@clinic.example")
+def test_stop_sharing_takes_the_record_off_the_clinics_list_queue_and_exports(chat, db, clock):
+    me = account(db, CLINIC_A, "a@clinic.example")
     user = consented(chat, "en")
     user.photo(photo("AD"))
     share(user, CLINIC_A)
-    assert len(clinic_referrals.for_clinic(db, CLINIC_A.id)) == 1
+    (photo_row,) = clinic_labels.queue(db, CLINIC_A.id, me["staff_id"])
+    clinic_labels.save(db, CLINIC_A.id, me["staff_id"], photo_row, "AD", None, clock.now())
+    assert len(clinic_referrals.for_clinic(db, CLINIC_A.id)) == 1 and len(clinic_labels.for_export(db)) == 1
     (answer,) = user.say("stop sharing")
     assert "1 clinic" in answer["text"] and clinic_referrals.for_clinic(db, CLINIC_A.id) == []
+    assert clinic_labels.queue(db, CLINIC_A.id, me["staff_id"]) == [] and clinic_labels.for_export(db) == []
+
 
 
 def test_an_unknown_clinic_or_no_consent_shares_nothing(chat, db):

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 BACKGROUND, SKIN, LESION = 0, 1, 2
-COLOURS = np.array([[0, 0, 0, 0], [30, 136, 229, 110], [229, 57, 53, 150]], dtype=np.uint8)  # RGBA
+COLOURS = np.array([[0, 0, 0, 0], [30, 136, 229, 70], [229, 57, 53, 150]], dtype=np.uint8)  # RGBA, as label.js
 DATA_URL = "data:image/png;base64,"
 MAX_MASK_BYTES = 4 * 1024 * 1024
 

@@ -7,7 +7,7 @@
   const W = canvas.width, H = canvas.height;
   const ctx = canvas.getContext("2d");
   const classes = new Uint8Array(W * H);
-  const COLOURS = [[0, 0, 0, 0], [30, 136, 229, 110], [229, 57, 53, 150]];
+  const COLOURS = [[0, 0, 0, 0], [30, 136, 229, 70], [229, 57, 53, 150]];
   const view = ctx.createImageData(W, H);
   const brush = document.getElementById("brush");
   const TOOLS = { lesion: (v) => 2, eraser: (v) => (v === 2 ? 1 : v), skin: (v) => (v === 2 ? 2 : 1), background: (v) => 0 };

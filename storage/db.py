@@ -33,6 +33,11 @@ class DatabaseUnavailable(RuntimeError):
     (PostgreSQL; storage/pg.py raises it). The webhook answers 503, the worker waits."""
 
 
+class StatementFailed(RuntimeError):
+    """PostgreSQL refused a statement (a constraint, a bug). Only the first line of its message
+    is kept: the DETAIL line quotes the row's values (user ids), and errors reach the logs."""
+
+
 def is_url(target) -> bool:
     return str(target).startswith(POSTGRES_SCHEMES)
 

@@ -22,7 +22,7 @@ from functools import lru_cache
 import psycopg
 from psycopg.adapt import Loader
 
-from storage.db import DatabaseUnavailable
+from storage.db import DatabaseUnavailable, StatementFailed
 
 CONNECT_TIMEOUT_S = 3  # a web node waiting on a dead server must still answer LINE in time
 HIDDEN = "rowid"
@@ -245,6 +245,9 @@ class PgDatabase:
             if self._conn is not None and self._conn.broken:
                 self._conn = None
             raise DatabaseUnavailable(f"PostgreSQL: {type(error).__name__}") from None
+        except psycopg.Error as error:
+            primary = error.diag.message_primary if error.diag else None
+            raise StatementFailed(f"{type(error).__name__}: {primary or 'refused'}") from None
 
     def table_names(self) -> list[str]:
         return [r[0] for r in self.execute(

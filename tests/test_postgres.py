@@ -8,7 +8,7 @@ import pytest
 from bot import create_app
 from bot.engine import media
 from storage import inbox, open_db
-from storage.db import DatabaseUnavailable
+from storage.db import DatabaseUnavailable, StatementFailed
 from storage.pg import UnportableSQL, to_postgres
 from tests.support import webhooks
 
@@ -55,6 +55,16 @@ def test_results_read_as_sqlite_gives_them(url):
     assert db.execute("SELECT sum(n), avg(p) FROM t").fetchone() == (4_000_000_002, pytest.approx(0.15))
     assert [c.name for c in db["t"].columns] == ["id", "n", "p", "s"] and db["t"].exists()
     assert not db["nothing"].exists()
+
+
+def test_a_refused_statement_names_the_constraint_never_the_values(url):
+    db = open_db(url)
+    db.execute("INSERT INTO users (user_id, lang, created_at, updated_at) VALUES ('Usecret', 'ja', 'x', 'x')")
+    with pytest.raises(StatementFailed) as raised:
+        db.execute("INSERT INTO users (user_id, lang, created_at, updated_at) VALUES ('Usecret', 'ja', 'x', 'x')")
+    assert "users_pkey" in str(raised.value) and "Usecret" not in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__  # no chained DETAIL in tracebacks
+    assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 1  # the connection carries on
 
 
 def test_a_restarted_server_is_unavailable_then_reconnected(postgres_server, url):

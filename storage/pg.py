@@ -249,15 +249,16 @@ class PgDatabase:
             primary = error.diag.message_primary if error.diag else None
             raise StatementFailed(f"{type(error).__name__}: {primary or 'refused'}") from None
 
+    # The catalog, not information_schema: "delete my data" looks at every table's columns, and
+    # the information_schema views cost milliseconds per table.
     def table_names(self) -> list[str]:
         return [r[0] for r in self.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-            " AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename").fetchall()]
 
     def column_names(self, table) -> list[str]:
         rows = self.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
-            " AND table_name = ? ORDER BY ordinal_position", [table]).fetchall()
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(quote_ident(?))"
+            " AND attnum > 0 AND NOT attisdropped ORDER BY attnum", [table]).fetchall()
         return [r[0] for r in rows if r[0] != HIDDEN]
 
     def __getitem__(self, table) -> Table:
@@ -270,8 +271,9 @@ class PgDatabase:
             return False
         if self._identity_tables is None:
             self._identity_tables = {r[0] for r in self.execute(
-                "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema()"
-                " AND column_name = 'id' AND is_identity = 'YES'").fetchall()}
+                "SELECT c.relname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+                " WHERE c.relnamespace = current_schema()::regnamespace AND a.attname = 'id'"
+                " AND a.attidentity <> ''").fetchall()}
         return insert.group(1) in self._identity_tables
 
     # --- what only a shared server has -------------------------------------------------------

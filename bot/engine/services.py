@@ -36,6 +36,7 @@ class Services:
         self._pipeline_lock = threading.Lock()
         self._stoppers = []
         self.features = {}  # per-app state of features (e.g. the photo rate limiter), by name
+        files.private_mkdir(settings.data_dir)  # local state (simulator URL, tick lock), PostgreSQL too
         db = open_db(settings.database)  # create the file and run migrations once, now
         try:  # folders named by the earlier plain hash get their keyed names, once
             files.migrate_legacy_dirs(settings.files_dir, lambda: users.known_ids(db))

@@ -64,7 +64,7 @@ def on_research(ctx, params: dict):
         research_status(ctx)
         return
     state, text = answer
-    research.record(ctx.db, ctx.user_id, state, ctx.now(), ctx.settings.data_dir)
+    research.record(ctx.db, ctx.user_id, state, ctx.now(), ctx.settings.files_dir)
     ctx.answer(text_message(ctx.t(text)))
 
 

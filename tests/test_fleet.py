@@ -23,3 +23,18 @@ def test_a_fleet_answers_every_event_once_and_in_order_through_kills_and_a_datab
         emulator.stop()
     assert report["webhooks"] == 200 and report["exactly_once"]["events"] == 200
     assert failures(report) == [], (report, fleet.logs()[-3000:])
+
+
+@pytest.mark.parametrize("argv", [["worker"], ["serve", "--role", "web", "--port", "0"]])
+def test_a_fleet_role_without_a_shared_database_is_a_set_up_error(argv, monkeypatch, tmp_path, capsys):
+    """On SQLite nothing else would handle the events a web node stores: refused at start."""
+    from bot.__main__ import main
+
+    monkeypatch.setenv("ADAI_SIMULATOR", "1")
+    monkeypatch.setenv("ADAI_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("ADAI_DATABASE_URL", "")
+    for name in ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert "ADAI_DATABASE_URL" in error and "Traceback" not in error

@@ -49,6 +49,8 @@ class Worker:
         self._stop = threading.Event()
         self._threads = []
         self._count_lock = threading.Lock()
+        self._next_wake = -1  # wake_one's round robin
+        self._idle: set[int] = set()  # lanes waiting for work (wake_one prefers them)
         self.handled = 0
 
     def start(self):
@@ -60,11 +62,22 @@ class Worker:
             from storage.pg import listen
 
             self._threads.append(threading.Thread(
-                target=listen, args=(self.services.settings.database_url, inbox.NEW_EVENTS, self.wake, self._stop),
+                target=listen, args=(self.services.settings.database_url, inbox.NEW_EVENTS, self.wake_one, self._stop),
                 name="inbox-listen", daemon=True))
         for thread in self._threads:
             thread.start()
         return self
+
+    def wake_one(self):
+        """PostgreSQL: wake one more thread to look for work; each that finds some wakes the
+        next (drain_claimed), so the threads woken follow the work instead of every thread of
+        every worker running a claim for each new event."""
+        with self._count_lock:
+            if self._idle:
+                lane = self._idle.pop()
+            else:
+                lane = self._next_wake = (self._next_wake + 1) % self.lanes
+        self._wakes[lane].set()
 
     def wake(self):
         for wake in self._wakes:
@@ -100,7 +113,11 @@ class Worker:
                 wait = OUTAGE_WAIT_S
             if lane == 0 and self.router.sweeps:
                 wait = min(wait, SWEEP_EVERY_S)
+            with self._count_lock:
+                self._idle.add(lane)
             wake.wait(wait)
+            with self._count_lock:
+                self._idle.discard(lane)
 
     def _next_wait(self, db, lane):
         """Sleep until woken, or until the lane's earliest postponed retry is due."""
@@ -150,6 +167,7 @@ class Worker:
             key = inbox.claim_lane(db, self.services.clock.now())
             if key is None:
                 break
+            self.wake_one()  # there may be more: let another thread look while this one works
             session = db.sessions  # a reconnect means the lock went with the old session
             try:
                 for row in inbox.due_in_lane(db, self.services.clock.now(), key, EVENTS_PER_CLAIM):

@@ -3,6 +3,8 @@ real processes, 200 signed webhooks from 20 senders, a worker killed with SIGKIL
 restarted and the scheduler's holder killed while events flow. `make bench-load` runs the same
 scenario with 2,000 webhooks from 50 senders (bench/fleet.py)."""
 
+import re
+
 import pytest
 
 from bot.sim.emulator import Emulator
@@ -23,6 +25,8 @@ def test_a_fleet_answers_every_event_once_and_in_order_through_kills_and_a_datab
         emulator.stop()
     assert report["webhooks"] == 200 and report["exactly_once"]["events"] == 200
     assert failures(report) == [], (report, fleet.logs()[-3000:])
+    logs = fleet.logs()  # every node's output through the kills and the outage
+    assert "Traceback" not in logs and re.search(r"U[0-9a-f]{32}", logs) is None
 
 
 @pytest.mark.parametrize("argv", [["worker"], ["serve", "--role", "web", "--port", "0"]])

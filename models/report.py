@@ -19,7 +19,7 @@ NOTES = "evaluation_notes.md"  # hand-written observations, appended to the repo
 
 
 def targets(result: dict) -> list[tuple[str, str, bool]]:
-    """(target, measured, met) for every target of issue 3."""
+    """(target, measured, met) for every target of issues 3 and 10."""
     s, lat = result["summary"], result["latency"]
     nothing = {"pooled": float("nan"), "mean_per_image": float("nan")}  # no photo had a mask
     iou = {"skin": nothing, "lesion": nothing, **result["iou"]}
@@ -31,10 +31,11 @@ def targets(result: dict) -> list[tuple[str, str, bool]]:
         ("lesion IoU ≥ 0.75 (pooled)", f"{iou['lesion']['pooled']:.3f}", iou["lesion"]["pooled"] >= 0.75),
         ("skin IoU ≥ 0.85 (pooled, skin incl. lesion)", f"{iou['skin']['pooled']:.3f}",
          iou["skin"]["pooled"] >= 0.85),
-        ("automatic crops: sensitivity ≥ 0.90 (AD vs others)", f"{auto['sensitivity']:.3f}",
-         auto["sensitivity"] >= 0.90),
-        ("automatic crops: specificity ≥ 0.90 (AD vs others)", f"{auto['specificity']:.3f}",
-         auto["specificity"] >= 0.90),
+        # Issue 10 raised these from 0.90 (issue 3) to 0.95.
+        ("automatic crops: sensitivity ≥ 0.95 (AD vs others)", f"{auto['sensitivity']:.3f}",
+         auto["sensitivity"] >= 0.95),
+        ("automatic crops: specificity ≥ 0.95 (AD vs others)", f"{auto['specificity']:.3f}",
+         auto["specificity"] >= 0.95),
         ("automatic within 3 points of manual: sensitivity",
          f"{auto['sensitivity']:.3f} vs {manual['sensitivity']:.3f}",
          auto["sensitivity"] >= manual["sensitivity"] - 0.03),

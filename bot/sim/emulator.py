@@ -205,6 +205,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # socketserver's default of 5 resets bursts of new connections
 
+    def handle_error(self, request, client_address):
+        # A client killed mid-request (the fleet's kill -9 proof) resets its connection; that
+        # is the client's fault, not the emulator's, and a traceback per reset buries real ones.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 # --- routes ---------------------------------------------------------------------------
 

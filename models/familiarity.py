@@ -324,6 +324,14 @@ def _count(values) -> dict:
 def write_block(models_dir: Path, block: dict) -> None:
     path = Path(models_dir) / MANIFEST
     manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("familiarity") != block and "validation" in manifest:
+        # A sign-off holds only for the limits it was measured with (inference/validation.py
+        # refuses a stale one, and the bot would not start): new limits withdraw it, and the
+        # bot says "not clinically validated" until the clinic validates again.
+        del manifest["validation"]
+        manifest["validated"] = False
+        print("note: the signed validation was measured with the old limits and is withdrawn; "
+              "run python -m models validate --sign again", flush=True)
     manifest["familiarity"] = block
     path.write_text(manifest_json.dumps(manifest), encoding="utf-8")
     Pipeline.from_dir(models_dir)  # the block as written must load (shapes, values)

@@ -137,6 +137,19 @@ def test_calibrate_writes_a_block_the_pipeline_loads(tmp_path):
     assert len(curves["limits"]) == len(curves["phantom_judged"]) == len(curves["real_flagged"])
 
 
+def test_new_limits_withdraw_a_sign_off_measured_with_the_old_ones(tmp_path):
+    from tests.support.validation import sign_copy
+    folder = copy_models(tmp_path / "models")
+    sign_copy(folder, wrong_per_class=1)
+    assert Pipeline.from_dir(folder).models["validation"]
+    block = json.loads((folder / "manifest.json").read_text())["familiarity"]
+    block["thresholds"] = {**block["thresholds"], "photo_score": block["thresholds"]["photo_score"] * 2}
+    familiarity.write_block(folder, block)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert "validation" not in manifest and manifest["validated"] is False
+    assert Pipeline.from_dir(folder).models.get("validation") is None  # loads, and claims nothing
+
+
 def assess_all_lesion_frame(tmp_path):
     """Red everywhere (the dev segmenter's lesion colour), textured so it is not "blurry"."""
     pipeline = Pipeline.from_dir(build_dev_models(tmp_path))

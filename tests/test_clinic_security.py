@@ -272,8 +272,12 @@ def test_no_line_user_id_in_any_page_export_or_log_and_every_view_label_export_i
                 photo_views += 1
             pages.append(client.get(f"/clinic/photos/{aid}/label"))
             pages.append(client.get(f"/clinic/photos/{aid}/model-mask.png"))
+            photo_views += 1  # the model's skin and lesion outline of the photo
             assert label(client, aid).status_code == 302
             pages.append(client.get(f"/clinic/photos/{aid}/label?saved=1"))
+            (mine,) = clinic_labels.of_photo(db, CLINIC_A.id, aid)
+            pages.append(client.get(f"/clinic/labels/{mine['label_id']}/mask.png"))
+            photo_views += 1  # the painted mask
     assert all(page.status_code == 200 for page in pages)
     manifest = dataset.export(db, services.settings.files_dir, tmp_path / "export", clock.now(), CLINIC_A.id)
     assert len(manifest["photos"]) == 3

@@ -50,6 +50,9 @@ def model_mask(assessment_id):
     except Exception:  # noqa: BLE001 — no model mask: the clinician paints from nothing
         found = None
     classes = masks.from_model(found, masks.work_size(photo, WORK_PX))
+    # The outline of a patient's skin is a view of the photo too.
+    audit.add(db(), now(), audit.VIEW_PHOTO, f"{assessment_id}:model_mask", g.staff["staff_id"],
+              g.staff["clinic_id"])
     return Response(masks.png(classes), mimetype="image/png")
 
 
@@ -87,6 +90,8 @@ def label_mask(label_id):
     if not path.is_file():
         abort(404)
     classes = masks.read(path)
+    audit.add(db(), now(), audit.VIEW_PHOTO, f"{found[0]['assessment_id']}:label_mask:{label_id}",
+              g.staff["staff_id"], clinic_id)
     # raw: the classes themselves, for the canvas to go on painting one's own label
     return Response(masks.png(classes) if request.args.get("raw") else masks.coloured(classes), mimetype="image/png")
 

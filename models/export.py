@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
+import sys
 import time
 from pathlib import Path
 
@@ -110,25 +112,63 @@ def describe_training(infos: dict) -> str:
     return "; ".join(parts) + "."
 
 
-def export_all(checkpoints: Path, out: Path, training_data: str | None = None) -> dict:
+class KeptModelMismatch(Exception):
+    """The model to keep is missing, or is not the file the manifest in the folder describes."""
+
+
+def kept_entry(out: Path, kind: str) -> tuple[list[int], str]:
+    """The input size and the training sentence of the committed `kind` model in `out`, after
+    checking that the file on disk is the one its manifest names (only that entry: the other
+    model is about to be replaced, and the familiarity block is rewritten by calibrate)."""
+    path = Path(out) / manifest.MANIFEST
+    try:
+        current = json.loads(path.read_text(encoding="utf-8"))
+        entry = current["models"][kind]
+        same = manifest.sha256(Path(out) / entry["file"]) == entry["sha256"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise KeptModelMismatch(f"cannot keep the {kind} of {out}: {exc!r}") from exc
+    if not same:
+        raise KeptModelMismatch(f"cannot keep the {kind} of {out}: {entry['file']} is not the "
+                                f"file {path} describes (its sha256 differs)")
+    sentence = next((part.strip().rstrip(".") for part in str(current.get("training_data", "")).split("; ")
+                     if part.strip().startswith(f"{kind}:")), f"{kind}: kept from the previous export")
+    return entry["input_size"], sentence
+
+
+def export_all(checkpoints: Path, out: Path, training_data: str | None = None,
+               keep: str | None = None) -> dict:
+    """Export both models from `checkpoints`, or, with `keep` ("segmenter" or "classifier"),
+    only the other one, leaving the committed file of `keep` in `out` as it is (e.g. the
+    classifier retrained on its own). The familiarity statistics are dropped either way: they
+    describe the old classifier, so `python -m models calibrate` must run next."""
     from models import train
+    out = Path(out)
+    kept = {keep: kept_entry(out, keep)} if keep else {}
     built = {}
-    # Both models are built and checked before anything is written: a missing or broken
+    # Every model is built and checked before anything is written: a missing or broken
     # checkpoint must not leave a new ONNX file beside an old manifest (the bot would refuse both).
     for kind in ("segmenter", "classifier"):
+        if kind in kept:
+            continue
         net, info = train.load_trained(kind, checkpoints)
         model = onnx_bytes(net, kind, info["input_size"])
         built[kind] = model, info, verify(net, kind, model, info["input_size"])
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    files = {}
+    files = {kind: {"path": out / manifest.FILES[kind], "input_size": size, "info": None}
+             for kind, (size, _) in kept.items()}
     for kind, (model, info, diff) in built.items():
         path = out / manifest.FILES[kind]
         path.write_bytes(model)
         files[kind] = {"path": path, "input_size": info["input_size"], "info": info}
         print(f"{kind}: {path} {len(model) / 1e6:.2f} MB, max |onnx - torch| = {diff:.1e}", flush=True)
-    infos = {kind: entry["info"] for kind, entry in files.items()}
-    manifest.write_manifest(out, files, training_data=training_data or describe_training(infos))
+    for kind in kept:
+        print(f"{kind}: {files[kind]['path']} kept as it was", flush=True)
+    if not training_data:
+        sentences = {kind: sentence for kind, (_, sentence) in kept.items()}
+        sentences.update({kind: describe_training({kind: entry["info"]}).rstrip(".")
+                          for kind, entry in files.items() if entry["info"] is not None})
+        training_data = "; ".join(sentences[kind] for kind in manifest.FILES) + "."
+    manifest.write_manifest(out, files, training_data=training_data)
     print(f"manifest: {out / manifest.MANIFEST}", flush=True)
     return files
 
@@ -138,6 +178,13 @@ def main(argv=None) -> int:
     parser.add_argument("--checkpoints", type=Path, default=Path("models/checkpoints"))
     parser.add_argument("--out", type=Path, default=Path("models"))
     parser.add_argument("--training-data", help="describe the training data in the manifest")
+    parser.add_argument("--keep", choices=list(manifest.FILES),
+                        help="keep this model of --out as it is and export only the other "
+                             "(e.g. --keep segmenter after `train --what classifier`)")
     args = parser.parse_args(argv)
-    export_all(args.checkpoints, args.out, args.training_data)
+    try:
+        export_all(args.checkpoints, args.out, args.training_data, keep=args.keep)
+    except (KeptModelMismatch, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0

@@ -14,6 +14,7 @@ from PIL import Image
 
 torch = pytest.importorskip("torch", reason="training needs requirements-train.txt")
 
+from inference import manifest as inference_manifest  # noqa: E402
 from models import export, familiarity, manifest, phantom, train  # noqa: E402
 
 TINY = ["--seg-steps", "2", "--seg-batch", "2", "--cls-steps", "2", "--cls-batch", "4",
@@ -59,6 +60,44 @@ def test_export_writes_nothing_when_a_checkpoint_is_missing(trained, tmp_path):
     with pytest.raises(FileNotFoundError):
         export.export_all(only_segmenter, out)
     assert list(out.iterdir()) == []
+
+
+def test_export_keep_segmenter_replaces_only_the_classifier(exported, trained, tmp_path):
+    out = tmp_path / "models"
+    out.mkdir()
+    for name in ("segmenter.onnx", "classifier.onnx", "manifest.json"):
+        (out / name).write_bytes((exported / name).read_bytes())
+    old = json.loads((out / "manifest.json").read_text())
+    old["training_data"] = "segmenter: the kept recipe; classifier: the old recipe."
+    (out / "manifest.json").write_text(json.dumps(old))
+    (out / "classifier.onnx").write_bytes(b"an old classifier")  # stale file, replaced
+    only_classifier = tmp_path / "checkpoints"
+    only_classifier.mkdir()
+    (only_classifier / "classifier.pt").write_bytes((trained / "classifier.pt").read_bytes())
+
+    export.export_all(only_classifier, out, keep="segmenter")
+    written = json.loads((out / "manifest.json").read_text())
+    inference_manifest.load_manifest(out, require_familiarity=False)  # both hashes check out
+    assert (out / "segmenter.onnx").read_bytes() == (exported / "segmenter.onnx").read_bytes()
+    assert (out / "classifier.onnx").read_bytes() != b"an old classifier"
+    assert written["models"]["classifier"]["sha256"] == manifest.sha256(out / "classifier.onnx")
+    assert written["training_data"].startswith("segmenter: the kept recipe; classifier: ")
+    assert "2 steps of batch 4" in written["training_data"]  # the new classifier's recipe
+    assert "familiarity" not in written  # the old statistics described the old classifier
+
+
+def test_export_keep_refuses_a_kept_file_its_manifest_does_not_describe(exported, trained, tmp_path):
+    out = tmp_path / "models"
+    out.mkdir()
+    for name in ("segmenter.onnx", "classifier.onnx", "manifest.json"):
+        (out / name).write_bytes((exported / name).read_bytes())
+    (out / "segmenter.onnx").write_bytes(b"not the segmenter the manifest names")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert export.main(["--checkpoints", str(trained), "--out", str(out), "--keep", "segmenter"]) == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    (out / "manifest.json").unlink()  # no manifest: nothing says which segmenter this is
+    with pytest.raises(export.KeptModelMismatch):
+        export.export_all(trained, out, keep="segmenter")
 
 
 def test_training_logs_and_checkpoints(trained):

@@ -23,7 +23,7 @@ from inference.errors import ModelManifestError
 from inference.familiarity import UNFAMILIAR
 from inference.manifest import Manifest, check_session, feature_dim, load_manifest
 from inference.quality import OK, check_masks, check_photo
-from inference.segment import segment
+from inference.segment import Masks, segment
 
 DEFAULT_THREADS = 2
 DEFAULT_K = 3
@@ -136,6 +136,12 @@ class Pipeline:
                 self._classify(data, decoded, boxes, result, clock)
         result.stages_ms = clock.stages()
         return result
+
+    def segment_photo(self, data: bytes) -> Masks:
+        """Only the segmenter's skin and lesion masks, with no photo gate and no classifier
+        (a clinician's labelling canvas starts from them). Raises an InferenceError for a
+        file that is not a readable photo."""
+        return segment(self.segmenter, self.manifest.segmenter, decode(data).image)
 
     def _segment_and_choose(self, decoded, result: Assessment, clock: Stopwatch) -> list:
         """Masks, fractions and the post-segmentation verdict; the chosen boxes in full-size px."""

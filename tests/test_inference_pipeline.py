@@ -79,6 +79,19 @@ def test_dev_pipeline_finds_the_lesion(dev_pipeline):
     assert result.p_not_ad == pytest.approx(1 - result.probabilities["AD"])
 
 
+def test_segment_photo_gives_the_masks_assess_would_without_the_gate(dev_pipeline):
+    data = photo_bytes()
+    masks = dev_pipeline.segment_photo(data)
+    assert np.array_equal(masks.lesion, dev_pipeline.assess(data).masks.lesion)
+    assert np.array_equal(masks.skin, dev_pipeline.assess(data).masks.skin)
+    # A photo the gate refuses still gets the segmenter's view (a clinician labels it anyway).
+    dark = encode(Image.fromarray(np.asarray(skin_photo()) // 8), "JPEG")
+    assert dev_pipeline.assess(dark).quality == "too_dark" and dev_pipeline.assess(dark).masks is None
+    assert dev_pipeline.segment_photo(dark).skin.shape == masks.skin.shape
+    with pytest.raises(InferenceError):
+        dev_pipeline.segment_photo(data[:3000])
+
+
 def contains(box, point):
     return box[0] <= point[0] < box[2] and box[1] <= point[1] < box[3]
 

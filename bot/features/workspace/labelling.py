@@ -11,6 +11,7 @@ from bot.domain.agreement import cohen_kappa
 from bot.features.workspace import masks
 from bot.features.workspace.pages import WORK_PX, clinic_name, picture_bytes, services, shared_photo
 from bot.features.workspace.web import bp, db, now
+from inference.errors import InferenceError
 from storage import audit, clinic_labels, files, research, staff
 
 
@@ -46,8 +47,8 @@ def model_mask(assessment_id):
     # pool of assessment processes (engine/assess_pool.py) keeps beside itself.
     local = getattr(pipeline, "pipeline", pipeline)
     try:
-        found = local.assess(photo).masks
-    except Exception:  # noqa: BLE001 — no model mask: the clinician paints from nothing
+        found = local.segment_photo(photo)  # the segmenter alone: no gate, no classifier
+    except InferenceError:  # an unreadable photo: the clinician paints from nothing
         found = None
     classes = masks.from_model(found, masks.work_size(photo, WORK_PX))
     # The outline of a patient's skin is a view of the photo too.

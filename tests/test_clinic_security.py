@@ -99,7 +99,8 @@ def test_clinic_a_gets_404_for_clinic_bs_patients_and_photos(chat, client, db, s
     (own,), (other,) = photo_ids(db, mine), photo_ids(db, theirs)
     for path in ("/photo.jpg", "/overlay.jpg", "/label", "/model-mask.png"):
         assert client.get(f"/clinic/photos/{own}{path}").status_code == 200, path
-        assert client.get(f"/clinic/photos/{other}{path}").status_code == 404, path
+        missing = client.get(f"/clinic/photos/{other}{path}")
+        assert missing.status_code == 404 and "見つかりません" in missing.get_data(as_text=True), path
     for path in ("", "/chart.png"):
         assert client.get(f"/clinic/referrals/{referral_id(db, theirs, CLINIC_B)}{path}").status_code == 404
     token = form_token(client, "/clinic/")
@@ -124,7 +125,12 @@ def test_a_form_without_the_csrf_token_is_refused(chat, client, db, staff_a):
     rid = referral_id(db, user, CLINIC_A)
     sign_in(client, "a@clinic.example")
     assert client.post(f"/clinic/referrals/{rid}/status", data={"status": "seen"}).status_code == 400
-    assert client.post(f"/clinic/referrals/{rid}/status", data={"status": "seen", "csrf_token": "forged"}).status_code == 400
+    refused = client.post(f"/clinic/referrals/{rid}/status", data={"status": "seen", "csrf_token": "forged"},
+                          headers={"Accept-Language": "en"})
+    assert refused.status_code == 400 and "This page had expired" in refused.get_data(as_text=True)
+    client.get("/clinic/?lang=ja")
+    refused = client.post(f"/clinic/referrals/{rid}/status", data={"status": "seen"})
+    assert refused.status_code == 400 and "有効期限が切れた" in refused.get_data(as_text=True)
     assert clinic_referrals.get(db, CLINIC_A.id, rid)["status"] == "new"
     token = form_token(client, f"/clinic/referrals/{rid}")
     assert client.post(f"/clinic/referrals/{rid}/status", data={"status": "seen", "csrf_token": token}).status_code == 302

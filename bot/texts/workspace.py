@@ -44,6 +44,8 @@ JA = {
     "ws.audit": "監査ログ（直近）", "ws.audit_at": "日時 (UTC)", "ws.audit_who": "スタッフ",
     "ws.audit_action": "操作", "ws.audit_subject": "対象",
     "ws.not_found": "見つかりません。",
+    "ws.form_expired": "このページの有効期限が切れたため、送信できませんでした。ページを読み込み直してから、もう一度お試しください。",
+    "ws.back": "戻る", "ws.to_list": "紹介された患者さんの一覧へ",
 }
 
 EN = {
@@ -91,4 +93,6 @@ EN = {
     "ws.audit": "Audit log (latest)", "ws.audit_at": "When (UTC)", "ws.audit_who": "Staff",
     "ws.audit_action": "Action", "ws.audit_subject": "Subject",
     "ws.not_found": "Not found.",
+    "ws.form_expired": "This page had expired, so nothing was sent. Please reload the page and try again.",
+    "ws.back": "Back", "ws.to_list": "To the referred patients",
 }

@@ -4,8 +4,8 @@ session cookie's flags, the page language, and no caching."""
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, g, redirect, request, send_file, session, url_for
-from flask_wtf.csrf import CSRFProtect
+from flask import Blueprint, current_app, g, redirect, render_template, request, send_file, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from bot import texts
 from bot.engine.gone import private
@@ -76,6 +76,19 @@ def _page_lang() -> str:
     if chosen in texts.LANGS:
         session["lang"] = chosen
     return session.get("lang") or request.accept_languages.best_match(list(texts.LANGS)) or texts.DEFAULT_LANG
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(_error):
+    """A form whose token is missing or stale (often a page left open past the session): say so
+    in the page's language instead of a bare English "Bad Request"."""
+    return render_template("workspace/error.html", message="ws.form_expired", back=request.referrer), 400
+
+
+@bp.errorhandler(404)
+def not_found(_error):
+    # The same page whether the thing is missing or another clinic's: nothing to tell them apart.
+    return render_template("workspace/error.html", message="ws.not_found", back=None), 404
 
 
 @bp.get("/font.ttf")

@@ -29,9 +29,14 @@ LIVE = ("SELECT r.* FROM clinic_referrals r JOIN consents c ON c.user_id = r.use
         " WHERE r.clinic_id = ?")
 
 
-def for_clinic(db, clinic_id) -> list[dict]:
-    """The clinic's referrals, newest first."""
-    return list(db.query(LIVE + " ORDER BY r.created_at DESC", [clinic_id]))
+def for_clinic(db, clinic_id, limit: int | None = None, offset: int = 0) -> list[dict]:
+    """The clinic's referrals, newest first (a page of them with `limit` and `offset`)."""
+    page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
+    return list(db.query(LIVE + " ORDER BY r.created_at DESC, r.referral_id" + page, [clinic_id]))
+
+
+def count_for_clinic(db, clinic_id) -> int:
+    return db.execute("SELECT count(*) FROM (" + LIVE + ") AS live", [clinic_id]).fetchone()[0]
 
 
 def get(db, clinic_id, referral_id) -> dict | None:

@@ -62,6 +62,18 @@ def test_the_queue_puts_photos_the_model_did_not_judge_or_least_sure_first(share
     assert queue_ids(client.get("/clinic/queue").get_data(as_text=True)) == [ad, im, unfamiliar]
 
 
+def test_the_queue_page_shows_its_head_and_says_how_many_more(shared, client, db, monkeypatch):
+    from bot.features.workspace import labelling
+    ad, im, unfamiliar = photo_ids(db, shared)
+    sign_in(client, "first@clinic.example")
+    monkeypatch.setattr(labelling, "QUEUE_SHOWN", 2)  # three photos queued: one past the head
+    page = client.get("/clinic/queue?lang=en").get_data(as_text=True)
+    assert queue_ids(page) == [unfamiliar, ad] and "1 more photo(s)" in page
+    monkeypatch.setattr(labelling, "QUEUE_SHOWN", 3)
+    page = client.get("/clinic/queue").get_data(as_text=True)
+    assert queue_ids(page) == [unfamiliar, ad, im] and "more photo" not in page
+
+
 def test_labels_are_independent_then_side_by_side_with_kappa_on_the_summary(shared, client, db, clock):
     account(db, CLINIC_A, "second@clinic.example")
     ad, im, unfamiliar = photo_ids(db, shared)

@@ -118,6 +118,35 @@ def test_clinic_a_gets_404_for_clinic_bs_patients_and_photos(chat, client, db, s
     assert client.get(f"/clinic/labels/{b_label['label_id']}/mask.png").status_code == 404
 
 
+def test_the_referral_list_comes_a_page_at_a_time_and_only_this_clinics(client, db, staff_a, clock):
+    from datetime import timedelta
+
+    from bot.features.workspace.pages import PAGE
+    from storage import consent, users
+    codes = {}
+    for i in range(PAGE + 12):  # the newest first: patient i shared i minutes after the start
+        user_id = f"U{i:032x}"
+        users.ensure(db, user_id, clock.now())
+        consent.record(db, user_id, "given", clock.now())
+        clinic = CLINIC_B if i % 10 == 9 else CLINIC_A
+        row = clinic_referrals.share(db, user_id, clinic.id, clock.now() + timedelta(minutes=i))
+        codes[i] = ("P-" + row["referral_id"][:6].upper(), clinic)
+    mine = [code for i, (code, clinic) in sorted(codes.items(), reverse=True) if clinic == CLINIC_A]
+    theirs = [code for code, clinic in codes.values() if clinic == CLINIC_B]
+    sign_in(client, "a@clinic.example")
+
+    def listed(query=""):
+        page = client.get("/clinic/" + query).get_data(as_text=True)
+        return [code for code in mine + theirs if code in page], page
+
+    first, page = listed()
+    assert first == mine[:PAGE] and "1 / 2" in page and 'rel="next"' in page and 'rel="prev"' not in page
+    second, page = listed("?page=2")
+    assert second == mine[PAGE:] and 'rel="prev"' in page and 'rel="next"' not in page
+    assert listed("?page=99")[0] == mine[PAGE:] and listed("?page=-3")[0] == mine[:PAGE]
+    assert listed("?page=x")[0] == mine[:PAGE]
+
+
 # --- forms --------------------------------------------------------------------------------------
 
 def test_a_form_without_the_csrf_token_is_refused(chat, client, db, staff_a):

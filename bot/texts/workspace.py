@@ -46,6 +46,8 @@ JA = {
     "ws.not_found": "見つかりません。",
     "ws.form_expired": "このページの有効期限が切れたため、送信できませんでした。ページを読み込み直してから、もう一度お試しください。",
     "ws.back": "戻る", "ws.to_list": "紹介された患者さんの一覧へ",
+    "ws.newer": "← 新しい紹介", "ws.older": "古い紹介 →", "ws.page_of": "{page} / {pages} ページ（全{total}件）",
+    "ws.queue_more": "ほかに {n} 枚あります。上から順にラベルをつけると、次の写真が表示されます。",
 }
 
 EN = {
@@ -95,4 +97,6 @@ EN = {
     "ws.not_found": "Not found.",
     "ws.form_expired": "This page had expired, so nothing was sent. Please reload the page and try again.",
     "ws.back": "Back", "ws.to_list": "To the referred patients",
+    "ws.newer": "← Newer", "ws.older": "Older →", "ws.page_of": "Page {page} of {pages} ({total} in all)",
+    "ws.queue_more": "{n} more photo(s). Label from the top; the next ones appear as you go.",
 }

@@ -14,11 +14,14 @@ from bot.features.workspace.web import bp, db, now
 from inference.errors import InferenceError
 from storage import audit, clinic_labels, files, research, staff
 
+QUEUE_SHOWN = 50
+
 
 @bp.get("/queue")
 def queue():
     photos = clinic_labels.queue(db(), g.staff["clinic_id"], g.staff["staff_id"])
-    return render_template("workspace/queue.html", photos=photos)
+    # The most useful first, so the head of the queue is all a page needs to show.
+    return render_template("workspace/queue.html", photos=photos[:QUEUE_SHOWN], more=len(photos) - QUEUE_SHOWN)
 
 
 @bp.get("/photos/<int:assessment_id>/label")

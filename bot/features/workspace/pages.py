@@ -13,6 +13,7 @@ from storage import poem as poem_store
 
 WORK_PX = 1024  # photos are shown (and masks painted) at most this large, upright
 MAX_RESULTS = 20
+PAGE = 50  # referrals per page of the list
 
 
 def clinic_name(clinic_id) -> str:
@@ -34,7 +35,11 @@ def my_referral(referral_id) -> dict:
 
 @bp.get("/")
 def referrals():
-    rows = clinic_referrals.for_clinic(db(), g.staff["clinic_id"])
+    # A page at a time: each row costs a look-up of the patient's latest result.
+    total = clinic_referrals.count_for_clinic(db(), g.staff["clinic_id"])
+    pages = max(1, -(-total // PAGE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    rows = clinic_referrals.for_clinic(db(), g.staff["clinic_id"], PAGE, (page - 1) * PAGE)
     listed = []
     for row in rows:
         tz = summary.user_zone(db(), row["user_id"])
@@ -42,7 +47,8 @@ def referrals():
         listed.append({"id": row["referral_id"], "code": patient_code(row), "status": row["status"],
                        "shared": summary.local(row["created_at"], tz),
                        "latest": summary.assessment_view(latest[0], g.lang, tz) if latest else None})
-    return render_template("workspace/referrals.html", referrals=listed, clinic=clinic_name(g.staff["clinic_id"]))
+    return render_template("workspace/referrals.html", referrals=listed, clinic=clinic_name(g.staff["clinic_id"]),
+                           page=page, pages=pages, total=total)
 
 
 @bp.get("/referrals/<referral_id>")

@@ -83,9 +83,8 @@ def verify(net, kind: str, model: bytes, input_size) -> float:
     return worst
 
 
-def latency_ms(model: bytes | str | Path, shape, threads: int = 2, repeats: int = 50,
-               stat=np.median) -> float:
-    """Wall time of one onnxruntime run on `threads` threads (median of `repeats` by default)."""
+def latency_times(model: bytes | str | Path, shape, threads: int = 2, repeats: int = 50) -> list[float]:
+    """Wall time in ms of each of `repeats` onnxruntime runs on `threads` threads (after 5 warm-ups)."""
     sess = session(model, threads)
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     for _ in range(5):
@@ -95,7 +94,7 @@ def latency_ms(model: bytes | str | Path, shape, threads: int = 2, repeats: int 
         start = time.perf_counter()
         sess.run(None, {"image": x})
         times.append((time.perf_counter() - start) * 1000)
-    return float(stat(times))
+    return times
 
 
 def describe_training(infos: dict) -> str:

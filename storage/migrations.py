@@ -4,7 +4,7 @@ never edit a step that has shipped (databases in the field have already run it).
 import json
 
 from storage.lanes import lane_key
-from storage.workspace_schema import workspace_tables
+from storage.workspace_schema import device_tables, workspace_tables
 
 
 def users_table(db):
@@ -206,6 +206,7 @@ MIGRATIONS = [
     ("0604_reminders_source", reminders_source),
     ("0701_inbox_lanes", inbox_lanes),
     ("1101_clinic_workspace", workspace_tables),
+    ("1102_clinic_devices", device_tables),
 ]
 
 

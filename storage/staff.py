@@ -49,6 +49,8 @@ def clinic_ids(db) -> set[str]:
 def set_password_hash(db, staff_id, password_hash):
     db.execute("UPDATE clinic_staff SET password_hash = ?, failures = 0, locked_until = NULL WHERE staff_id = ?",
                [password_hash, staff_id])
+    # A new password: browsers trusted under the old one must prove themselves again.
+    db.execute("DELETE FROM clinic_devices WHERE staff_id = ?", [staff_id])
 
 
 def failed(db, staff_id, now, limit, lock_until) -> bool:
@@ -68,6 +70,42 @@ def locked(row, now) -> bool:
 
 def succeeded(db, staff_id):
     db.execute("UPDATE clinic_staff SET failures = 0, locked_until = NULL WHERE staff_id = ?", [staff_id])
+
+
+# --- trusted browsers (device cookies) -----------------------------------------------------
+
+def trust_device(db, staff_id, now) -> str:
+    """A new device token for a browser that just signed in with the right password."""
+    token = secrets.token_urlsafe(32)
+    db.execute("INSERT INTO clinic_devices (token_hash, staff_id, made_at) VALUES (?, ?, ?)",
+               [token_hash(token), staff_id, now_iso(now)])
+    return token
+
+
+def device(db, token, staff_id) -> dict | None:
+    """The device row when `token` is a trusted browser of this account, else None."""
+    if not token:
+        return None
+    rows = list(db.query("SELECT * FROM clinic_devices WHERE token_hash = ? AND staff_id = ?",
+                         [token_hash(token), staff_id]))
+    return rows[0] if rows else None
+
+
+def device_failed(db, device_row, now, limit, lock_until) -> bool:
+    """As `failed`, for one trusted browser. True when this failure locked it."""
+    key = device_row["token_hash"]
+    db.execute("UPDATE clinic_devices SET failures = failures + 1 WHERE token_hash = ?", [key])
+    failures = db.execute("SELECT failures FROM clinic_devices WHERE token_hash = ?", [key]).fetchone()[0]
+    if failures < limit:
+        return False
+    db.execute("UPDATE clinic_devices SET failures = 0, locked_until = ? WHERE token_hash = ?",
+               [now_iso(lock_until), key])
+    return True
+
+
+def device_succeeded(db, device_row):
+    db.execute("UPDATE clinic_devices SET failures = 0, locked_until = NULL WHERE token_hash = ?",
+               [device_row["token_hash"]])
 
 
 # --- one-time links -------------------------------------------------------------------------

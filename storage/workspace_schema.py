@@ -92,3 +92,23 @@ TABLES = (
 def workspace_tables(db):
     for statement in TABLES:
         db.execute(statement)
+
+
+# Browsers a staff member has signed in from (a device cookie holds the token; only its hash
+# is kept). Failed sign-ins from such a browser count here, not on the account, so a stranger
+# who locks the account by guessing does not lock out its owner's browser.
+DEVICE_TABLES = (
+    """CREATE TABLE clinic_devices (
+        token_hash TEXT PRIMARY KEY,
+        staff_id TEXT NOT NULL,
+        failures INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        made_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX clinic_devices_staff ON clinic_devices (staff_id)",
+)
+
+
+def device_tables(db):
+    for statement in DEVICE_TABLES:
+        db.execute(statement)

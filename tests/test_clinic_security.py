@@ -18,7 +18,7 @@ from PIL import Image
 
 from bot.features.workspace import accounts, web
 from models import dataset
-from storage import audit, clinic_labels, clinic_referrals, files
+from storage import audit, clinic_labels, clinic_referrals, files, staff
 from tests.support.clinic import CLINIC_A, CLINIC_B, ROOT, account, cli_env, form_token, patient, sign_in
 from tests.support.devmodels import build_dev_models
 
@@ -185,6 +185,35 @@ def test_the_lock_out_engages_after_repeated_failures(client, db, staff_a, clock
     # an unknown email is answered like a wrong password
     other = client.application.test_client()
     assert sign_in(other, "nobody@clinic.example").status_code == 401
+
+
+def test_a_stranger_guessing_locks_the_account_but_not_its_owners_browser(client, db, staff_a, clock):
+    assert sign_in(client, "a@clinic.example").status_code == 302
+    cookie = client.get_cookie("clinic_device", path="/clinic/")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    client.post("/clinic/logout", data={"csrf_token": form_token(client, "/clinic/")})
+
+    stranger = client.application.test_client()
+    for _ in range(accounts.FAILURES_BEFORE_LOCK):
+        sign_in(stranger, "a@clinic.example", "a guess!!!")
+    assert sign_in(stranger, "a@clinic.example").status_code == 429  # locked for strangers
+    forged = client.application.test_client()
+    forged.set_cookie("clinic_device", "made-up-token", path="/clinic/")
+    assert sign_in(forged, "a@clinic.example").status_code == 429  # a made-up cookie is a stranger
+    assert sign_in(client, "a@clinic.example").status_code == 302  # the owner's browser is not locked
+    client.post("/clinic/logout", data={"csrf_token": form_token(client, "/clinic/")})
+
+    # The owner's browser has a lock of its own, for its own failures.
+    for _ in range(accounts.FAILURES_BEFORE_LOCK - 1):
+        assert sign_in(client, "a@clinic.example", "mistyped!!").status_code == 401
+    assert sign_in(client, "a@clinic.example", "mistyped!!").status_code == 429
+    assert sign_in(client, "a@clinic.example").status_code == 429
+    clock.advance(minutes=16)
+    assert sign_in(client, "a@clinic.example").status_code == 302
+
+    # A new password (a set-up link) revokes the browsers trusted under the old one.
+    staff.set_password_hash(db, staff_a["staff_id"], accounts.hash_password("another long phrase"))
+    assert staff.device(db, cookie.value, staff_a["staff_id"]) is None
 
 
 def test_sessions_expire_and_signing_out_ends_them(client, db, staff_a, clock):

@@ -3,7 +3,7 @@ lock-out after repeated failures, sign-out. `add_staff` is what `python -m bot s
 
 from datetime import timedelta
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.features.workspace.web import SESSION_KEY, bp, db, now
@@ -12,6 +12,8 @@ from storage import staff
 FAILURES_BEFORE_LOCK = 5
 LOCK_FOR = timedelta(minutes=15)
 SETUP_LINK_TTL = timedelta(days=3)
+DEVICE_COOKIE = "clinic_device"  # a browser that signed in here before (OWASP "device cookies")
+DEVICE_FOR = timedelta(days=90)
 MIN_PASSWORD = 10
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
 DUMMY_HASH = generate_password_hash("not-a-password-of-anyone", method="scrypt")
@@ -39,6 +41,12 @@ def setup_url(database, settings, staff_id, when) -> str:
     return f"{settings.base_url}/clinic/setup/{token}"
 
 
+def _trust_this_browser(response, staff_id):
+    response.set_cookie(DEVICE_COOKIE, staff.trust_device(db(), staff_id, now()),
+                        max_age=int(DEVICE_FOR.total_seconds()), path="/clinic/", httponly=True,
+                        samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+
+
 def _sign_in_as(staff_id):
     session.clear()  # a fresh cookie: nothing from before signing in carries over
     session.permanent = True
@@ -58,15 +66,27 @@ def sign_in():
         if row is None or not row["password_hash"]:
             check_password_hash(DUMMY_HASH, password)
             error = "ws.sign_in_failed"
-        elif staff.locked(row, now()):
-            error = "ws.locked"
-        elif not check_password_hash(row["password_hash"], password):
-            locked = staff.failed(db(), row["staff_id"], now(), FAILURES_BEFORE_LOCK, now() + LOCK_FOR)
-            error = "ws.locked" if locked else "ws.sign_in_failed"
         else:
-            staff.succeeded(db(), row["staff_id"])
-            _sign_in_as(row["staff_id"])
-            return redirect(_safe_next(request.args.get("next")))
+            # A browser this person signed in from before has a lock of its own: guessing from
+            # elsewhere locks the account for strangers but not for its owner's browser.
+            trusted = staff.device(db(), request.cookies.get(DEVICE_COOKIE), row["staff_id"])
+            if staff.locked(trusted or row, now()):
+                error = "ws.locked"
+            elif not check_password_hash(row["password_hash"], password):
+                locked = (staff.device_failed(db(), trusted, now(), FAILURES_BEFORE_LOCK, now() + LOCK_FOR)
+                          if trusted else
+                          staff.failed(db(), row["staff_id"], now(), FAILURES_BEFORE_LOCK, now() + LOCK_FOR))
+                error = "ws.locked" if locked else "ws.sign_in_failed"
+            else:
+                if trusted:
+                    staff.device_succeeded(db(), trusted)  # the account's count is the strangers'
+                else:
+                    staff.succeeded(db(), row["staff_id"])
+                _sign_in_as(row["staff_id"])
+                response = redirect(_safe_next(request.args.get("next")))
+                if not trusted:
+                    _trust_this_browser(response, row["staff_id"])
+                return response
     status = 200 if error is None else (429 if error == "ws.locked" else 401)
     return render_template("workspace/sign_in.html", error=error), status
 
@@ -86,7 +106,9 @@ def setup(token):
         elif staff.use_setup_link(db(), token):
             staff.set_password_hash(db(), row["staff_id"], hash_password(password))
             _sign_in_as(row["staff_id"])
-            return redirect(url_for("workspace.referrals"))
+            response = redirect(url_for("workspace.referrals"))
+            _trust_this_browser(response, row["staff_id"])
+            return response
         else:
             abort(404)
     return render_template("workspace/setup.html", email=row["email"], error=error,

@@ -36,6 +36,7 @@ PHANTOM_JUDGED = 0.995         # share of held-out phantom photos the feature li
 PROBE_JUDGED = 0.98            # the outlier probe's limit: 98 % of held-out phantom photos pass
 LESION_MARGIN = 0.05
 CALIBRATION_SEED = 2           # the held-out phantom photos: never seed 1 (training) nor 1001 (test)
+DEFAULT_HELDOUT = Path("data/phantom-calib")  # rendered from CALIBRATION_SEED when missing
 CARD = Path("models/card")
 
 
@@ -293,7 +294,9 @@ def calibrate(models_dir: Path, train: Path, heldout: Path, realset: Path,
     curves = curve(model, phantom, real)
     phantom_marks, real_marks = reasons(model, phantom), reasons(model, real)
     summary = {
-        "phantom_heldout": {"folder": str(heldout), "seed": CALIBRATION_SEED, "photos": len(phantom_rows),
+        # A clinic calibrates on its own held-out patients (`models split` makes DIR/calib).
+        "phantom_heldout": {"folder": str(heldout), "photos": len(phantom_rows),
+                            "seed": CALIBRATION_SEED if Path(heldout) == DEFAULT_HELDOUT else None,
                             "classified": len(phantom_marks),
                             "judged": sum(m is None for m in phantom_marks),
                             "reasons": _count(m for m in phantom_marks if m)},
@@ -341,7 +344,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models calibrate", description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=Path, default=Path("models"))
     parser.add_argument("--train", type=Path, default=Path("data/phantom-train"))
-    parser.add_argument("--heldout", type=Path, default=Path("data/phantom-calib"))
+    parser.add_argument("--heldout", type=Path, default=DEFAULT_HELDOUT,
+                        help="photos with a lesion the models never saw, for the limits (default: "
+                             "phantom photos of seed 2, rendered if missing; after retraining on a "
+                             "clinic's photos: the calib part of `python -m models split`)")
     parser.add_argument("--real", type=Path, default=realphotos.REALSET)
     parser.add_argument("--n-train", type=int, default=800)
     parser.add_argument("--n-heldout", type=int, default=1500)

@@ -1,10 +1,12 @@
-"""python -m models split --data EXPORT --out DIR [--test-fraction 0.2] [--seed 1]
+"""python -m models split --data EXPORT --out DIR [--test-fraction 0.2] [--calib-fraction 0.1] [--seed 1]
 
-Holds out test patients: DIR/train and DIR/test, each in the layout `python -m models train
---data` reads (images/, masks/, labels.csv with every column kept), every patient's photos
-in one of them (`models.data.split_by_patient`, seeded). Train on DIR/train; run `python -m
-models validate --data DIR/test` on the patients the models never saw. After `dataset
-purge-withdrawn EXPORT`, split again (the files are copies).
+Holds out patients: DIR/train, DIR/calib and DIR/test, each in the layout `python -m models
+train --data` reads (images/, masks/, labels.csv with every column kept), every patient's
+photos in one of them (`models.data.split_by_patient`, seeded). Train on DIR/train; set the
+`unfamiliar` limits with `python -m models calibrate --train DIR/train --heldout DIR/calib`
+(patients the models never saw, and not the test patients: limits chosen on the test part
+would flatter its numbers); run `python -m models validate --data DIR/test` last. After
+`dataset purge-withdrawn EXPORT`, split again (the files are copies).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from models import data
 
-PARTS = ("train", "test")
+PARTS = ("train", "calib", "test")
 
 
 class OutputNotEmpty(FileExistsError):
@@ -43,14 +45,19 @@ def write_part(source: Path, target: Path, items: list[data.Item]) -> None:
         writer.writerows(rows[item.id] for item in items)
 
 
-def split(source: Path, out: Path, test_fraction: float, seed: int) -> dict[str, list[data.Item]]:
+def split(source: Path, out: Path, test_fraction: float, seed: int,
+          calib_fraction: float = 0.1) -> dict[str, list[data.Item]]:
     items = data.read_items(source)
     if not all(item.patient for item in items):
         raise data.DatasetError(f"{source / 'labels.csv'}: needs a patient column to hold out "
                                 "patients")
     if out.exists() and any(out.iterdir()):
         raise OutputNotEmpty(str(out))
-    parts = dict(zip(PARTS, data.split_by_patient(items, (1 - test_fraction, test_fraction), seed)))
+    fractions = (1 - test_fraction - calib_fraction, calib_fraction, test_fraction)
+    if min(fractions) < 0 or fractions[0] <= 0:
+        raise data.DatasetError(f"--test-fraction {test_fraction} and --calib-fraction {calib_fraction} "
+                                "leave no patients to train on")
+    parts = dict(zip(PARTS, data.split_by_patient(items, fractions, seed)))
     for name, part in parts.items():
         write_part(source, out / name, part)
     return parts
@@ -62,13 +69,18 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="an export folder")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--test-fraction", type=float, default=0.2, help="share of the patients")
+    parser.add_argument("--calib-fraction", type=float, default=0.1,
+                        help="share of the patients for `calibrate --heldout` (the unfamiliar limits)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     try:
-        parts = split(args.data, args.out, args.test_fraction, args.seed)
+        parts = split(args.data, args.out, args.test_fraction, args.seed, args.calib_fraction)
     except (data.DatasetError, OutputNotEmpty) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for name, part in parts.items():
         print(f"{args.out / name}: {len(part)} photos of {len({i.patient for i in part})} patients")
+    if not parts["calib"]:
+        print(f"note: {args.out / 'calib'} holds no patient; raise --calib-fraction before "
+              "calibrating on it", file=sys.stderr)
     return 0

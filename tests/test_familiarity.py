@@ -137,6 +137,24 @@ def test_calibrate_writes_a_block_the_pipeline_loads(tmp_path):
     assert len(curves["limits"]) == len(curves["phantom_judged"]) == len(curves["real_flagged"])
 
 
+def test_a_clinic_calibrates_on_its_own_split_not_on_the_phantom(tmp_path):
+    """The clinic's flow (MODEL_CARD): export -> split -> train -> calibrate --train DIR/train
+    --heldout DIR/calib -> validate DIR/test. The shipped models stand in for retrained ones."""
+    from models import split_cli
+    from models.phantom.clinic import write_clinic_set
+    export = write_clinic_set(tmp_path / "export", patients_per_class=6)
+    assert split_cli.main(["--data", str(export), "--out", str(tmp_path / "split"),
+                           "--test-fraction", "0.15", "--calib-fraction", "0.25"]) == 0
+    calib = tmp_path / "split" / "calib"
+    folder = copy_models(tmp_path / "models")
+    summary = familiarity.calibrate(folder, tmp_path / "split" / "train", calib, realphotos.REALSET,
+                                    card=tmp_path / "card", n_real=1)
+    held = summary["phantom_heldout"]
+    assert held["folder"] == str(calib) and held["seed"] is None  # not the phantom's seed 2
+    assert held["photos"] == len(familiarity.lesion_items(calib)) > 0
+    Pipeline.from_dir(folder)  # the block loads
+
+
 def test_new_limits_withdraw_a_sign_off_measured_with_the_old_ones(tmp_path):
     from tests.support.validation import sign_copy
     folder = copy_models(tmp_path / "models")

@@ -85,13 +85,18 @@ def test_split_command_holds_out_whole_patients(tmp_path, capsys):
     source = folder(tmp_path / "export", rows)
     out = tmp_path / "split"
     assert split_cli.main(["--data", str(source), "--out", str(out), "--test-fraction", "0.3"]) == 0
-    train, test = (data.read_items(out / part) for part in ("train", "test"))
+    train, calib, test = (data.read_items(out / part) for part in ("train", "calib", "test"))
     assert len({i.patient for i in test}) == 3 and len(test) == 9
-    assert not {i.patient for i in train} & {i.patient for i in test}
-    assert sorted(i.id for i in train + test) == sorted(i.id for i in data.read_items(source))
+    assert len({i.patient for i in calib}) == 1 and len(calib) == 3  # --calib-fraction 0.1
+    patients = [{i.patient for i in part} for part in (train, calib, test)]
+    assert not (patients[0] & patients[1] or patients[0] & patients[2] or patients[1] & patients[2])
+    assert sorted(i.id for i in train + calib + test) == sorted(i.id for i in data.read_items(source))
     assert (out / "test" / "labels.csv").read_text().splitlines()[0] == "id,label,patient,distance"
     assert split_cli.main(["--data", str(source), "--out", str(out)]) == 2  # never mixes
     assert "split" in capsys.readouterr().err
+    assert split_cli.main(["--data", str(source), "--out", str(tmp_path / "none"), "--test-fraction", "0.6",
+                           "--calib-fraction", "0.5"]) == 2
+    assert "no patients to train on" in capsys.readouterr().err
 
 
 def test_the_workspace_offers_exactly_the_labels_training_and_validation_read():

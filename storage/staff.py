@@ -74,20 +74,23 @@ def succeeded(db, staff_id):
 
 # --- trusted browsers (device cookies) -----------------------------------------------------
 
-def trust_device(db, staff_id, now) -> str:
-    """A new device token for a browser that just signed in with the right password."""
+def trust_device(db, staff_id, now, keep_for) -> str:
+    """A new device token for a browser that just signed in with the right password; this
+    account's devices older than `keep_for` (their cookies have expired) are dropped."""
     token = secrets.token_urlsafe(32)
+    db.execute("DELETE FROM clinic_devices WHERE staff_id = ? AND made_at < ?", [staff_id, now_iso(now - keep_for)])
     db.execute("INSERT INTO clinic_devices (token_hash, staff_id, made_at) VALUES (?, ?, ?)",
                [token_hash(token), staff_id, now_iso(now)])
     return token
 
 
-def device(db, token, staff_id) -> dict | None:
-    """The device row when `token` is a trusted browser of this account, else None."""
+def device(db, token, staff_id, now, keep_for) -> dict | None:
+    """The device row when `token` is a trusted browser of this account, made within
+    `keep_for` of `now`, else None."""
     if not token:
         return None
-    rows = list(db.query("SELECT * FROM clinic_devices WHERE token_hash = ? AND staff_id = ?",
-                         [token_hash(token), staff_id]))
+    rows = list(db.query("SELECT * FROM clinic_devices WHERE token_hash = ? AND staff_id = ? AND made_at >= ?",
+                         [token_hash(token), staff_id, now_iso(now - keep_for)]))
     return rows[0] if rows else None
 
 

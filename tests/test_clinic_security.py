@@ -211,9 +211,12 @@ def test_a_stranger_guessing_locks_the_account_but_not_its_owners_browser(client
     clock.advance(minutes=16)
     assert sign_in(client, "a@clinic.example").status_code == 302
 
-    # A new password (a set-up link) revokes the browsers trusted under the old one.
-    staff.set_password_hash(db, staff_a["staff_id"], accounts.hash_password("another long phrase"))
-    assert staff.device(db, cookie.value, staff_a["staff_id"]) is None
+    # Trust lasts as long as the cookie; a new password (a set-up link) ends it at once.
+    owner = staff_a["staff_id"]
+    assert staff.device(db, cookie.value, owner, clock.now(), accounts.DEVICE_FOR) is not None
+    assert staff.device(db, cookie.value, owner, clock.now() + accounts.DEVICE_FOR, accounts.DEVICE_FOR) is None
+    staff.set_password_hash(db, owner, accounts.hash_password("another long phrase"))
+    assert staff.device(db, cookie.value, owner, clock.now(), accounts.DEVICE_FOR) is None
 
 
 def test_sessions_expire_and_signing_out_ends_them(client, db, staff_a, clock):

@@ -42,7 +42,7 @@ def setup_url(database, settings, staff_id, when) -> str:
 
 
 def _trust_this_browser(response, staff_id):
-    response.set_cookie(DEVICE_COOKIE, staff.trust_device(db(), staff_id, now()),
+    response.set_cookie(DEVICE_COOKIE, staff.trust_device(db(), staff_id, now(), DEVICE_FOR),
                         max_age=int(DEVICE_FOR.total_seconds()), path="/clinic/", httponly=True,
                         samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
 
@@ -69,7 +69,7 @@ def sign_in():
         else:
             # A browser this person signed in from before has a lock of its own: guessing from
             # elsewhere locks the account for strangers but not for its owner's browser.
-            trusted = staff.device(db(), request.cookies.get(DEVICE_COOKIE), row["staff_id"])
+            trusted = staff.device(db(), request.cookies.get(DEVICE_COOKIE), row["staff_id"], now(), DEVICE_FOR)
             if staff.locked(trusted or row, now()):
                 error = "ws.locked"
             elif not check_password_hash(row["password_hash"], password):

@@ -97,13 +97,18 @@ def latency_times(model: bytes | str | Path, shape, threads: int = 2, repeats: i
     return times
 
 
+def trained_on(info: dict) -> str:
+    """"phantom" or "photos": what a checkpoint learned from (phantom sets carry meta.jsonl)."""
+    return "phantom" if info.get("synthetic", (Path(info["data"]) / "meta.jsonl").is_file()) else "photos"
+
+
 def describe_training(infos: dict) -> str:
     """One sentence per model: which data, how many images, how many steps, where."""
     parts = []
     for kind, info in infos.items():
         source = Path(info["data"])
-        synthetic = info.get("synthetic", (source / "meta.jsonl").is_file())
-        what = "synthetic phantom images (no real patient photos)" if synthetic else "photos"
+        what = ("synthetic phantom images (no real patient photos)" if trained_on(info) == "phantom"
+                else "photos")
         recipe = info["recipe"]
         parts.append(f"{kind}: {info['n_train']} {what} from {source.name} "
                      f"({info['n_val']} held out for validation), {recipe['steps']} steps of "
@@ -115,7 +120,7 @@ class KeptModelMismatch(Exception):
     """The model to keep is missing, or is not the file the manifest in the folder describes."""
 
 
-def kept_entry(out: Path, kind: str) -> tuple[list[int], str]:
+def kept_entry(out: Path, kind: str) -> tuple[list[int], str, str | None]:
     """The input size and the training sentence of the committed `kind` model in `out`, after
     checking that the file on disk is the one its manifest names (only that entry: the other
     model is about to be replaced, and the familiarity block is rewritten by calibrate)."""
@@ -131,7 +136,7 @@ def kept_entry(out: Path, kind: str) -> tuple[list[int], str]:
                                 f"file {path} describes (its sha256 differs)")
     sentence = next((part.strip().rstrip(".") for part in str(current.get("training_data", "")).split("; ")
                      if part.strip().startswith(f"{kind}:")), f"{kind}: kept from the previous export")
-    return entry["input_size"], sentence
+    return entry["input_size"], sentence, entry.get("trained_on")
 
 
 def export_all(checkpoints: Path, out: Path, training_data: str | None = None,
@@ -153,17 +158,19 @@ def export_all(checkpoints: Path, out: Path, training_data: str | None = None,
         model = onnx_bytes(net, kind, info["input_size"])
         built[kind] = model, info, verify(net, kind, model, info["input_size"])
     out.mkdir(parents=True, exist_ok=True)
-    files = {kind: {"path": out / manifest.FILES[kind], "input_size": size, "info": None}
-             for kind, (size, _) in kept.items()}
+    files = {kind: {"path": out / manifest.FILES[kind], "input_size": size, "info": None,
+                    "trained_on": trained_on}
+             for kind, (size, _, trained_on) in kept.items()}
     for kind, (model, info, diff) in built.items():
         path = out / manifest.FILES[kind]
         path.write_bytes(model)
-        files[kind] = {"path": path, "input_size": info["input_size"], "info": info}
+        files[kind] = {"path": path, "input_size": info["input_size"], "info": info,
+                       "trained_on": trained_on(info)}
         print(f"{kind}: {path} {len(model) / 1e6:.2f} MB, max |onnx - torch| = {diff:.1e}", flush=True)
     for kind in kept:
         print(f"{kind}: {files[kind]['path']} kept as it was", flush=True)
     if not training_data:
-        sentences = {kind: sentence for kind, (_, sentence) in kept.items()}
+        sentences = {kind: sentence for kind, (_, sentence, _) in kept.items()}
         sentences.update({kind: describe_training({kind: entry["info"]}).rstrip(".")
                           for kind, entry in files.items() if entry["info"] is not None})
         training_data = "; ".join(sentences[kind] for kind in manifest.FILES) + "."

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -270,9 +271,27 @@ def lesion_items(folder: Path, limit: int | None = None) -> list:
     return items[:limit] if limit else items
 
 
+class CalibrationDataMismatch(data.DatasetError):
+    """A classifier that learned from photos, calibrated on phantom folders (the defaults)."""
+
+
+def check_folders(models_dir: Path, train: Path, heldout: Path) -> None:
+    """The statistics must describe what the classifier learned from: after a clinic retrains
+    on its photos, phantom folders would make every real photo look unfamiliar, or set
+    limits that mean nothing, without any error."""
+    entry = json.loads((Path(models_dir) / MANIFEST).read_text(encoding="utf-8"))["models"]["classifier"]
+    phantom = [str(f) for f in (train, heldout) if (Path(f) / "meta.jsonl").is_file() or Path(f) == DEFAULT_HELDOUT]
+    if entry.get("trained_on") == "photos" and phantom:
+        raise CalibrationDataMismatch(
+            f"the classifier in {models_dir} learned from photos, but {', '.join(phantom)} is a phantom "
+            "folder: calibrate with --train on its training folder and --heldout on held-out patients "
+            "(python -m models split makes DIR/train and DIR/calib)")
+
+
 def calibrate(models_dir: Path, train: Path, heldout: Path, realset: Path,
               n_train: int = 800, n_heldout: int = 1500, card: Path = CARD,
               n_real: int | None = None) -> dict:
+    check_folders(models_dir, train, heldout)
     pipeline = Pipeline.from_dir(models_dir, require_familiarity=False)
     items = lesion_items(train, n_train)
     print(f"statistics from {len(items)} training photos", flush=True)
@@ -353,7 +372,11 @@ def main(argv=None) -> int:
     parser.add_argument("--n-heldout", type=int, default=1500)
     parser.add_argument("--card", type=Path, default=CARD)
     args = parser.parse_args(argv)
-    summary = calibrate(args.models, args.train, args.heldout, args.real, args.n_train,
-                        args.n_heldout, args.card)
+    try:
+        summary = calibrate(args.models, args.train, args.heldout, args.real, args.n_train,
+                            args.n_heldout, args.card)
+    except data.DatasetError as exc:  # the folders' problem, said plainly
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(summary, indent=1))
     return 0

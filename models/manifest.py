@@ -34,12 +34,17 @@ PHANTOM_TRAINING_DATA = (
     "no real patient photos; see models/MODEL_CARD.md for the exact sets, seeds and steps.")
 
 
-def model_entry(models_dir: Path, kind: str, input_size, version: str = VERSION) -> dict:
+def model_entry(models_dir: Path, kind: str, input_size, version: str = VERSION,
+                trained_on: str | None = None) -> dict:
+    """`trained_on`: "phantom" or "photos" (what calibrate checks its folders against)."""
     path = Path(models_dir) / FILES[kind]
-    return {"file": FILES[kind], "name": NAMES[kind], "version": version, "sha256": sha256(path),
-            "input_name": "image", "input_size": [int(v) for v in input_size],
-            "mean": IMAGENET_MEAN, "std": IMAGENET_STD, "classes": CLASSES[kind],
-            "output": OUTPUTS[kind]}
+    entry = {"file": FILES[kind], "name": NAMES[kind], "version": version, "sha256": sha256(path),
+             "input_name": "image", "input_size": [int(v) for v in input_size],
+             "mean": IMAGENET_MEAN, "std": IMAGENET_STD, "classes": CLASSES[kind],
+             "output": OUTPUTS[kind]}
+    if trained_on:
+        entry["trained_on"] = trained_on
+    return entry
 
 
 def dumps(data: dict) -> str:
@@ -64,7 +69,8 @@ def write_manifest(models_dir: Path, files: dict, training_data: str | None = No
     models_dir = Path(models_dir)
     data = {"schema": SCHEMA, "validated": False, "intended_use": intended_use,
             "training_data": training_data or PHANTOM_TRAINING_DATA,
-            "models": {kind: model_entry(models_dir, kind, files[kind]["input_size"])
+            "models": {kind: model_entry(models_dir, kind, files[kind]["input_size"],
+                                         trained_on=files[kind].get("trained_on"))
                        for kind in FILES}}
     (models_dir / MANIFEST).write_text(dumps(data), encoding="utf-8")
     return data

@@ -155,6 +155,19 @@ def test_a_clinic_calibrates_on_its_own_split_not_on_the_phantom(tmp_path):
     Pipeline.from_dir(folder)  # the block loads
 
 
+def test_a_classifier_trained_on_photos_is_not_calibrated_on_phantom_folders(tmp_path, capsys):
+    folder = copy_models(tmp_path / "models")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["models"]["classifier"]["trained_on"] = "photos"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    phantom = write_dataset(tmp_path / "phantom", 2, seed=5)
+    before = (folder / "manifest.json").read_bytes()
+    assert familiarity.main(["--models", str(folder), "--train", str(phantom), "--heldout", str(phantom),
+                             "--card", str(tmp_path / "card")]) == 2
+    assert "learned from photos" in capsys.readouterr().err
+    assert (folder / "manifest.json").read_bytes() == before  # nothing written
+
+
 def test_new_limits_withdraw_a_sign_off_measured_with_the_old_ones(tmp_path):
     from tests.support.validation import sign_copy
     folder = copy_models(tmp_path / "models")

@@ -69,6 +69,7 @@ def test_export_keep_segmenter_replaces_only_the_classifier(exported, trained, t
         (out / name).write_bytes((exported / name).read_bytes())
     old = json.loads((out / "manifest.json").read_text())
     old["training_data"] = "segmenter: the kept recipe; classifier: the old recipe."
+    old["models"]["segmenter"]["trained_on"] = "photos"  # as if a clinic had trained it
     (out / "manifest.json").write_text(json.dumps(old))
     (out / "classifier.onnx").write_bytes(b"an old classifier")  # stale file, replaced
     only_classifier = tmp_path / "checkpoints"
@@ -84,6 +85,8 @@ def test_export_keep_segmenter_replaces_only_the_classifier(exported, trained, t
     assert written["training_data"].startswith("segmenter: the kept recipe; classifier: ")
     assert "2 steps of batch 4" in written["training_data"]  # the new classifier's recipe
     assert "familiarity" not in written  # the old statistics described the old classifier
+    assert written["models"]["classifier"]["trained_on"] == "phantom"  # from its checkpoint
+    assert written["models"]["segmenter"]["trained_on"] == "photos"  # kept as its manifest had it
 
 
 def test_export_keep_refuses_a_kept_file_its_manifest_does_not_describe(exported, trained, tmp_path):

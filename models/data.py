@@ -55,6 +55,12 @@ class Item:
     patient: str = ""
 
 
+def is_phantom(folder) -> bool:
+    """Whether a data folder was rendered by models/phantom (it writes meta.jsonl beside the
+    photos); anything else is photos someone supplied."""
+    return (Path(folder) / "meta.jsonl").is_file()
+
+
 def read_items(data_dir: Path) -> list[Item]:
     """Every row of labels.csv with its image (required) and mask (if present)."""
     data_dir = Path(data_dir)

@@ -377,7 +377,7 @@ def run(data_dir: Path, models_dir: Path, limit: int | None = None, check_spots:
         print(f"{unmasked} of {len(rows)} photos had no mask: (a) and (c) only, no (b) and no IoU",
               flush=True)
     return {"n": len(rows), **without_masks, "data": str(data_dir), "models_dir": str(models_dir),
-            "synthetic": (Path(data_dir) / "meta.jsonl").is_file(), "summary": summarise(rows),
+            "synthetic": data.is_phantom(data_dir), "summary": summarise(rows),
             "iou": iou.result(), "counters": counters,
             "assess_ms_median": float(np.median(totals)), "assess_ms_p90": float(np.percentile(totals, 90)),
             "real_photos": real_photos(pipeline, limit=real_limit, signals=real_signals),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models import manifest
+from models import data, manifest
 
 OPSET = 17
 DYNAMIC_AXES = {"segmenter": {"image": {2: "height", 3: "width"}, "logits": {2: "height", 3: "width"}},
@@ -98,8 +98,8 @@ def latency_times(model: bytes | str | Path, shape, threads: int = 2, repeats: i
 
 
 def trained_on(info: dict) -> str:
-    """"phantom" or "photos": what a checkpoint learned from (phantom sets carry meta.jsonl)."""
-    return "phantom" if info.get("synthetic", (Path(info["data"]) / "meta.jsonl").is_file()) else "photos"
+    """"phantom" or "photos": what a checkpoint learned from."""
+    return "phantom" if info.get("synthetic", data.is_phantom(info["data"])) else "photos"
 
 
 def describe_training(infos: dict) -> str:
@@ -159,8 +159,8 @@ def export_all(checkpoints: Path, out: Path, training_data: str | None = None,
         built[kind] = model, info, verify(net, kind, model, info["input_size"])
     out.mkdir(parents=True, exist_ok=True)
     files = {kind: {"path": out / manifest.FILES[kind], "input_size": size, "info": None,
-                    "trained_on": trained_on}
-             for kind, (size, _, trained_on) in kept.items()}
+                    "trained_on": learned_from}
+             for kind, (size, _, learned_from) in kept.items()}
     for kind, (model, info, diff) in built.items():
         path = out / manifest.FILES[kind]
         path.write_bytes(model)

@@ -280,7 +280,8 @@ def check_folders(models_dir: Path, train: Path, heldout: Path) -> None:
     on its photos, phantom folders would make every real photo look unfamiliar, or set
     limits that mean nothing, without any error."""
     entry = json.loads((Path(models_dir) / MANIFEST).read_text(encoding="utf-8"))["models"]["classifier"]
-    phantom = [str(f) for f in (train, heldout) if (Path(f) / "meta.jsonl").is_file() or Path(f) == DEFAULT_HELDOUT]
+    # The default held-out folder is phantom even before calibrate renders it.
+    phantom = [str(f) for f in (train, heldout) if data.is_phantom(f) or Path(f) == DEFAULT_HELDOUT]
     if entry.get("trained_on") == "photos" and phantom:
         raise CalibrationDataMismatch(
             f"the classifier in {models_dir} learned from photos, but {', '.join(phantom)} is a phantom "

@@ -289,7 +289,7 @@ def train(recipe: Recipe, data_dir: Path, checkpoints: Path, *, workers: int = 0
                 "input_size": [recipe.size, recipe.size], "model": net.state_dict(),
                 "optimizer": optimizer.state_dict(), "history": history,
                 "n_train": len(records), "n_val": len(val_records), "device": str(device),
-                "synthetic": (Path(data_dir) / "meta.jsonl").is_file(),  # phantom sets carry meta
+                "synthetic": data.is_phantom(data_dir),
                 "torch": torch.__version__}
 
     batches = torch.utils.data.DataLoader(

@@ -131,5 +131,5 @@ def run(data_dir: Path, models_dir: Path, threads: int = 2) -> dict:
     return {"data": str(data_dir), "models_dir": str(models_dir), "models": pipeline.models,
             "sha256": {spec.kind: spec.sha256
                        for spec in (pipeline.manifest.segmenter, pipeline.manifest.classifier)},
-            "synthetic": (Path(data_dir) / "meta.jsonl").is_file(), "rows": rows,
+            "synthetic": data.is_phantom(data_dir), "rows": rows,
             "summary": summarise(rows)}

@@ -53,15 +53,32 @@ def set_password_hash(db, staff_id, password_hash):
     db.execute("DELETE FROM clinic_devices WHERE staff_id = ?", [staff_id])
 
 
-def failed(db, staff_id, now, limit, lock_until) -> bool:
-    """Count a failed sign-in; at `limit` failures in a row the account locks until lock_until
-    and the count starts again. True when this failure locked it."""
-    db.execute("UPDATE clinic_staff SET failures = failures + 1 WHERE staff_id = ?", [staff_id])
-    if get(db, staff_id)["failures"] < limit:
+# Where a run of failed sign-ins is counted: the account (strangers' browsers) or one trusted
+# browser (clinic_devices). Table and column names are these constants, never input.
+ACCOUNT = ("clinic_staff", "staff_id")
+DEVICE = ("clinic_devices", "token_hash")
+
+
+def _failed(db, where, key, limit, lock_until) -> bool:
+    """Count a failed sign-in; at `limit` failures in a row the row locks until lock_until and
+    the count starts again. True when this failure locked it."""
+    table, column = where
+    db.execute(f"UPDATE {table} SET failures = failures + 1 WHERE {column} = ?", [key])
+    if db.execute(f"SELECT failures FROM {table} WHERE {column} = ?", [key]).fetchone()[0] < limit:
         return False
-    db.execute("UPDATE clinic_staff SET failures = 0, locked_until = ? WHERE staff_id = ?",
-               [now_iso(lock_until), staff_id])
+    db.execute(f"UPDATE {table} SET failures = 0, locked_until = ? WHERE {column} = ?",
+               [now_iso(lock_until), key])
     return True
+
+
+def _succeeded(db, where, key):
+    table, column = where
+    db.execute(f"UPDATE {table} SET failures = 0, locked_until = NULL WHERE {column} = ?", [key])
+
+
+def failed(db, staff_id, now, limit, lock_until) -> bool:
+    """A failed sign-in on the account (see _failed)."""
+    return _failed(db, ACCOUNT, staff_id, limit, lock_until)
 
 
 def locked(row, now) -> bool:
@@ -69,7 +86,7 @@ def locked(row, now) -> bool:
 
 
 def succeeded(db, staff_id):
-    db.execute("UPDATE clinic_staff SET failures = 0, locked_until = NULL WHERE staff_id = ?", [staff_id])
+    _succeeded(db, ACCOUNT, staff_id)
 
 
 # --- trusted browsers (device cookies) -----------------------------------------------------
@@ -95,20 +112,12 @@ def device(db, token, staff_id, now, keep_for) -> dict | None:
 
 
 def device_failed(db, device_row, now, limit, lock_until) -> bool:
-    """As `failed`, for one trusted browser. True when this failure locked it."""
-    key = device_row["token_hash"]
-    db.execute("UPDATE clinic_devices SET failures = failures + 1 WHERE token_hash = ?", [key])
-    failures = db.execute("SELECT failures FROM clinic_devices WHERE token_hash = ?", [key]).fetchone()[0]
-    if failures < limit:
-        return False
-    db.execute("UPDATE clinic_devices SET failures = 0, locked_until = ? WHERE token_hash = ?",
-               [now_iso(lock_until), key])
-    return True
+    """A failed sign-in from one trusted browser (see _failed)."""
+    return _failed(db, DEVICE, device_row["token_hash"], limit, lock_until)
 
 
 def device_succeeded(db, device_row):
-    db.execute("UPDATE clinic_devices SET failures = 0, locked_until = NULL WHERE token_hash = ?",
-               [device_row["token_hash"]])
+    _succeeded(db, DEVICE, device_row["token_hash"])
 
 
 # --- one-time links -------------------------------------------------------------------------

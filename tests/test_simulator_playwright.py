@@ -13,6 +13,7 @@ from waitress.server import create_server
 
 from bot import create_app
 from models.phantom import render
+from storage import files
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -279,9 +280,13 @@ def test_a_deleted_picture_does_not_stay_visible_from_the_browser_cache(live_ser
     page = context.new_page()
     first = page.goto(overlay)
     assert first.status == 200 and page.evaluate("document.images[0].naturalWidth > 100")
+    folder = files.user_dir(app.extensions["adai"].settings.files_dir, user)
+    assert folder.is_dir()  # the overlay's folder, which "delete my data" removes
     _as_line(base, user, "postback", data="action=delete&confirm=yes")
     assert emulator.wait_for(lambda e: "All your data" in str(e.messages_to(user)[-1]) or
                              "すべてのデータを削除" in str(e.messages_to(user)[-1]), timeout=10)
+    # The bot answers before it erases (commands.delete_postback): wait for the erasing too.
+    assert emulator.wait_for(lambda e: not folder.exists(), timeout=10)
     again = page.goto(overlay)
     assert again.status == 404
     assert gone in page.content() and page.evaluate("document.images.length") == 0

@@ -14,9 +14,9 @@ Signals (any one makes a photo unfamiliar):
   what the training features never spanned. The photo's score is the mean over its crops.
 - lesion fraction above anything the phantom photos hold (a frame that is all "lesion").
 - outlier probe: a logistic regression on the same features, fitted to tell the training
-  crops from crops of real photographs (the training part of models/realset, skin-coloured
-  regions first, under white-balance casts): "outlier exposure". The photo's probability of
-  being real is the mean over its crops.
+  crops from crops of real photographs (the training part of models/realset: photos without
+  skin and faces, skin-coloured regions first, under white-balance casts): "outlier
+  exposure". The photo's probability of being real is the mean over its crops.
 (A third signal, how far a white-balance cast moves the answer, was tried and dropped: it
 stopped none of 980 held-out phantom photos and tripled the classifier's work.)
 """

@@ -38,6 +38,10 @@ NOT_JUDGED = {
     "no_lesion": "No rash found in this photo; no disease is named.",
     "no_skin": "Too little skin in this photo: fill the picture with the skin that has the rash.",
     "lesion_too_small": "The rash is too small in this photo: come closer.",
+    "too_small": "The photo is too small to judge: send it at full size.",
+    "too_dark": "The photo is too dark to judge: take it in daylight.",
+    "too_bright": "The photo is too bright to judge: avoid direct light and flash.",
+    "blurry": "The photo is blurred: hold the phone still and tap to focus.",
 }
 
 

@@ -1,4 +1,4 @@
-"""python -m models {phantom,train,export,calibrate,evaluate,validate,split,dataset} [options]"""
+"""python -m models {phantom,train,export,calibrate,evaluate,validate,split,dataset,overlays} [options]"""
 from __future__ import annotations
 
 import importlib
@@ -15,6 +15,7 @@ COMMANDS = {
     "validate": "models.validate_cli",
     "split": "models.split_cli",
     "dataset": "models.dataset",
+    "overlays": "models.real_overlays",
 }
 
 

@@ -20,12 +20,14 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from inference.combine import combine
+from inference.errors import InferenceError
 from models import data, realphotos
 
 CLASSES = list(data.LABELS)
@@ -320,6 +322,14 @@ OUTCOMES = {"ok": "named a class", "no_lesion": "no rash found", "no_skin": "no 
             "unfamiliar": "abstained", "lesion_too_small": "refused (come closer)"}
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A photo the decoder refused, counted like a verdict of the photo gate."""
+    quality: str
+    top: None = None
+    familiarity_score: None = None
+
+
 def familiarity_signals(assessment) -> dict | None:
     """The familiarity check's inputs for a photo that reached the classifier (else None)."""
     if assessment.familiarity_score is None:
@@ -329,13 +339,17 @@ def familiarity_signals(assessment) -> dict | None:
 
 
 def real_photos(pipeline, part: str = "heldout", seed: int = 0, limit: int | None = None,
-                signals: list | None = None) -> dict:
+                signals: list | None = None, root: Path = realphotos.REALSET) -> dict:
     """Per hand label: how the pipeline answered the real photos and their variants; the
     familiarity signals of those that reached the classifier are appended to `signals`."""
     table: dict = {}
-    for photo in realphotos.photos(part)[:limit]:
+    for photo in realphotos.photos(part, root)[:limit]:
         for name, blob in realphotos.variants(photo, seed=seed):
-            result = pipeline.assess(blob)
+            try:
+                result = pipeline.assess(blob)
+            except InferenceError as error:
+                # e.g. the half-size variant of a 112-pixel photo: the bot asks for a bigger one
+                result = Refused(type(error).__name__)
             if signals is not None and familiarity_signals(result):
                 signals.append(familiarity_signals(result))
             outcome = OUTCOMES.get(result.quality, "refused (photo gate)")

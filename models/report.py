@@ -109,7 +109,10 @@ def real_section(result: dict) -> list[str]:
                      f" | {named} |")
     lines += ["", "The `unfamiliar` limit and how it was chosen (held-out phantom photos judged "
               "against real photos of the *training* part flagged, per limit):", "",
-              "![operating point of the unfamiliar verdict](card/operating_point.png)", ""]
+              "![operating point of the unfamiliar verdict](card/operating_point.png)", "",
+              "The outlier probe's limit (held-out phantom photos judged against real photos of "
+              "the training part flagged, each by a probe fitted without its own package):", "",
+              "![operating point of the outlier probe](card/operating_point_probe.png)", ""]
     if result.get("real_signals") is not None:
         lines += ["The same trade-off measured here, on the phantom test photos with a lesion and "
                   "the held-out real photos that reached the classifier (the outlier probe and "

@@ -43,7 +43,7 @@ def exported(trained, phantom_set, tmp_path_factory):
     pipeline = familiarity.Pipeline.from_dir(out, require_familiarity=False)
     rows = familiarity.training_rows(pipeline, familiarity.lesion_items(phantom_set))
     block = familiarity.fit_statistics(rows)
-    outliers = familiarity.outlier_features(pipeline, familiarity.realphotos.REALSET, per_cast=2)
+    outliers, _ = familiarity.outlier_features(pipeline, familiarity.realphotos.REALSET, per_cast=2)
     block["probe"] = familiarity.fit_probe(np.concatenate([r["features"] for r in rows]), outliers,
                                            steps=5)
     familiarity.write_block(out, {**block, "thresholds": {

@@ -211,6 +211,11 @@ def test_backgrounds_come_from_the_train_part_of_the_real_set_only():
     assert files, "models/realset/train holds the real photos"
     assert all(p.parent.name == "train" and p.parent.parent.name == "realset" for p in files)
     assert not any("heldout" in p.parts for p in files)
+    # only photos without skin: a real face cut in as background would be skin marked 0
+    from models import realphotos
+    labels = {photo.id: photo.label for photo in realphotos.photos("train")}
+    assert {labels[p.stem] for p in files} == {"no_skin"}
+    assert "healthy_skin" in labels.values()
     assert files == tuple(sorted(files)) and realbg.files() is files  # listed once per process
     names = {p.stem for p in files}
     seen = set()

@@ -1,13 +1,15 @@
 """Backgrounds cut from real photographs: the TRAINING part of the project's real-photo set
 (models/realset/train/*.jpg). The held-out part (models/realset/heldout/) is for evaluation
-only and is never read here. Every train photo is labelled `no_skin`, so a crop of one is
-background (0) in the mask.
+only and is never read here. Only the train photos labelled `no_skin` in SOURCES.csv are
+used, so a crop of one is background (0) in the mask: a real face cut in as "background"
+would teach the segmenter that skin is not skin.
 
 The sorted file list is read once per process and decoded photos are kept in memory
 (a few dozen small images); the crop, flip, scale and colour jitter come from the caller's
 rng, so a render stays deterministic for its seed."""
 from __future__ import annotations
 
+import csv
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,8 +25,15 @@ _DECODED: dict[Path, Image.Image] = {}
 
 @lru_cache(maxsize=1)
 def files(folder: Path = REALSET_TRAIN) -> tuple[Path, ...]:
-    """The sorted train photos (empty if the set is absent: the procedural scenes stand in)."""
-    return tuple(sorted(p for p in Path(folder).glob("*.jpg") if p.is_file()))
+    """The sorted `no_skin` train photos (empty if the set is absent: the procedural scenes
+    stand in)."""
+    sources = Path(folder).parent / "SOURCES.csv"
+    if not sources.is_file():
+        return ()
+    with open(sources, newline="", encoding="utf-8") as f:
+        names = {row["id"] for row in csv.DictReader(f)
+                 if row["part"] == Path(folder).name and row["label"] == "no_skin"}
+    return tuple(sorted(p for p in Path(folder).glob("*.jpg") if p.is_file() and p.stem in names))
 
 
 def _photo(path: Path) -> Image.Image:

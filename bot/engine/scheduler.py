@@ -71,6 +71,8 @@ def tick(services):
     for job in services.router.ticks:
         try:
             job(services)
+        except DatabaseUnavailable as error:  # an outage, not a bug: one line, as the worker says it
+            log.warning("tick %s: %s; the next tick tries again", getattr(job, "__qualname__", job), error)
         except Exception:  # noqa: BLE001 — the next tick tries again; a crash here must not kill the job
             log.exception("tick %s failed", getattr(job, "__qualname__", job))
 

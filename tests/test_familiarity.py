@@ -245,3 +245,13 @@ def test_overlay_of_an_unjudged_photo_says_why_and_keeps_a_full_frame_lesion_vis
     inside = np.asarray(plain)[200:400, 300:500].astype(int)
     magenta_ish = (inside[..., 2] - inside[..., 1]) > 40
     assert 0.05 < magenta_ish.mean() < 0.5
+
+
+def test_red_berries_on_concrete_are_not_herpes_any_more_but_for_one_variant(shipped):
+    """A real photo from Pillow's tests: grey concrete taken for skin, red berries for herpes.
+    Under a looser probe limit 5 of its 11 variants were called HI (the image alone "urgent");
+    it now trains the probe and the limit is the rule's 98 %. The half-size variant is still
+    called HI (EVALUATION.md's notes): a known gap, kept visible here rather than hidden."""
+    (photo,) = [p for p in realphotos.photos("train") if p.id == "pl_shells_berries"]
+    named = {name: shipped.assess(blob).top for name, blob in realphotos.variants(photo)}
+    assert [name for name, top in named.items() if top] == ["scale0.5"], named

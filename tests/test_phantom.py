@@ -216,6 +216,11 @@ def test_backgrounds_come_from_the_train_part_of_the_real_set_only():
     labels = {photo.id: photo.label for photo in realphotos.photos("train")}
     assert {labels[p.stem] for p in files} == {"no_skin"}
     assert "healthy_skin" in labels.values()
+    # and only the photos the shipped models learned with, so that every seed renders as before
+    packages = {photo.id: photo.package for photo in realphotos.photos("train")}
+    assert {packages[p.stem] for p in files} <= set(realbg.BACKGROUND_PACKAGES)
+    assert len(files) == 33 and any(packages[i] not in realbg.BACKGROUND_PACKAGES and labels[i] == "no_skin"
+                                    for i in labels)
     assert files == tuple(sorted(files)) and realbg.files() is files  # listed once per process
     names = {p.stem for p in files}
     seen = set()

@@ -233,8 +233,8 @@ def out_of_source(block: dict, inliers: np.ndarray, outliers: np.ndarray, packag
     probes: dict = {}
     found = []
     for row in real_rows:
-        if row["features"] is None:
-            continue
+        if row["features"] is None or not (packages != row["package"]).any():
+            continue  # no other package's crops: no probe can be fitted without this one
         if row["package"] not in probes:
             probe = fit_probe(inliers, outliers[packages != row["package"]])
             probes[row["package"]] = model_of({**block, "probe": probe})

@@ -76,7 +76,7 @@ def _succeeded(db, where, key):
     db.execute(f"UPDATE {table} SET failures = 0, locked_until = NULL WHERE {column} = ?", [key])
 
 
-def failed(db, staff_id, now, limit, lock_until) -> bool:
+def failed(db, staff_id, limit, lock_until) -> bool:
     """A failed sign-in on the account (see _failed)."""
     return _failed(db, ACCOUNT, staff_id, limit, lock_until)
 
@@ -111,7 +111,7 @@ def device(db, token, staff_id, now, keep_for) -> dict | None:
     return rows[0] if rows else None
 
 
-def device_failed(db, device_row, now, limit, lock_until) -> bool:
+def device_failed(db, device_row, limit, lock_until) -> bool:
     """A failed sign-in from one trusted browser (see _failed)."""
     return _failed(db, DEVICE, device_row["token_hash"], limit, lock_until)
 

@@ -73,9 +73,9 @@ def sign_in():
             if staff.locked(trusted or row, now()):
                 error = "ws.locked"
             elif not check_password_hash(row["password_hash"], password):
-                locked = (staff.device_failed(db(), trusted, now(), FAILURES_BEFORE_LOCK, now() + LOCK_FOR)
+                locked = (staff.device_failed(db(), trusted, FAILURES_BEFORE_LOCK, now() + LOCK_FOR)
                           if trusted else
-                          staff.failed(db(), row["staff_id"], now(), FAILURES_BEFORE_LOCK, now() + LOCK_FOR))
+                          staff.failed(db(), row["staff_id"], FAILURES_BEFORE_LOCK, now() + LOCK_FOR))
                 error = "ws.locked" if locked else "ws.sign_in_failed"
             else:
                 if trusted:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from inference import Pipeline, overlay
 from inference.errors import InferenceError
@@ -33,16 +33,13 @@ def tiles(pipeline: Pipeline, photos) -> list[Image.Image]:
         try:
             picture = overlay.render(image, pipeline.assess(photo.read()))
         except InferenceError as error:  # a photo the decoder refuses is drawn as it is
-            picture = image.copy()
-            picture.paste((80, 80, 80), (0, 0, picture.width, 14))
-            picture = _labelled(picture, f"refused: {type(error).__name__}")
+            picture = _labelled(image, f"refused: {type(error).__name__}")
         picture.thumbnail((TILE, TILE - 16))
         out.append(_labelled(picture, f"{photo.id} ({photo.label})"))
     return out
 
 
 def _labelled(picture: Image.Image, text: str) -> Image.Image:
-    from PIL import ImageDraw
     framed = Image.new("RGB", (picture.width, picture.height + 16), "white")
     framed.paste(picture, (0, 16))
     ImageDraw.Draw(framed).text((2, 2), text, fill="black", font=overlay.font(12))

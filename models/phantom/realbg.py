@@ -12,12 +12,13 @@ The sorted file list is read once per process and decoded photos are kept in mem
 rng, so a render stays deterministic for its seed."""
 from __future__ import annotations
 
-import csv
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
+
+from models import realphotos
 
 from .fields import F32
 from .skin import srgb_to_linear
@@ -31,14 +32,11 @@ _DECODED: dict[Path, Image.Image] = {}
 def files(folder: Path = REALSET_TRAIN) -> tuple[Path, ...]:
     """The sorted `no_skin` train photos (empty if the set is absent: the procedural scenes
     stand in)."""
-    sources = Path(folder).parent / "SOURCES.csv"
-    if not sources.is_file():
+    folder = Path(folder)
+    if not (folder.parent / "SOURCES.csv").is_file():
         return ()
-    with open(sources, newline="", encoding="utf-8") as f:
-        names = {row["id"] for row in csv.DictReader(f)
-                 if row["part"] == Path(folder).name and row["label"] == "no_skin"
-                 and row["package"] in BACKGROUND_PACKAGES}
-    return tuple(sorted(p for p in Path(folder).glob("*.jpg") if p.is_file() and p.stem in names))
+    return tuple(sorted(photo.path for photo in realphotos.photos(folder.name, folder.parent)
+                        if photo.label == "no_skin" and photo.package in BACKGROUND_PACKAGES))
 
 
 def _photo(path: Path) -> Image.Image:

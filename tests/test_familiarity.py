@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from inference import Pipeline
 from inference.errors import ImageTooSmall, ModelManifestError
+from inference.familiarity import from_block
 from models import familiarity, realphotos
 from models.phantom.dataset import write_dataset
 from tests.support.devmodels import build_dev_models
@@ -255,3 +256,80 @@ def test_red_berries_on_concrete_are_not_herpes_any_more_but_for_one_variant(shi
     (photo,) = [p for p in realphotos.photos("train") if p.id == "pl_shells_berries"]
     named = {name: shipped.assess(blob).top for name, blob in realphotos.variants(photo)}
     assert [name for name, top in named.items() if top] == ["scale0.5"], named
+
+
+# --- the crop-feature signal and the photo's aggregation over crops -----------------------------
+
+def hand_block(**thresholds) -> dict:
+    """Two features, one principal direction (the first axis): every number below by hand."""
+    return {"mean": [0.0, 0.0], "components": [[1.0, 0.0]], "variances": [4.0], "residual_scale": 3.0,
+            "class_means": {"AD": [0.0], "IM": [10.0]},
+            "probe": {"mean": [0.0, 0.0], "scale": [1.0, 1.0], "weights": [1.0, 0.0], "bias": 0.0},
+            "thresholds": {"photo_score": 2.0, "max_lesion_fraction": 0.7,
+                           "max_outlier_probability": 0.9, **thresholds}}
+
+
+def test_a_crop_score_is_the_mean_of_nearest_class_distance_and_scaled_residual():
+    block = from_block(hand_block(), ["AD", "IM"])
+    # (2, 3): 2 along the component, 2²/4 = 1 from AD (IM: 8²/4 = 16); residual 3²/3 = 3
+    assert block.crop_scores(np.array([[2.0, 3.0]])) == pytest.approx([(1 + 3) / 2])
+    assert block.crop_scores(np.array([[10.0, 0.0]])) == pytest.approx([0.0])  # on IM's mean
+
+
+def test_the_photo_score_and_the_probe_are_means_over_the_crops_not_max_or_median():
+    block = from_block(hand_block(), ["AD", "IM"])
+    crops = np.array([[2.0, 0.0], [4.0, 0.0], [0.0, 3.0 * np.sqrt(6)]])  # scores 0.5, 2, 9
+    assert block.crop_scores(crops) == pytest.approx([0.5, 2.0, 9.0])
+    assert block.photo_score_of(crops) == pytest.approx(23 / 6)  # median 2, max 9, sum 11.5
+    # the probe's logit is the first feature: 0, 0 and 50 (clipped) -> 0.5, 0.5, 1
+    probe_crops = np.array([[0.0, 1.0], [0.0, -1.0], [80.0, 0.0]])
+    assert block.outlier_probability(probe_crops) == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("score, reason", [(2.01, "features"), (2.0, None), (0.1, None)])
+def test_a_photo_scoring_above_the_limit_is_unfamiliar_for_its_features(score, reason):
+    block = from_block(hand_block(), ["AD", "IM"])
+    assert block.reason(0.2, score, 0.5) == reason
+    assert block.reason(0.2, score, None) == reason  # the probe's absence changes nothing
+    assert block.reason(0.8, score, 0.5) == "lesion_fraction"
+    assert block.reason(0.2, 0.1, 0.95) == "outlier_probe"
+
+
+def dev_pipeline_with(folder: Path, **thresholds) -> Pipeline:
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["familiarity"]["thresholds"].update(thresholds)
+    path.write_text(json.dumps(manifest))
+    return Pipeline.from_dir(folder)
+
+
+def two_lesion_photo() -> bytes:
+    """The dev models' AD colours: skin filling the frame, two round lesions far apart."""
+    from tests.support import phone_photos
+    from tests.support.chat import PHOTO_COLOURS
+    skin, lesion = PHOTO_COLOURS["AD"]
+    image = Image.new("RGB", (800, 600), skin)
+    draw = ImageDraw.Draw(image)
+    for x, y in ((200, 300), (600, 300)):
+        draw.ellipse((x - 90, y - 90, x + 90, y + 90), fill=lesion)
+    return phone_photos.encode(phone_photos.add_noise(image, 6, 0), "JPEG", quality=90)
+
+
+def test_the_pipeline_names_no_class_for_a_photo_whose_crop_features_are_unfamiliar(tmp_path):
+    """The `features` reason reached through assess(): only the photo-score limit is near (the
+    probe is off, the lesion limit far), and the score is the mean over the photo's crops."""
+    folder = build_dev_models(tmp_path)
+    data = two_lesion_photo()
+    judged = Pipeline.from_dir(folder).assess(data)
+    assert judged.quality == "ok" and judged.top == "AD" and len(judged.crops) >= 2
+    score = judged.familiarity_score
+    assert score == pytest.approx(
+        Pipeline.from_dir(folder).familiarity.crop_scores(judged.crop_features).mean())
+    assert score > 0
+
+    stopped = dev_pipeline_with(folder, photo_score=score * 0.99).assess(data)
+    assert stopped.quality == "unfamiliar" and stopped.unfamiliar_reason == "features"
+    result = stopped.to_dict()
+    assert result["top"] is None and result["probabilities"] == {} and result["crops"] == []
+    passed = dev_pipeline_with(folder, photo_score=score * 1.01).assess(data)
+    assert passed.quality == "ok" and passed.top == "AD"

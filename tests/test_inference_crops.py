@@ -178,3 +178,18 @@ def test_every_chosen_window_passes_the_rule(seed, skin_share, lesion_share):
         area = (x1 - x0) * (y1 - y0)
         assert (skin | lesion)[y0:y1, x0:x1].sum() >= 0.8 * area - 1e-9
         assert lesion[y0:y1, x0:x1].sum() >= 0.1 * area - 1e-9
+
+
+@pytest.mark.parametrize("extra_px, boxes", [
+    (5, [(0, 0, 10, 10)]),                   # 5 new lesion pixels < 10 % of 100: no second box
+    (10, [(0, 0, 10, 10), (7, 0, 17, 10)]),  # exactly 10 %: a second box, flush with the NMS limit
+])
+def test_a_later_window_needs_ten_percent_new_lesion_not_any(extra_px, boxes):
+    """10×30 all skin; lesion in columns 0–9 and a few pixels at column 12. The window at x 7
+    overlaps the first by exactly 30 % (kept by NMS) and holds 35 lesion pixels, but only the
+    column-12 ones are new: "any new lesion" would take it with 5."""
+    skin = np.ones((10, 30), bool)
+    lesion = np.zeros((10, 30), bool)
+    lesion[:, :10] = True
+    lesion[:extra_px, 12] = True
+    assert select_windows(skin, lesion, k=3, sizes=[10]) == boxes

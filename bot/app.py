@@ -1,6 +1,7 @@
 """The Flask app factory: settings, the router built from the features, the services, the
 blueprints. Nothing starts here (the worker and the tick start in `python -m bot serve`)."""
 
+import logging
 from dataclasses import replace
 
 from flask import Flask
@@ -25,6 +26,10 @@ def create_app(test_config=None, clock=None, features=None):
         # Simulator mode: LINE is the in-process emulator on its own loopback port.
         emulator = Emulator(settings.access_token, clock=clock, loopback_http=True).start()
         settings = replace(settings, api_base_url=emulator.url)
+    if settings.research_preview:
+        logging.getLogger(__name__).warning(
+            "ADAI_RESEARCH_PREVIEW=1: patients see verdicts of models no clinician has validated, "
+            "each card labelled research preview; only for a study under ethics approval")
     router = Router(feature_modules.DEFAULT if features is None else features)
     services = Services(settings, router, clock=clock, emulator=emulator)
 

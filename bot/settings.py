@@ -63,6 +63,9 @@ class Settings:
     referral_days: float = 7  # "summary for my doctor" links
     # simulator mode (ADAI_SIMULATOR=1, `make run`): the built-in LINE emulator, loopback only
     simulator: bool = False
+    # ADAI_RESEARCH_PREVIEW=1: an unvalidated model's full verdicts reach patients, every card
+    # labelled "research preview" (a study under ethics approval only; warned at start-up)
+    research_preview: bool = False
 
     @property
     def db_path(self) -> Path:
@@ -123,6 +126,7 @@ ENVIRONMENT = {
     "ADAI_MEDIA_LINK_TTL_S": ("media_link_ttl_s", float),
     "ADAI_REFERRAL_DAYS": ("referral_days", float),
     "ADAI_SIMULATOR": ("simulator", _flag),
+    "ADAI_RESEARCH_PREVIEW": ("research_preview", _flag),
 }
 
 

@@ -11,13 +11,13 @@ def add(db, user_id, now, result: dict, triage, photos=1, photo_ref=None, overla
     cursor = db.execute(
         "INSERT INTO assessments (user_id, created_at, photos, quality, probabilities, top, p_not_ad,"
         " skin_fraction, lesion_fraction, level, finding, image_level, flags, models, validated,"
-        " photo_ref, overlay_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " photo_ref, overlay_ref, finding_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             user_id, now_iso(now), photos, result["quality"], json.dumps(result.get("probabilities") or {}),
             result.get("top"), result.get("p_not_ad"), result.get("skin_fraction"),
             result.get("lesion_fraction"), triage.level, triage.finding, triage.image_level, None,
             json.dumps(result.get("models") or {}), int(bool((result.get("models") or {}).get("validated"))),
-            photo_ref, overlay_ref,
+            photo_ref, overlay_ref, triage.finding_source,
         ],
     )
     return cursor.lastrowid
@@ -29,10 +29,12 @@ def get(db, user_id, assessment_id) -> dict | None:
     return _decoded(rows[0]) if rows else None
 
 
-def set_flags(db, user_id, assessment_id, answers: dict, level: str, finding: str) -> bool:
+def set_flags(db, user_id, assessment_id, answers: dict, level: str, finding: str,
+              finding_source: str | None = None) -> bool:
     cursor = db.execute(
-        "UPDATE assessments SET flags = ?, level = ?, finding = ? WHERE id = ? AND user_id = ?",
-        [json.dumps(answers, sort_keys=True), level, finding, assessment_id, user_id],
+        "UPDATE assessments SET flags = ?, level = ?, finding = ?,"
+        " finding_source = COALESCE(?, finding_source) WHERE id = ? AND user_id = ?",
+        [json.dumps(answers, sort_keys=True), level, finding, finding_source, assessment_id, user_id],
     )
     return cursor.rowcount == 1
 

@@ -193,6 +193,27 @@ def inbox_lanes(db):
             db.execute("UPDATE inbox SET lane_key = ? WHERE event_id = ?", [lane_key(event), event_id])
 
 
+def assessments_finding_source(db):
+    # Shadow mode: whether a result's finding came from the photo or from the patient's answers
+    # (a clinician must never read an answer as the AI's finding). Older rows: the photo's.
+    db.execute("ALTER TABLE assessments ADD COLUMN finding_source TEXT NOT NULL DEFAULT 'image'")
+
+
+def trend_prompts_table(db):
+    # Slow red flag (CLINICAL.md): check-ins over 4 weeks without improvement prompt a
+    # dermatologist once per episode; a row per prompt sent (health data: retention covers it).
+    db.execute(
+        """CREATE TABLE trend_prompts (
+            id INTEGER PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            first_score INTEGER,
+            last_score INTEGER
+        )"""
+    )
+    db.execute("CREATE INDEX trend_prompts_user ON trend_prompts (user_id, created_at)")
+
+
 MIGRATIONS = [
     ("0001_users", users_table),
     ("0002_inbox", inbox_table),
@@ -207,6 +228,8 @@ MIGRATIONS = [
     ("0701_inbox_lanes", inbox_lanes),
     ("1101_clinic_workspace", workspace_tables),
     ("1102_clinic_devices", device_tables),
+    ("2001_assessments_finding_source", assessments_finding_source),
+    ("2002_trend_prompts", trend_prompts_table),
 ]
 
 

@@ -1,7 +1,9 @@
 """Photo → result card (Flex), retake guidance, image sets, red-flag questions, models missing.
 
-Real pipeline on the dev colour-rule ONNX pair (tests/support/devmodels.py), real SDK,
-real emulator, both languages.
+Real pipeline on the dev colour-rule ONNX pair (tests/support/devmodels.py), signed as a clinic
+would sign a validation (tests/support/validation.py), so the image gives its full verdict; the
+unsigned (shadow mode) answers are in tests/test_shadow_mode.py. Real SDK, real emulator, both
+languages.
 """
 import json
 from zoneinfo import ZoneInfo
@@ -15,6 +17,7 @@ from bot.engine.router import parse_postback as parse
 from storage import assessments
 from tests.support.chat import dark_photo, flex_actions, flex_texts, photo, quick_replies
 from tests.support.devmodels import build_dev_models
+from tests.support.validation import sign_copy
 
 LEVEL_TEXT = {
     "ja": {"urgent": "今日中に受診してください", "soon": "数日以内に受診してください", "routine": "いつものケアを続けましょう"},
@@ -27,12 +30,15 @@ ADVICE_WORDS = {
     ("ja", "MF"): "皮膚科の予約", ("en", "MF"): "dermatologist appointment",
 }
 NOT_VALIDATED = {"ja": "臨床的な検証を受けていません", "en": "not clinically validated"}
+CHECKED = {"ja": "で確認しました", "en": "Checked on"}
 MODEL_NAME = "dev-classifier-colour-rule@0.0.0-dev"
 
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    return {**app_config, "models_dir": build_dev_models(tmp_path / "models")}
+    models = build_dev_models(tmp_path / "models")
+    sign_copy(models, wrong_per_class=1)
+    return {**app_config, "models_dir": models}
 
 
 def consented(chat, lang):
@@ -55,7 +61,8 @@ def test_photo_gets_one_card_with_level_first_advice_model_and_caveat(chat, emul
     assert texts[0] == LEVEL_TEXT[lang][level]  # the level (urgent care) leads the message
     assert ADVICE_WORDS[lang, kind] in texts[2]  # advice right after the one-line reason
     joined = "\n".join(texts)
-    assert MODEL_NAME in joined and NOT_VALIDATED[lang] in joined and "119" in joined
+    assert MODEL_NAME in joined and CHECKED[lang] in joined and "119" in joined
+    assert NOT_VALIDATED[lang] not in joined
     assert card["altText"].endswith(LEVEL_TEXT[lang][level])
     assert {"chatId": user.user, "loadingSeconds": 30} in emulator.loading_calls
 
@@ -107,20 +114,33 @@ def test_image_set_gets_one_answer_for_the_most_worrying_photo(chat, db, lang):
     assert texts[0] == LEVEL_TEXT[lang]["urgent"]
     joined = "\n".join(texts)
     assert {"ja": "3枚", "en": "3 photos"}[lang] in joined
-    assert {"ja": "1枚は読み取れなかった", "en": "1 photo(s) could not be read"}[lang] in joined
+    # The dark photo was read (decoded) but not judged: it is not "could not be read".
+    assert {"ja": "1枚は読み取れましたが、判定できません", "en": "1 photo(s) could be read but not judged"}[lang] in joined
+    assert {"ja": "読み取れなかった", "en": "could not be read"}[lang] not in joined
     (row,) = assessments.recent(db, user.user)
     assert (row["photos"], row["level"], row["finding"]) == (3, "urgent", "HI")
 
 
 def answer_all(user, card, answers: dict):
-    """Tap through the four questions; returns the last answer (the updated card)."""
+    """Tap through the questions (four, or six when the image gave no concern); returns the
+    last answer (the updated card)."""
     data = flex_actions(card)[0]["data"]
     messages = user.tap(data)
-    for flag in redflags.FLAGS:
-        (question,) = messages
-        yes, no = quick_replies(question)
+    asked = []
+    while len(messages) == 1 and messages[0]["type"] == "text" and quick_replies(messages[0]):
+        flag = _next_flag(messages[0])
+        asked.append(flag)
+        yes, no = quick_replies(messages[0])
         messages = user.tap((yes if answers.get(flag) else no)["data"])
     return messages
+
+
+def _next_flag(question) -> str:
+    """The flag a question asks about: the one its "yes" data answers (the f field)."""
+    fields = parse(quick_replies(question)[0]["data"])
+    marks = fields["f"]
+    index = max(i for i, mark in enumerate(marks) if mark == redflags.YES)
+    return redflags.ALL_FLAGS[index]
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
@@ -138,7 +158,8 @@ def test_red_flag_answers_raise_the_level_and_update_the_stored_result(chat, db,
     assert "action=rf" not in json.dumps(updated)  # questions answered: no second round
     (row,) = assessments.recent(db, user.user)
     assert (row["level"], row["finding"], row["image_level"]) == ("urgent", "HI", "routine")
-    assert row["flags"] == {"fever": False, "blisters": True, "spreading": False, "eyes": False}
+    assert row["flags"] == {"fever": False, "blisters": True, "spreading": False, "eyes": False,
+                            "lasting": False, "patch": False}
 
 
 def test_red_flags_work_without_consent_and_store_nothing(chat, db):
@@ -156,7 +177,8 @@ def test_red_flags_work_without_consent_and_store_nothing(chat, db):
 def test_someone_elses_assessment_id_is_not_updated(chat, db):
     owner = consented(chat, "en")
     (card,) = owner.photo(photo("AD"))
-    stolen = flex_actions(card)[0]["data"].replace("f=----", "f=1111")
+    stolen = flex_actions(card)[0]["data"].replace("f=------", "f=111111")
+    assert stolen != flex_actions(card)[0]["data"]
     intruder = consented(chat, "en")
     intruder.tap(stolen)
     (row,) = assessments.recent(db, owner.user)
@@ -203,7 +225,7 @@ class TestCommittedModels:
         classifier = manifest["models"]["classifier"]
         user = consented(chat, "en")
         # A phantom the committed models read (the same one as the simulator test's).
-        (answer,) = user.photo(render(2, label="HI", distance="medium").jpeg)
+        answer = user.photo(render(2, label="HI", distance="medium").jpeg)[0]
         assert answer["type"] == "flex"
         joined = "\n".join(flex_texts(answer))
         assert f"{classifier['name']}@{classifier['version']}" in joined
@@ -237,8 +259,8 @@ def test_updated_card_shows_answers_and_image_under_their_own_headings_each_once
     from bot.texts import t
 
     expected = [t("conv.ans_line", lang, question=t(f"conv.ans_{flag}", lang),
-                  answer=t("conv.qr_yes" if flag in yes else "conv.qr_no", lang)) for flag in redflags.FLAGS]
-    assert texts[answers + 1:answers + 5] == expected  # every answer, in the order asked
+                  answer=t("conv.qr_yes" if flag in yes else "conv.qr_no", lang)) for flag in redflags.ALL_FLAGS]
+    assert texts[answers + 1:answers + 7] == expected  # every answer, in the order asked
     when = taken.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%m/%d %H:%M")
     assert any(text.startswith(PHOTO_OF[lang]) and when in text for text in texts), texts
 
@@ -268,7 +290,9 @@ def test_typed_answers_count_and_anything_else_repeats_the_question(chat, lang):
     assert [a["label"] for a in quick_replies(again)] == [a["label"] for a in quick_replies(second)]
     user.say(no)  # blisters
     user.say(no)  # spreading
-    updated, thanks = user.say(no)  # eyes
+    user.say(no)  # eyes
+    user.say(no)  # lasting (the image gave no concern: the slow questions follow)
+    updated, thanks = user.say(no)  # patch
     texts = flex_texts(updated)
     assert texts[0] == LEVEL_TEXT[lang]["soon"]  # fever alone: see a doctor soon
     from bot.texts import t
@@ -298,7 +322,7 @@ def test_overlay_footer_is_in_the_users_language_with_class_names_spelled_out(ch
     assert "result:" not in joined and "crops:" not in joined
     assert t(f"conv.cls_{kind}", lang) in joined
     assert not any(f" {code} " in f" {joined} " for code in ("AD", "IM", "HI", "MF"))
-    assert t("conv.not_validated_short", lang) in joined and MODEL_NAME in joined
+    assert {"ja": "で確認", "en": "checked on"}[lang] in joined and MODEL_NAME in joined
     if lang == "ja":  # the model lines too: no English words in a Japanese footer
         assert not any(line.startswith(("classifier", "segmenter")) for line in joined.splitlines())
         assert "NOT clinically" not in joined
@@ -306,7 +330,7 @@ def test_overlay_footer_is_in_the_users_language_with_class_names_spelled_out(ch
     assert served == render_jpeg(assessment.image, assessment, **options)
 
 
-@pytest.mark.parametrize("field, value", [("p", "0.0.1000.0"), ("p", "1000.0.0.0"), ("v", "1"), ("t", "1"),
+@pytest.mark.parametrize("field, value", [("p", "0.0.1000.0"), ("p", "1000.0.0.0"), ("v", "0"), ("t", "1"),
                                           ("c", "adai-cls@9.9.9"), ("f", "1111")])
 def test_question_data_is_signed_and_a_changed_field_is_refused(chat, db, field, value):
     """Issue 12 item 16: probabilities, the validated flag and the rest travel signed."""

@@ -1,7 +1,10 @@
 """bot.triage: the risk level tables, row by row (CLINICAL.md)."""
 import pytest
 
-from bot.domain.triage import ADVICE, FLAGS, IMAGE_RULES, LEVELS, advice_key, flag_level, image_level, triage
+from bot.domain.triage import (
+    ADVICE, ALL_FLAGS, FLAGS, IMAGE_RULES, LEVELS, QUESTIONS, SLOW, advice_key, flag_level, image_level,
+    questions, shadow_mode, triage,
+)
 
 
 def probs(ad=0.0, im=0.0, hi=0.0, mf=0.0):
@@ -91,7 +94,7 @@ def test_advice_key(p, yes, key):
 
 def test_advice_table_only_names_known_levels_and_classes():
     for level, finding in ADVICE:
-        assert level in LEVELS and finding in {"AD", "IM", "HI", "MF"}
+        assert level in LEVELS and finding in {"AD", "IM", "HI", "MF", SLOW}
 
 
 @pytest.mark.parametrize(
@@ -101,9 +104,80 @@ def test_advice_table_only_names_known_levels_and_classes():
         ({"fever"}, "soon", "none", "advice_soon_other"),
         ({"blisters"}, "urgent", "HI", "advice_urgent_HI"),
         ({"fever", "spreading"}, "urgent", "none", "advice_urgent_other"),
+        ({"lasting"}, "soon", SLOW, "advice_soon_slow"),
+        ({"patch"}, "soon", SLOW, "advice_soon_slow"),
+        ({"patch", "fever"}, "soon", "none", "advice_soon_other"),
     ],
 )
 def test_a_photo_not_judged_leaves_the_level_to_the_answers(yes, level, finding, key):
-    result = triage(None, {flag: flag in yes for flag in FLAGS})
+    result = triage(None, {flag: flag in yes for flag in ALL_FLAGS})
     assert (result.level, result.finding, result.image_level) == (level, finding, "none")
     assert result.reasons[-1] == "img_not_judged" and advice_key(result) == key
+
+
+# --- shadow mode (CLINICAL.md: "Models that no clinician has validated") ----------------------
+
+@pytest.mark.parametrize("p", [probs(ad=0.97, im=0.01, hi=0.01, mf=0.01), probs(ad=0.30, hi=0.26, im=0.22, mf=0.22),
+                               probs(ad=0.20, im=0.28, hi=0.26, mf=0.26)])
+def test_shadow_image_without_a_complication_above_threshold_decides_nothing(p):
+    """No "looks like AD", no routine from the image, and no level from a top guess below its
+    threshold: the answers decide."""
+    result = triage(p, shadow=True)
+    assert (result.level, result.finding, result.image_level) == (QUESTIONS, "none", "none")
+    assert result.reasons == ("questions_pending", "img_no_concern")
+    assert not any(reason == "img_AD" for reason in result.reasons)
+    assert advice_key(result) == "advice_questions" and result.pending
+
+
+@pytest.mark.parametrize(
+    "p, level, finding, reason",
+    [
+        (probs(ad=0.70, hi=0.30), "urgent", "HI", "img_may_HI"),
+        (probs(ad=0.60, im=0.40), "soon", "IM", "img_may_IM"),
+        (probs(ad=0.60, mf=0.40), "soon", "MF", "img_may_MF"),
+    ],
+)
+def test_shadow_image_may_still_raise_concern(p, level, finding, reason):
+    result = triage(p, shadow=True)
+    assert (result.level, result.finding, result.reasons[0], result.finding_source) == (level, finding, reason, "image")
+    assert questions(p, shadow=True) == FLAGS  # a concern: the acute questions only
+
+
+def test_unanswered_questions_never_count_as_routine_in_shadow_mode():
+    p = probs(ad=0.97, im=0.01, hi=0.01, mf=0.01)
+    assert questions(p, shadow=True) == ALL_FLAGS
+    four_no = {flag: False for flag in FLAGS}
+    assert triage(p, four_no, shadow=True).level == QUESTIONS  # the slow ones are still open
+    every_no = {flag: False for flag in ALL_FLAGS}
+    result = triage(p, every_no, shadow=True)
+    assert (result.level, result.reasons[0]) == ("routine", "answers_clear")
+    assert advice_key(result) == "advice_routine_shadow"  # never the AD advice
+    assert triage(None, four_no).level == QUESTIONS  # a photo not judged: the same rule
+
+
+@pytest.mark.parametrize("flag", ["lasting", "patch"])
+def test_a_slow_red_flag_gives_soon_with_the_dermatologist_advice(flag):
+    answers = {f: f == flag for f in ALL_FLAGS}
+    for shadow in (True, False):
+        result = triage(probs(ad=0.95, hi=0.05), answers, shadow=shadow)
+        assert (result.level, result.finding, result.finding_source) == ("soon", SLOW, "answers")
+        assert advice_key(result) == "advice_soon_slow"
+
+
+def test_a_finding_from_the_answers_is_marked_as_such():
+    result = triage(probs(ad=0.95, hi=0.05), {"blisters": True}, shadow=True)
+    assert (result.finding, result.finding_source) == ("HI", "answers")
+    result = triage(None, {"blisters": True})
+    assert (result.finding, result.finding_source) == ("HI", "answers")
+
+
+def test_a_validated_model_keeps_the_full_verdict():
+    result = triage(probs(ad=0.97, im=0.01, hi=0.01, mf=0.01), shadow=False)
+    assert (result.level, result.finding, result.reasons[0]) == ("routine", "AD", "img_AD")
+
+
+@pytest.mark.parametrize("models, preview, shadow", [
+    ({"validated": False}, False, True), ({}, False, True), ({"validated": True}, False, False),
+    ({"validated": False}, True, False)])
+def test_shadow_mode_holds_until_a_signed_validation_or_a_research_preview(models, preview, shadow):
+    assert shadow_mode(models, preview) is shadow

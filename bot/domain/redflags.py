@@ -1,4 +1,5 @@
-"""The four red-flag questions after a result, as yes/no quick replies.
+"""The red-flag questions after a result, as yes/no quick replies: the four acute ones, then
+the two slow ones when the image gave no concern (bot/domain/triage.questions).
 
 The questionnaire keeps its state in the postback data itself (probabilities, answers so
 far, model names, and the stored assessment's id when there is one), so it works the same
@@ -16,9 +17,10 @@ import hmac
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
-from bot.domain.triage import CLASSES, FLAGS
+from bot.domain.triage import ALL_FLAGS, CLASSES, FLAGS, questions
 
 ACTION = "rf"
+RESUME = "rf_resume"  # postback of the reminder that asks for unanswered questions
 UNANSWERED, YES, NO = "-", "1", "0"
 NOT_JUDGED = "n"  # the "p" field of a photo the models did not judge
 MAX_DATA = 300
@@ -34,21 +36,43 @@ class BadRedFlagState(ValueError):
 class RedFlagState:
     probabilities: dict | None  # class -> probability (3 decimals); None: photo not judged
     models: dict  # segmenter, classifier, validated
-    answers: str = UNANSWERED * len(FLAGS)  # one character per FLAGS entry
+    answers: str = UNANSWERED * len(FLAGS)  # one character per question asked (ALL_FLAGS order)
     assessment_id: int | None = None
     taken_at: int | None = None  # when the photo came (epoch seconds), for "Photo: date time"
 
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The questions of this questionnaire: the acute four, or all six."""
+        return ALL_FLAGS[:len(self.answers)]
+
     def answered(self) -> dict[str, bool]:
-        return {flag: mark == YES for flag, mark in zip(FLAGS, self.answers) if mark != UNANSWERED}
+        return {flag: mark == YES for flag, mark in zip(self.flags, self.answers) if mark != UNANSWERED}
 
     def next_question(self) -> str | None:
         index = self.answers.find(UNANSWERED)
-        return FLAGS[index] if index >= 0 else None
+        return self.flags[index] if index >= 0 else None
 
     def answer(self, flag: str, yes: bool) -> "RedFlagState":
-        index = FLAGS.index(flag)
+        index = self.flags.index(flag)
         marks = self.answers[:index] + (YES if yes else NO) + self.answers[index + 1:]
         return replace(self, answers=marks)
+
+
+def fresh(probabilities: dict | None, models: dict, flags: tuple[str, ...], **fields) -> RedFlagState:
+    """A questionnaire with every question of `flags` (triage.questions) still to answer."""
+    return RedFlagState(probabilities, models, answers=UNANSWERED * len(flags), **fields)
+
+
+def from_stored(row: dict, taken_at: int, research_preview: bool = False) -> RedFlagState:
+    """A fresh questionnaire for a stored result (storage.assessments row): the same questions
+    the photo's answer asked."""
+    judged = row["quality"] == "ok" and bool(row["probabilities"])
+    probabilities = rounded(row["probabilities"]) if judged else None
+    models = {key: row["models"].get(key, "") for key in ("segmenter", "classifier")}
+    models["validated"] = bool(row["models"].get("validated"))
+    shadow = not (models["validated"] or research_preview)
+    return fresh(probabilities, models, questions(probabilities, shadow), assessment_id=row["id"],
+                 taken_at=taken_at)
 
 
 def rounded(probabilities: dict) -> dict:
@@ -94,7 +118,8 @@ def decode(fields: dict, key: bytes) -> RedFlagState:
         judged = fields["p"] != NOT_JUDGED
         per_mille = [int(x) for x in fields["p"].split(".")] if judged else [0] * len(CLASSES)
         answers = fields["f"]
-        if len(per_mille) != len(CLASSES) or len(answers) != len(FLAGS) or set(answers) - {UNANSWERED, YES, NO}:
+        if len(per_mille) != len(CLASSES) or len(answers) not in (len(FLAGS), len(ALL_FLAGS)) \
+                or set(answers) - {UNANSWERED, YES, NO}:
             raise BadRedFlagState("shape")
         if any(not 0 <= x <= 1000 for x in per_mille):
             raise BadRedFlagState("range")

@@ -6,7 +6,10 @@ finds that none came for IMAGE_SET_WAIT and stores an internal `imageSetTimeout`
 answers (through the user's lane, once, also across a crash) with the parts that did arrive.
 
 `on_photo(ctx, images)` assesses every photo and answers once: retake guidance (RETAKE_TEXTS)
-when none passes the quality gate, else the result card of the most worrying photo. With
+when none passes the quality gate, else the answer for the most serious photo (a photo the
+models did not judge ranks above a routine one: its questions decide). Shadow mode (models no
+clinician validated): the image may raise concern but never reassures; without a concern the
+card says so and the red-flag questions (acute and slow) decide the level. With
 consent the assessment, the photo and its overlay are stored; without consent nothing is, and
 the card offers no overlay link (that link would need the picture kept somewhere). Photos per
 user and hour are limited in memory (settings.photos_per_hour), keyed by the pseudonymous log
@@ -23,7 +26,7 @@ from datetime import timedelta
 
 from bot.domain import redflags as rules
 from bot import texts
-from bot.domain.triage import CLASSES, LEVELS, Triage, triage
+from bot.domain.triage import ALL_FLAGS, CLASSES, Triage, questions, rank, shadow_mode, triage
 from bot.engine import media, pending
 from bot.engine.line_api import LineRejected
 from bot.engine.router import Feature
@@ -180,21 +183,24 @@ def look(pipeline, data: bytes, captions: dict | None = None) -> Looked:
         return Looked(data, error=error)
 
 
-def overlay_captions(ctx) -> dict:
-    return captions_for(ctx.lang)
+def overlay_captions(ctx, shadow: bool = False) -> dict:
+    return captions_for(ctx.lang, shadow)
 
 
-def captions_for(lang: str) -> dict:
+def captions_for(lang: str, shadow: bool = False) -> dict:
     """Overlay lines in the user's language, per verdict, with the class names spelled out
-    (templates: inference.overlay.caption_lines fills in the numbers)."""
+    (templates: inference.overlay.caption_lines fills in the numbers). shadow: the models are
+    not validated, so the overlay names no class and gives no percentage (CLINICAL.md)."""
     def t(key):
         return texts.t(key, lang)
 
+    ok_lines = [t("conv.overlay_shadow"), t("conv.overlay_crops_shadow"), t("conv.overlay_legend_ok")] \
+        if shadow else [t("conv.overlay_result"), t("conv.overlay_crops"), t("conv.overlay_legend_ok")]
     return {
         UNFAMILIAR: [t("conv.overlay_unfamiliar"), t("conv.overlay_legend")],
-        "ok": [t("conv.overlay_result"), t("conv.overlay_crops"), t("conv.overlay_legend_ok")],
+        "ok": ok_lines,
         "classes": {code: t(f"conv.cls_{code}") for code in CLASSES},
-        "crop": t("conv.overlay_crop"),
+        "crop": "{n}" if shadow else t("conv.overlay_crop"),
         "no_crops": t("conv.overlay_no_crops"),
         "box": "{n}",  # the number only; the footer names the class in the user's language
         "models": [t("conv.overlay_models")],
@@ -203,9 +209,20 @@ def captions_for(lang: str) -> dict:
     }
 
 
-def worst(results: list[tuple[Looked, Triage, dict]]):
-    """The photo that matters most: highest level, then least like plain eczema."""
-    return max(results, key=lambda r: (LEVELS.index(r[1].level), 1 - r[2]["AD"]))
+@dataclass
+class Outcome:
+    """One judged (or not judged) photo of the message and the level it gives."""
+
+    item: Looked
+    result: Triage
+    probabilities: dict | None  # None: the models did not judge the photo
+
+
+def worst(outcomes: list[Outcome]) -> Outcome:
+    """The photo that matters most: highest rank (urgent, soon, questions, routine), then a
+    photo the models did not judge, then the least like plain eczema."""
+    return max(outcomes, key=lambda o: (rank(o.result.level), o.probabilities is None,
+                                        1 - (o.probabilities or {}).get("AD", 0.0)))
 
 
 def on_photo(ctx, images: list[bytes]):
@@ -216,26 +233,45 @@ def on_photo(ctx, images: list[bytes]):
         return
     try:
         pipeline = load_pipeline(ctx)
+        shadow = shadow_mode(pipeline.models, ctx.settings.research_preview)
     except PipelineUnavailable as error:
         log.warning("pipeline unavailable: %s", error)
         ctx.answer(text_message(ctx.t("conv.unavailable")))
         return
     pending.forget(ctx, rules.ACTION)  # a new photo: the questions of the last one wait no more
-    looked = [look(pipeline, data, overlay_captions(ctx)) for data in images]
-    usable = [item for item in looked if item.ok]
-    if not usable:
-        unjudged = [item for item in looked if item.unfamiliar]
-        if unjudged:
-            ctx.answer(_not_judged(ctx, unjudged[0], len(images)))
-        else:
-            ctx.answer(_refusal(ctx, looked))
+    looked = [look(pipeline, data, overlay_captions(ctx, shadow)) for data in images]
+    outcomes = []
+    for item in looked:
+        if item.ok:
+            probabilities = rules.rounded(item.assessment.probabilities)
+            outcomes.append(Outcome(item, triage(probabilities, shadow=shadow), probabilities))
+        elif item.unfamiliar:
+            outcomes.append(Outcome(item, triage(None, shadow=shadow), None))
+    if not outcomes:
+        ctx.answer(_refusal(ctx, looked))
         return
-    results = []
-    for item in usable:
-        probabilities = rules.rounded(item.assessment.probabilities)
-        results.append((item, triage(probabilities), probabilities))
-    chosen, result, probabilities = worst(results)
-    ctx.answer(_result(ctx, chosen, result, probabilities, len(images), len(images) - len(usable)))
+    chosen = worst(outcomes)
+    unreadable = sum(1 for item in looked if item.error is not None)
+    unjudged = sum(1 for item in looked if item.assessment is not None and not item.ok
+                   and item is not chosen.item)
+    notes = _set_notes(ctx, len(images), unreadable, unjudged)
+    if chosen.probabilities is None:
+        ctx.answer(_not_judged(ctx, chosen, len(images), notes, shadow))
+    elif chosen.result.pending:
+        ctx.answer(_questions_card(ctx, chosen, len(images), notes, shadow))
+    else:
+        ctx.answer(_result(ctx, chosen, len(images), notes, shadow))
+
+
+def _set_notes(ctx, total: int, unreadable: int, unjudged: int) -> list[str]:
+    """An image set's notes: how many photos, how many could not be read (not decoded) and
+    how many were read but not judged (quality gate or unlike the training photos)."""
+    notes = [ctx.t("conv.set_note", n=total)] if total > 1 else []
+    if unreadable:
+        notes.append(ctx.t("conv.set_skipped", k=unreadable))
+    if unjudged:
+        notes.append(ctx.t("conv.set_not_judged", k=unjudged))
+    return notes
 
 
 def _refusal(ctx, looked: list[Looked]) -> dict:
@@ -246,59 +282,87 @@ def _refusal(ctx, looked: list[Looked]) -> dict:
     return text_message(ctx.t(ERROR_TEXTS.get(codes[0] if codes else "", "conv.image_error")))
 
 
+# Verdicts after which the patient may still have a rash the models missed: the retake
+# guidance offers the red-flag questions too ("I could not find a rash", not "no rash").
+OFFER_QUESTIONS = ("no_lesion", "lesion_too_small")
+
+
 def retake_message(ctx, quality: str) -> dict:
-    """Concrete guidance for a photo that failed the quality gate, with camera shortcuts."""
+    """Concrete guidance for a photo that failed the quality gate, with camera shortcuts (and
+    the questions when the photo showed skin but no rash the models could find)."""
     text = ctx.t(RETAKE_TEXTS.get(quality, RETAKE_TEXTS["no_lesion"]))
     quick = [
         {"type": "camera", "label": ctx.t("conv.qr_camera")},
         {"type": "cameraRoll", "label": ctx.t("conv.qr_camera_roll")},
     ]
+    if quality in OFFER_QUESTIONS:
+        state = rules.fresh(None, {}, ALL_FLAGS, taken_at=int(ctx.now().timestamp()))
+        label = ctx.t("conv.qr_questions")
+        quick.append(cards.postback(label, rules.encode(state, redflag_key(ctx)), label))
     return text_message(f"{text}\n{ctx.t('conv.retake_tips')}", quick)
 
 
-def _not_judged(ctx, item: Looked, total: int) -> list[dict]:
-    """A photo unlike the training photos: say so, give retake tips, and still help: the four
-    red-flag questions give a level from the answers alone (no disease named, no numbers)."""
-    assessment_id = None
-    notes = []
-    if consent.given(ctx.db, ctx.user_id):
-        try:
-            assessment_id, _ = _store(ctx, item, triage(None), total)
-        except OSError as error:
-            log.error("photo and result not stored: %s", type(error).__name__)
-            notes.append(ctx.t("conv.store_failed"))
-    state = rules.RedFlagState(None, dict(item.assessment.models), assessment_id=assessment_id,
-                               taken_at=int(ctx.now().timestamp()))
-    text = "\n".join([ctx.t("conv.unfamiliar"), ctx.t("conv.retake_tips"), *notes,
-                      ctx.t("conv.unfamiliar_help")])
-    key = redflag_key(ctx)
-    pending.ask(ctx, rules.ACTION, rules.encode(state, key))  # a typed yes/no answers it
-    return [text_message(text), cards.red_flag_question(ctx.lang, state, key)]
-
-
-def _result(ctx, chosen: Looked, result: Triage, probabilities: dict, total: int, skipped: int) -> dict:
-    models = dict(chosen.assessment.models)
-    notes = []
-    if total > 1:
-        notes.append(ctx.t("conv.set_note", n=total))
-    if skipped:
-        notes.append(ctx.t("conv.set_skipped", k=skipped))
-    assessment_id, overlay_url = None, None
-    if consent.given(ctx.db, ctx.user_id):
-        try:
-            assessment_id, overlay_url = _store(ctx, chosen, result, total)
-        except OSError as error:
-            # Disk full or read-only: the result (maybe an urgent one) matters more than our
-            # copy of it, so answer anyway; no result row is left pointing at a missing photo.
-            log.error("photo and result not stored: %s", type(error).__name__)
-            notes.append(ctx.t("conv.store_failed"))
-    else:
+def _stored(ctx, outcome: Outcome, total: int, notes: list[str]) -> tuple[int | None, str | None]:
+    """With consent, keep the photo, its overlay and the result; the notes say what was kept."""
+    if not consent.given(ctx.db, ctx.user_id):
         notes.append(ctx.t("conv.not_stored"))
-    state = rules.RedFlagState(probabilities, models, assessment_id=assessment_id,
-                               taken_at=int(ctx.now().timestamp()))
+        return None, None
+    try:
+        return _store(ctx, outcome.item, outcome.result, total)
+    except OSError as error:
+        # Disk full or read-only: the result (maybe an urgent one) matters more than our
+        # copy of it, so answer anyway; no result row is left pointing at a missing photo.
+        log.error("photo and result not stored: %s", type(error).__name__)
+        notes.append(ctx.t("conv.store_failed"))
+        return None, None
+
+
+def _questionnaire(ctx, outcome: Outcome, assessment_id, shadow: bool) -> rules.RedFlagState:
+    return rules.fresh(outcome.probabilities, dict(outcome.item.assessment.models),
+                       questions(outcome.probabilities, shadow), assessment_id=assessment_id,
+                       taken_at=int(ctx.now().timestamp()))
+
+
+def _first_question(ctx, state: rules.RedFlagState) -> dict:
+    """The first question, asked at once; a typed yes/no answers it too."""
+    key = redflag_key(ctx)
+    pending.ask(ctx, rules.ACTION, rules.encode(state, key))
+    return cards.red_flag_question(ctx.lang, state, key)
+
+
+def _not_judged(ctx, outcome: Outcome, total: int, notes: list[str], shadow: bool) -> list[dict]:
+    """A photo unlike the training photos: say so, give retake tips, and still help: the
+    red-flag questions give a level from the answers alone (no disease named, no numbers)."""
+    assessment_id, _ = _stored(ctx, outcome, total, notes)
+    state = _questionnaire(ctx, outcome, assessment_id, shadow)
+    text = "\n".join([ctx.t("conv.unfamiliar"), ctx.t("conv.retake_tips"), *notes,
+                      ctx.t("conv.unfamiliar_help", n=len(state.flags))])
+    return [text_message(text), _first_question(ctx, state)]
+
+
+def _questions_card(ctx, outcome: Outcome, total: int, notes: list[str], shadow: bool) -> list[dict]:
+    """Shadow mode, a photo that raised no concern: the card says the photo was looked at (and
+    kept), that the AI is not validated to rule anything out, and that the answers decide;
+    then the first question."""
+    assessment_id, overlay_url = _stored(ctx, outcome, total, notes)
+    if assessment_id is not None:
+        notes.insert(0, ctx.t("conv.photo_kept"))
+    state = _questionnaire(ctx, outcome, assessment_id, shadow)
+    card = cards.result_card(ctx.lang, outcome.result, None, dict(outcome.item.assessment.models),
+                             notes=tuple(notes), overlay_url=overlay_url, questions=len(state.flags))
+    return [card, _first_question(ctx, state)]
+
+
+def _result(ctx, outcome: Outcome, total: int, notes: list[str], shadow: bool) -> dict:
+    """A level the image gave: a complication's concern (any model), or a validated model's
+    full verdict; the questions wait behind the card's button."""
+    assessment_id, overlay_url = _stored(ctx, outcome, total, notes)
+    state = _questionnaire(ctx, outcome, assessment_id, shadow)
     return cards.result_card(
-        ctx.lang, result, probabilities, models,
-        notes=tuple(notes), questions_data=rules.encode(state, redflag_key(ctx)), overlay_url=overlay_url,
+        ctx.lang, outcome.result, outcome.probabilities, dict(outcome.item.assessment.models),
+        notes=tuple(notes), questions_data=rules.encode(state, redflag_key(ctx)),
+        overlay_url=overlay_url, questions=len(state.flags),
+        research_preview=ctx.settings.research_preview and not outcome.item.assessment.models.get("validated"),
     )
 
 

@@ -1,4 +1,7 @@
-"""The four red-flag questions after a result (yes/no quick replies), then the updated card.
+"""The red-flag questions after a result (yes/no quick replies), then the updated card: the
+four acute ones, and the two slow ones (CLINICAL.md) when the image gave no concern. In shadow
+mode (models no clinician validated) the answers decide the level; the image only raises it.
+A result left unanswered is resumed from the next day's reminder ("action=rf_resume").
 
 The questionnaire's state travels, signed, in the postback data (bot/domain/redflags.py), so it works the
 same for a patient who has not consented (nothing is stored for them) and survives restarts.
@@ -10,7 +13,7 @@ import datetime as dt
 
 from bot.domain import redflags as rules
 from bot.domain import schedule
-from bot.domain.triage import triage
+from bot.domain.triage import shadow_mode, triage
 from bot.engine import media, pending
 from bot.engine.router import Feature, normalize, parse_postback
 from bot.tokens import derive_key
@@ -69,13 +72,15 @@ def typed_answer(ctx, text: str, data: str):
 
 def _updated_card(ctx, state: rules.RedFlagState):
     answers = state.answered()
-    result = triage(state.probabilities, answers)
+    preview = ctx.settings.research_preview and not state.models.get("validated")
+    result = triage(state.probabilities, answers, shadow=shadow_mode(state.models, preview))
     overlay_url = None
     if state.assessment_id is not None and ctx.consented():
-        if assessments.set_flags(ctx.db, ctx.user_id, state.assessment_id, answers, result.level, result.finding):
+        if assessments.set_flags(ctx.db, ctx.user_id, state.assessment_id, answers, result.level,
+                                 result.finding, result.finding_source):
             overlay_url = _overlay_link(ctx, state.assessment_id)
     card = result_card(ctx.lang, result, state.probabilities, _with_validation(ctx, state.models),
-                       overlay_url=overlay_url,
+                       overlay_url=overlay_url, research_preview=preview,
                        answers=answers, photo_time=_photo_time(ctx, state.taken_at))
     # One order whatever the level: the card (urgent care leads), then the thanks.
     ctx.answer([card, text_message(ctx.t("conv.rf_updated"))])
@@ -96,6 +101,21 @@ def _with_validation(ctx, models: dict) -> dict:
     return {**models, "validation": live["validation"]} if same and live.get("validation") else models
 
 
+def resume(ctx, params: dict):
+    """The reminder's "answer now": the questions of a stored result left unanswered, from the
+    first. The id is checked against the user (assessments.get), so no signature is needed."""
+    try:
+        row = assessments.get(ctx.db, ctx.user_id, int(params.get("a", "")))
+    except ValueError:
+        row = None
+    if row is None or row["flags"] is not None or not ctx.consented():
+        ctx.answer(text_message(ctx.t("conv.rf_expired")))
+        return
+    state = rules.from_stored(row, int(dt.datetime.fromisoformat(row["created_at"]).timestamp()),
+                              ctx.settings.research_preview)
+    ask(ctx, state)
+
+
 def _photo_time(ctx, taken_at: int | None) -> str | None:
     """"12/01 09:30" on the user's clock (their check-in zone, else Japan's)."""
     if taken_at is None:
@@ -111,4 +131,5 @@ def _overlay_link(ctx, assessment_id: int) -> str | None:
     return media.media_url(ctx.settings, ctx.user_id, "overlay", row["overlay_ref"], ctx.now())
 
 
-FEATURE = Feature("redflags", actions={rules.ACTION: red_flags}, replies={rules.ACTION: typed_answer})
+FEATURE = Feature("redflags", actions={rules.ACTION: red_flags, rules.RESUME: resume},
+                  replies={rules.ACTION: typed_answer})

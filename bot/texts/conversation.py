@@ -45,14 +45,14 @@ JA = {
     "conv.retake_too_small": "写真が小さすぎます。元のサイズの写真を送ってください。",
     "conv.retake_no_skin": "皮膚が写っていないようです。湿疹のある皮膚を画面いっぱいに撮ってください。",
     "conv.retake_no_lesion": (
-        "この写真には湿疹が見つかりませんでした（病名は出しません）。"
-        "湿疹がある場合は、湿疹を画面の真ん中にして撮り直してください。"
+        "この写真では湿疹を見つけられませんでした（病名は出しません）。"
+        "湿疹がある場合は、湿疹を画面の真ん中にして撮り直すか、下の「質問に答える」から受診の目安を確かめてください。"
     ),
     # a photo unlike the photos the models learned from: no disease named, the answers decide
     "conv.unfamiliar": (
         "この写真は判定できません。AIが学んだ写真と違いすぎるため、病名を言うことができません。"
     ),
-    "conv.unfamiliar_help": "代わりに4つの質問で、受診の目安をお伝えします。",
+    "conv.unfamiliar_help": "代わりに{n}つの質問で、受診の目安をお伝えします。",
     "conv.img_not_judged": "写真は判定できなかったため、この目安は質問への回答だけから出しています。",
     "conv.cls_none": "写真は判定できず",
     "conv.overlay_unfamiliar": "この写真は判定できません：AIが学んだ写真と違いすぎるため、病名は出しません。",
@@ -66,6 +66,9 @@ JA = {
                            "（95%信頼区間 {sens_low}–{sens_high}）、特異度 {specificity}"
                            "（{spec_low}–{spec_high}）"),
     "conv.not_validated_short": "臨床的な検証を受けていません",
+    "conv.overlay_shadow": "このAIは臨床的な検証を受けていないため、病名や割合は示しません",
+    "conv.overlay_crops_shadow": "AIが見た部分：{crops}",
+    "conv.research_preview": "研究用プレビュー：臨床的な検証を受けていないAIの結果です（承認された研究でのみ表示）。",
     "conv.overlay_legend_ok": "青 = 皮膚　マゼンタ = 湿疹とみなした所　黄色の枠 = 判定した部分（番号）",
     "conv.retake_lesion_too_small": "湿疹が小さく写っています。もう少し近づいて、湿疹を真ん中にして撮ってください。",
     "conv.retake_tips": "コツ：明るい場所で、15〜30cmくらいまで近づき、ピントを合わせ、湿疹を真ん中に。",
@@ -73,6 +76,8 @@ JA = {
     "conv.qr_camera_roll": "写真を選ぶ",
     "conv.set_note": "{n}枚の写真をまとめて判定しました。いちばん注意が必要な写真の結果です。",
     "conv.set_skipped": "{k}枚は読み取れなかったため、判定に使っていません。",
+    "conv.set_not_judged": "{k}枚は読み取れましたが、判定できませんでした（暗い・ぼやけている・AIが学んだ写真と違うなど）。",
+    "conv.photo_kept": "写真はあなたの記録に保存しました。",
     "conv.not_stored": "同意がないため、この写真と結果は保存していません。",
     "conv.store_failed": "今回はこの写真と結果を保存できませんでした。結果はこのメッセージのとおりです。",
     "conv.photo_limit": "1時間に送れる写真は{limit}枚までです。少し時間をおいてから送ってください。急ぐ症状があれば受診してください。",
@@ -81,6 +86,17 @@ JA = {
     "conv.level_urgent": "今日中に受診してください",
     "conv.level_soon": "数日以内に受診してください",
     "conv.level_routine": "いつものケアを続けましょう",
+    "conv.level_questions": "質問に答えてください",
+    "conv.status_questions": "質問に未回答",
+    "conv.questions_pending": "受診の目安は、あなたの回答で決まります。",
+    "conv.answers_clear": "回答には、急いで受診が必要なサインはありませんでした。",
+    "conv.img_no_concern": "写真だけでは合併症を否定できません（このAIは臨床的な検証を受けていません）。",
+    "conv.img_may_IM": "写真に、とびひ（細菌感染）かもしれない見た目があります。",
+    "conv.img_may_HI": "写真に、ヘルペス（カポジ水痘様発疹症）かもしれない見た目があります。",
+    "conv.img_may_MF": "写真に、いつもの湿疹と違う（皮膚リンパ腫かもしれない）見た目があります。",
+    "conv.rf_lasting": "同じ場所の湿疹が、治療をしても4週間以上続いている。",
+    "conv.rf_patch": "服で隠れる場所に、境目のはっきりした輪や弓の形の湿疹がある。",
+    "conv.cls_slow": "皮膚科で診てもらいたい湿疹",
     "conv.img_AD": "写真はアトピー性皮膚炎の湿疹に近い見た目です。",
     "conv.img_IM": "写真にとびひ（細菌感染）を疑う見た目があります。",
     "conv.img_HI": "写真にヘルペス（カポジ水痘様発疹症）を疑う見た目があります。",
@@ -102,6 +118,8 @@ JA = {
     "conv.ans_blisters": "痛い水ぶくれ・えぐれた小さな傷",
     "conv.ans_spreading": "この1〜2日で急に広がった",
     "conv.ans_eyes": "目の近く",
+    "conv.ans_lasting": "治療しても4週間以上続いている",
+    "conv.ans_patch": "服で隠れる場所の、境目のはっきりした湿疹",
     "conv.photo_of": "写真：{when}",
     "conv.model_line": "判定モデル：{classifier}（範囲の検出：{segmenter}）",
     "conv.not_validated": "このモデルは臨床的な検証を受けていません。診断ではなく、受診の目安です。",
@@ -133,17 +151,35 @@ JA = {
         "1週間後か、変化があったら、また写真を送ってください。"
     ),
     "conv.advice_routine_other": "いつものケアを続け、1週間後か変化があったらまた写真を送ってください。",
+    "conv.advice_questions": (
+        "写真を確認しました。このAIは臨床的な検証を受けていないため、ヘルペス・とびひ・皮膚リンパ腫などを"
+        "写真だけで否定することはできません。質問に答えると、受診の目安をお伝えします。"
+    ),
+    "conv.advice_routine_shadow": (
+        "回答からは、今日急いで受診するサインはありません。ただしAIは何も否定していません。"
+        "いつものケアを続け、悪くなる・治療しても良くならないときは皮膚科へ。1週間後にまた写真を送ってください。"
+    ),
+    "conv.advice_soon_slow": (
+        "治療しても長引く湿疹や、境目のはっきりした湿疹は、一度皮膚科で診てもらいましょう。"
+        "数週間以内に皮膚科を予約し、いつから続いているか・使っている薬を伝えてください。"
+    ),
     "conv.emergency": "緊急時は119番",
-    "conv.btn_questions": "4つの質問に答える",
+    "conv.btn_questions": "{n}つの質問に答える",
+    "conv.qr_questions": "質問に答える",
     "conv.btn_clinic": "病院を探す",
     "conv.btn_overlay": "AIが見た場所",
     "conv.btn_history": "履歴",
     # red flags
-    "conv.rf_intro": "4つの質問に「はい／いいえ」で答えてください。結果を見直します。",
+    "conv.rf_intro": "{n}つの質問に「はい／いいえ」で答えてください。結果を見直します。",
     "conv.rf_q_fever": "熱がある、または体がだるいですか？",
     "conv.rf_q_blisters": "痛い水ぶくれや、えぐれたような小さな傷がまとまってありますか？",
     "conv.rf_q_spreading": "この1〜2日で急に広がっていますか？",
     "conv.rf_q_eyes": "目の近くにありますか？",
+    "conv.rf_q_lasting": "同じ場所の湿疹が、保湿と処方された薬をきちんと使っても、4週間以上続いていますか？",
+    "conv.rf_q_patch": (
+        "（大人の方）服で隠れる場所（おしり・胴・太もも・胸）に、境目のはっきりした、"
+        "輪や弓のような形の湿疹がありますか？"
+    ),
     "conv.qr_yes": "はい",
     "conv.qr_no": "いいえ",
     "conv.rf_updated": "回答ありがとうございます。上の結果は回答を反映したものです。",
@@ -214,14 +250,15 @@ EN = {
     "conv.retake_too_small": "The photo is too small. Please send the original-size photo.",
     "conv.retake_no_skin": "I cannot see skin. Fill the picture with the skin that has the rash.",
     "conv.retake_no_lesion": (
-        "No rash found in this photo (no disease is named). "
-        "If you have a rash, put it in the middle of the picture and retake it."
+        "I could not find a rash in this photo (no disease is named). "
+        "If you have a rash, put it in the middle of the picture and retake it, or tap "
+        "\"Answer questions\" to find out when to see a doctor."
     ),
     "conv.unfamiliar": (
         "I cannot judge this photo: it is too unlike the photos the AI learned from, "
         "so it cannot name a disease."
     ),
-    "conv.unfamiliar_help": "Instead, 4 questions will tell you when to see a doctor.",
+    "conv.unfamiliar_help": "Instead, {n} questions will tell you when to see a doctor.",
     "conv.img_not_judged": "The photo could not be judged, so this level comes from your answers alone.",
     "conv.cls_none": "photo not judged",
     "conv.overlay_unfamiliar": (
@@ -237,6 +274,9 @@ EN = {
                            "sensitivity {sensitivity} (95 % CI {sens_low}–{sens_high}), "
                            "specificity {specificity} ({spec_low}–{spec_high})"),
     "conv.not_validated_short": "not clinically validated",
+    "conv.overlay_shadow": "This AI is not clinically validated, so it names no disease and gives no percentage",
+    "conv.overlay_crops_shadow": "Parts the AI looked at: {crops}",
+    "conv.research_preview": "Research preview: the result of an AI no clinician has validated (shown only in an approved study).",
     "conv.overlay_legend_ok": "blue = skin   magenta = what the AI took for rash   yellow boxes = parts checked (numbered)",
     "conv.retake_lesion_too_small": "The rash looks small in the photo. Come a little closer, rash in the middle.",
     "conv.retake_tips": "Tips: bright place, about 15-30 cm away, in focus, rash in the middle.",
@@ -244,6 +284,8 @@ EN = {
     "conv.qr_camera_roll": "Camera roll",
     "conv.set_note": "I looked at your {n} photos together. This is the result for the most worrying one.",
     "conv.set_skipped": "{k} photo(s) could not be read and were not used.",
+    "conv.set_not_judged": "{k} photo(s) could be read but not judged (too dark, blurred, or unlike the photos the AI learned from).",
+    "conv.photo_kept": "I kept the photo in your record.",
     "conv.not_stored": "Without consent, this photo and its result were not kept.",
     "conv.store_failed": "This time the photo and its result could not be saved. The result is as shown here.",
     "conv.photo_limit": "You can send up to {limit} photos an hour. Please wait a little before sending more. If your symptoms are urgent, see a doctor.",
@@ -251,6 +293,17 @@ EN = {
     "conv.level_urgent": "See a doctor today",
     "conv.level_soon": "See a doctor within a few days",
     "conv.level_routine": "Keep up your usual care",
+    "conv.level_questions": "Please answer the questions",
+    "conv.status_questions": "Questions not answered",
+    "conv.questions_pending": "Your answers decide when to see a doctor.",
+    "conv.answers_clear": "Your answers show no sign that you need a doctor urgently.",
+    "conv.img_no_concern": "The photo alone cannot rule out complications (this AI is not clinically validated).",
+    "conv.img_may_IM": "The photo may show signs of impetigo (a bacterial infection).",
+    "conv.img_may_HI": "The photo may show signs of herpes on eczema (eczema herpeticum).",
+    "conv.img_may_MF": "The photo may show a rash unlike usual eczema (possible skin lymphoma).",
+    "conv.rf_lasting": "The same patch has lasted 4 weeks or more despite treatment.",
+    "conv.rf_patch": "A sharp-edged ring- or arc-shaped patch on skin usually covered by clothes.",
+    "conv.cls_slow": "a rash for a dermatologist to see",
     "conv.img_AD": "The photo looks like an atopic dermatitis flare.",
     "conv.img_IM": "The photo shows signs that may be impetigo (a bacterial infection).",
     "conv.img_HI": "The photo shows signs that may be herpes on eczema (eczema herpeticum).",
@@ -272,6 +325,8 @@ EN = {
     "conv.ans_blisters": "Painful blisters or punched-out sores",
     "conv.ans_spreading": "Spread fast in the last day or two",
     "conv.ans_eyes": "Near the eyes",
+    "conv.ans_lasting": "Lasted 4 weeks or more despite treatment",
+    "conv.ans_patch": "Sharp-edged patch on covered skin",
     "conv.photo_of": "Photo: {when}",
     "conv.model_line": "Model: {classifier} (area finder: {segmenter})",
     "conv.not_validated": "This model is not clinically validated. It is not a diagnosis, only a guide to when to see a doctor.",
@@ -303,16 +358,40 @@ EN = {
         "scratching; take lukewarm showers. Send another photo in a week, or sooner if it changes."
     ),
     "conv.advice_routine_other": "Keep up your usual care and send another photo in a week, or sooner if it changes.",
+    "conv.advice_questions": (
+        "I looked at your photo. This AI has not been validated by a clinic, so the photo alone "
+        "cannot rule out herpes, impetigo or skin lymphoma. Answer the questions and I will tell "
+        "you when to see a doctor."
+    ),
+    "conv.advice_routine_shadow": (
+        "Your answers show no sign that you need a doctor today, but the AI has ruled nothing out. "
+        "Keep up your usual care; if it gets worse or does not settle with treatment, see a "
+        "dermatologist. Send another photo in a week."
+    ),
+    "conv.advice_soon_slow": (
+        "A rash that lasts despite treatment, or a sharp-edged patch, deserves a dermatologist's "
+        "look. Book a dermatologist in the next few weeks and say how long it has lasted and what "
+        "you use on it."
+    ),
     "conv.emergency": "Emergency: call 119",
-    "conv.btn_questions": "Answer 4 questions",
+    "conv.btn_questions": "Answer {n} questions",
+    "conv.qr_questions": "Answer questions",
     "conv.btn_clinic": "Find a clinic",
     "conv.btn_overlay": "Show what I looked at",
     "conv.btn_history": "History",
-    "conv.rf_intro": "Please answer 4 yes/no questions, and I will check the result again.",
+    "conv.rf_intro": "Please answer {n} yes/no questions, and I will check the result again.",
     "conv.rf_q_fever": "Do you have a fever or feel unwell?",
     "conv.rf_q_blisters": "Are there painful blisters or small punched-out sores in a cluster?",
     "conv.rf_q_spreading": "Has it spread fast in the last day or two?",
     "conv.rf_q_eyes": "Is it near the eyes?",
+    "conv.rf_q_lasting": (
+        "Has the same patch lasted 4 weeks or more, even with regular moisturiser and the "
+        "ointment your doctor prescribed?"
+    ),
+    "conv.rf_q_patch": (
+        "(Adults) Is there a sharp-edged patch, ring- or arc-shaped, on skin usually covered by "
+        "clothes (buttocks, trunk, thighs, breasts)?"
+    ),
     "conv.qr_yes": "Yes",
     "conv.qr_no": "No",
     "conv.rf_updated": "Thank you for your answers. The result above includes them.",

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from bot.texts import t
 from bot.domain import redflags as rules
-from bot.domain.triage import CLASSES, FLAGS, Triage, advice_key
+from bot.domain.triage import ALL_FLAGS, CLASSES, Triage, advice_key
 from inference.validation import statement
 
-LEVEL_COLOURS = {"urgent": "#C62828", "soon": "#E65100", "routine": "#2E7D32"}
+# "questions": the level waits for the answers (shadow mode); never the routine green.
+LEVEL_COLOURS = {"urgent": "#C62828", "soon": "#E65100", "questions": "#37474F", "routine": "#2E7D32"}
 BAR_COLOURS = {"AD": "#2E7D32", "IM": "#E65100", "HI": "#C62828", "MF": "#6A1B9A"}
 MUTED = "#666666"
 
@@ -40,7 +41,7 @@ def red_flag_question(lang: str, state, key: bytes) -> dict:
     flag = state.next_question()
     question = t(f"conv.rf_q_{flag}", lang)
     if not state.answered():
-        question = f"{t('conv.rf_intro', lang)}\n{question}"
+        question = f"{t('conv.rf_intro', lang, n=len(state.flags))}\n{question}"
     return text_message(question, yes_no(lang, rules.encode(state.answer(flag, True), key),
                                          rules.encode(state.answer(flag, False), key)))
 
@@ -69,16 +70,19 @@ def _probability_row(lang: str, code: str, value: float) -> dict:
     }
 
 
-def model_lines(lang: str, models: dict) -> list[dict]:
+def model_lines(lang: str, models: dict, research_preview: bool = False) -> list[dict]:
     """Which model made the result and, while it is not validated, that it is not; once a
-    clinic signed a validation, exactly what it was checked on."""
+    clinic signed a validation, exactly what it was checked on. A research preview says so."""
     line = t("conv.model_line", lang, classifier=models.get("classifier", "?"), segmenter=models.get("segmenter", "?"))
     caveat = statement(models, t("conv.checked", lang)) or \
         t("conv.validated" if models.get("validated") else "conv.not_validated", lang)
-    return [
+    lines = [
         _text(line, size="xxs", color=MUTED),
         _text(caveat, size="xs", color="#B71C1C" if not models.get("validated") else MUTED, weight="bold"),
     ]
+    if research_preview:
+        lines.insert(0, _text(t("conv.research_preview", lang), size="xs", color="#B71C1C", weight="bold"))
+    return lines
 
 
 def result_card(
@@ -92,6 +96,8 @@ def result_card(
     overlay_url: str | None = None,
     answers: dict[str, bool] | None = None,
     photo_time: str | None = None,
+    questions: int = 4,
+    research_preview: bool = False,
 ) -> dict:
     """The result as a Flex bubble: level first (urgent care leads), advice, the patient's
     answers, what the AI sees in the photo, the model. Each reason shows once: the most serious
@@ -99,7 +105,9 @@ def result_card(
 
     questions_data: postback data for "Answer 4 questions" (None once they are answered);
     overlay_url: a signed link to the overlay picture (None when nothing may be stored);
-    answers: the red-flag answers (the updated card); photo_time: which photo ("12/01 09:30").
+    answers: the red-flag answers (the updated card); photo_time: which photo ("12/01 09:30");
+    questions: how many questions the button offers; research_preview: label the card so.
+    Shadow mode (result.shadow): no class percentages; the image's words say what it "may show".
     """
     level_text = t(f"conv.level_{result.level}", lang)
     colour = LEVEL_COLOURS[result.level]
@@ -110,26 +118,30 @@ def result_card(
             _text(t("conv." + result.reasons[0], lang), color="#FFFFFF", size="sm"),
         ],
     }
-    # A photo the models did not judge (probabilities None) shows no class at all.
-    ranked = sorted(CLASSES, key=lambda c: probabilities.get(c, 0.0), reverse=True) if probabilities else []
+    # A photo the models did not judge (probabilities None) shows no class at all, and an
+    # unvalidated model (shadow mode) no percentages: they would read as a verdict.
+    shown = None if result.shadow else probabilities
+    ranked = sorted(CLASSES, key=lambda c: shown.get(c, 0.0), reverse=True) if shown else []
+    image_lines = [_text(t("conv." + reason, lang), size="sm", color=MUTED)
+                   for reason in result.reasons[1:] if reason.startswith("img_")]
+    image_lines += [_probability_row(lang, code, shown.get(code, 0.0)) for code in ranked]
     body = [
         _text(t("conv." + advice_key(result), lang), size="md"),
         {"type": "separator", "margin": "lg"},
         *([_text(t("conv.photo_of", lang, when=photo_time), size="xs", color=MUTED, margin="lg")]
           if photo_time else []),
         *_answer_lines(lang, answers),
-        _text(t("conv.finding_title", lang), weight="bold", size="sm", margin="lg"),
-        *[_text(t("conv." + reason, lang), size="sm", color=MUTED)
-          for reason in result.reasons[1:] if reason.startswith("img_")],
-        *[_probability_row(lang, code, probabilities.get(code, 0.0)) for code in ranked],
+        # The heading only over something: a card never shows an empty section.
+        *([_text(t("conv.finding_title", lang), weight="bold", size="sm", margin="lg"), *image_lines]
+          if image_lines else []),
         {"type": "separator", "margin": "lg"},
-        *model_lines(lang, models),
+        *model_lines(lang, models, research_preview),
         *[_text(note, size="xs", color=MUTED) for note in notes],
         _text(t("conv.emergency", lang), size="sm", weight="bold", color=LEVEL_COLOURS["urgent"]),
     ]
     buttons = []
     if questions_data:
-        label = t("conv.btn_questions", lang)
+        label = t("conv.btn_questions", lang, n=questions)
         buttons.append(_button(postback(label, questions_data, label, limit=40), primary=True, colour=colour))
     clinic = t("conv.btn_clinic", lang)
     buttons.append(_button(postback(clinic, "action=clinics", clinic, limit=40)))
@@ -151,7 +163,7 @@ def _answer_lines(lang: str, answers: dict[str, bool] | None) -> list[dict]:
     if not answers:
         return []
     lines = [_text(t("conv.answers_title", lang), weight="bold", size="sm", margin="lg")]
-    for flag in FLAGS:
+    for flag in ALL_FLAGS:
         if flag in answers:
             answer = t("conv.qr_yes" if answers[flag] else "conv.qr_no", lang)
             lines.append(_text(t("conv.ans_line", lang, question=t(f"conv.ans_{flag}", lang), answer=answer),

@@ -6,6 +6,7 @@ import pytest
 from bot.engine.assess_pool import OverlayNotDrawn, PooledPipeline
 from inference import Pipeline
 from inference.errors import InferenceError
+from storage import assessments
 from tests.support.chat import dark_photo, photo
 from tests.support.devmodels import build_dev_models
 
@@ -52,11 +53,18 @@ def app_config(app_config, models):
     return {**app_config, "models_dir": models, "assess_processes": 1}
 
 
-def test_the_bot_answers_photos_through_the_pool_with_an_overlay_link(chat, services):
+def test_the_bot_answers_photos_through_the_pool_with_an_overlay_link(chat, services, db, models):
+    """What the bot keeps and shows through the pool is what the in-process pipeline gives."""
     user = chat("en")
     user.follow()
     user.agree()
-    (card,) = user.photo(photo("AD"))
+    data = photo("IM", seed=5)
+    (card,) = user.photo(data)
     assert card["type"] == "flex"
     assert isinstance(services.pipeline(), PooledPipeline)
     assert "/media/" in str(card)  # the overlay drawn in the child was stored and linked
+    here = Pipeline.from_dir(models, threads=1).assess(data).to_dict()
+    (row,) = assessments.recent(db, user.user)
+    stored = {key: row[key] for key in ("quality", "top", "p_not_ad", "skin_fraction", "lesion_fraction")}
+    assert stored == {key: here[key] for key in stored}
+    assert row["probabilities"] == pytest.approx(here["probabilities"]) and here["top"] == "IM"

@@ -195,10 +195,37 @@ def test_date_ticks_are_right_and_readable(case, when):
         assert "12/01" in labels  # the day of the points is named
 
 
-def test_chart_of_one_point_has_its_date_on_the_axis(tmp_path):
-    """The rendered chart's axis: the risk axis carries the labels of date_ticks."""
-    at = dt.datetime(2026, 12, 1, 0, 30, tzinfo=UTC)  # 09:30 in Tokyo
+def drawn_figures(monkeypatch) -> list:
+    """The matplotlib figures render() saves, as drawn (matplotlib's own savefig still runs)."""
+    from matplotlib.figure import Figure
+    figures, save = [], Figure.savefig
+
+    def keep(figure, *args, **kwargs):
+        figures.append(figure)
+        return save(figure, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    return figures
+
+
+def test_chart_of_one_point_has_its_date_on_the_axis(tmp_path, monkeypatch):
+    """The rendered chart's axis: the risk axis carries the labels of date_ticks, on the day of
+    the point in the user's zone (23:30 UTC on 11/30 is 08:30 on 12/01 in Tokyo), and the point
+    is drawn inside that day."""
+    from matplotlib.dates import date2num
+    figures = drawn_figures(monkeypatch)
+    at = dt.datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
     png = charts.render([], [{"at": at, "lesion_fraction": .1, "p_not_ad": .2, "level": "routine"}],
                         "ja", ZoneInfo("Asia/Tokyo"))
     (tmp_path / "one_point.png").write_bytes(png)
     assert Image.open(io.BytesIO(png)).size == (1200, 1080)
+    (figure,) = figures
+    risk_axis = figure.axes[2]
+    labels = [label.get_text() for label in risk_axis.get_xticklabels()]
+    assert labels == ["11/30", "12/01", "12/02"]  # the point's day between its neighbours
+    noon = date2num(dt.datetime(2026, 12, 1, 12))
+    assert list(risk_axis.get_xticks()) == [noon - 1, noon, noon + 1]
+    (x, level), = risk_axis.collections[0].get_offsets()
+    assert x == pytest.approx(date2num(dt.datetime(2026, 12, 1, 8, 30))) and level == 0  # routine
+    low, high = risk_axis.get_xlim()
+    assert low < x < high and all(ax.get_xlim() == (low, high) for ax in figure.axes)  # shared

@@ -13,7 +13,7 @@ import pytest
 from bot.engine.line_api import retry_key
 from storage import assessments, files, inbox
 from tests.support import postgres
-from tests.support.chat import photo
+from tests.support.chat import flex_texts, photo
 from tests.support.devmodels import build_dev_models
 from tests.support.sqlite import WriteLockHolder
 
@@ -101,14 +101,25 @@ def test_a_refused_reply_token_falls_back_to_one_push_even_when_that_push_answer
     assert answer["kind"] == "push" and answer["retry_key"] == retry_key(ev["webhookEventId"], 0)
 
 
-def test_a_photo_survives_line_failures_on_content_and_reply(chat, emulator, delays):
+def test_a_photo_survives_line_failures_on_content_and_reply(chat, emulator, delays, db):
     user = chat("en")
     user.follow()
     user.agree()
     emulator.fail_next(1, status=500, path="/content")
     emulator.fail_next(1, status="reset", path="/reply")
+    before = len(answers_for(emulator, user.user))
     (card,) = user.photo(photo("AD"))
-    assert card["type"] == "flex"
+    (answer,) = answers_for(emulator, user.user)[before:]  # exactly one call reached LINE
+    assert answer["messages"] == [card] and card["type"] == "flex"
+    assert len(delays) >= 2  # the content and the reply were each tried again after a back-off
+    (row,) = assessments.recent(db, user.user)  # assessed once, stored once
+    assert (row["finding"], row["level"]) == ("AD", "routine")
+    # What it says: the card a user gets for the same photo when LINE does not fail.
+    calm = chat("en")
+    calm.follow()
+    calm.agree()
+    (expected,) = calm.photo(photo("AD"))
+    assert flex_texts(card) == flex_texts(expected)
 
 
 # --- SQLite busy --------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import settings as configuration
 from bot.__main__ import main
 from bot.domain import schedule
 from bot.engine import scheduler
@@ -504,13 +503,27 @@ def test_scheduler_starts_once_and_ticks_at_start_up(services, emulator, db, clo
     again()
 
 
-def test_the_reloader_watcher_never_ticks(services, monkeypatch):
+def test_the_reloader_watcher_never_ticks(services, emulator, db, clock, monkeypatch):
+    """Flask's debug reloader runs two processes: the watcher (FLASK_DEBUG on, WERKZEUG_RUN_MAIN
+    unset) sends nothing even with a reminder due; the child it runs (WERKZEUG_RUN_MAIN=true)
+    ticks at start-up and sends it, once."""
+    clock.set(START)
+    user = follower(db, clock, "reloader")
+    row = plans.enable_checkin(db, user, clock.now())
+    clock.set(schedule.parse_instant(row["next_due_at"]) + dt.timedelta(hours=2))  # due now
     monkeypatch.setenv("FLASK_DEBUG", "1")
     monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
-    assert configuration.reloader_parent()
     assert scheduler.start(services) is None
+    assert not emulator.wait_for(lambda e: pushes_to(e, user), timeout=1.0)  # nothing ticked
     monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")
-    assert not configuration.reloader_parent()
+    stop = scheduler.start(services)
+    try:
+        assert stop is not None
+        assert emulator.wait_for(lambda e: len(pushes_to(e, user)) == 1, timeout=10)
+    finally:
+        if stop is not None:
+            stop()
+    assert len(pushes_to(emulator, user)) == 1
 
 
 @pytest.mark.parametrize("lang, command, done", [("en", "timezone", "time zone is now Europe/London"),

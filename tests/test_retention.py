@@ -39,7 +39,8 @@ def test_every_table_with_a_user_id_but_the_account_is_a_health_table(db):
         "sent": "created_at", "image_set_parts": "received_at", "assessments": "created_at",
         "reminder_sends": "created_at", "poem_checkins": "started_at", "referrals": "created_at",
         "research_consents": "created_at", "clinic_referrals": "created_at",
-        "clinic_labels": "created_at", "dataset_export_items": "created_at"}
+        "clinic_labels": "created_at", "dataset_export_items": "created_at",
+        "trend_prompts": "created_at"}
 
 
 def test_a_later_health_table_is_covered_and_dated_by_its_first_age_column(db):

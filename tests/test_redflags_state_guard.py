@@ -141,3 +141,9 @@ def test_signed_probabilities_of_the_wrong_shape_or_kind_are_refused():
     assert refused(signed({**base, "a": "forty-one"}))
     no_answers = {k: v for k, v in base.items() if k != "f"}
     assert refused(signed(no_answers))  # a KeyError, refused
+
+
+@pytest.mark.parametrize("mac", ["é" * 16, "ｍａｃ", "\x00"])
+def test_a_signature_with_other_characters_is_refused_not_an_error(mac):
+    """compare_digest refuses non-ASCII text with a TypeError: the MACs are compared as bytes."""
+    assert refused({**fields_of(state()), "m": mac}) == "signature"

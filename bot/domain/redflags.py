@@ -112,7 +112,7 @@ def encode(state: RedFlagState, key: bytes) -> str:
 def decode(fields: dict, key: bytes) -> RedFlagState:
     """fields: the postback data already parsed (bot.engine.router.parse_postback); a missing
     or wrong signature is BadRedFlagState."""
-    if not hmac.compare_digest(str(fields.get("m", "")), _mac(key, fields)):
+    if not hmac.compare_digest(str(fields.get("m", "")).encode(), _mac(key, fields).encode()):
         raise BadRedFlagState("signature")
     try:
         judged = fields["p"] != NOT_JUDGED

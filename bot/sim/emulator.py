@@ -13,6 +13,7 @@ POST /_emulator/content/<message_id> (raw bytes), POST /_emulator/reply-token {"
 """
 
 import argparse
+import hmac
 import json
 import re
 import secrets
@@ -175,7 +176,8 @@ class Emulator:
         """Returns (status, headers, payload bytes|dict)."""
         if path.startswith("/_emulator/"):  # the simulator's and tests' side door, no token
             return self._control(method, path, headers, body)
-        if headers.get("Authorization") != f"Bearer {self.access_token}":
+        given = str(headers.get("Authorization") or "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(given, f"Bearer {self.access_token}".encode()):
             return 401, {}, {"message": "Authentication failed. Confirm that the access token in the authorization header is valid."}
         for (verb, pattern), fn in ROUTES.items():
             match = pattern.fullmatch(path.split("?")[0])

@@ -85,3 +85,14 @@ def previous(db, user_id, week) -> dict | None:
         " ORDER BY week DESC LIMIT 1", [user_id, week],
     ))
     return _decoded(rows[0]) if rows else None
+
+
+def last_trend_prompt(db, user_id) -> str | None:
+    """When the user was last prompted for a slow trend (ISO instant), or None."""
+    row = db.execute("SELECT max(created_at) FROM trend_prompts WHERE user_id = ?", [user_id]).fetchone()
+    return row[0] if row else None
+
+
+def add_trend_prompt(db, user_id, now, first_score, last_score):
+    db.execute("INSERT INTO trend_prompts (user_id, created_at, first_score, last_score) VALUES (?, ?, ?, ?)",
+               [user_id, now_iso(now), first_score, last_score])

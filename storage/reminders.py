@@ -10,7 +10,8 @@ from datetime import datetime
 
 from storage.db import now_iso, transaction
 
-CHECKIN, FOLLOWUP = "checkin", "followup"
+# QUESTIONS: one gentle reminder the day after a result whose questions were not answered.
+CHECKIN, FOLLOWUP, QUESTIONS = "checkin", "followup", "questions"
 ACTIVE, STOPPED, DONE = "active", "stopped", "done"
 PENDING, SENT, SKIPPED, FAILED = "pending", "sent", "skipped", "failed"
 

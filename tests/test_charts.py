@@ -226,6 +226,6 @@ def test_chart_of_one_point_has_its_date_on_the_axis(tmp_path, monkeypatch):
     noon = date2num(dt.datetime(2026, 12, 1, 12))
     assert list(risk_axis.get_xticks()) == [noon - 1, noon, noon + 1]
     (x, level), = risk_axis.collections[0].get_offsets()
-    assert x == pytest.approx(date2num(dt.datetime(2026, 12, 1, 8, 30))) and level == 0  # routine
+    assert x == pytest.approx(date2num(dt.datetime(2026, 12, 1, 8, 30))) and level == charts.LEVELS.index("routine")
     low, high = risk_axis.get_xlim()
     assert low < x < high and all(ax.get_xlim() == (low, high) for ax in figure.axes)  # shared

@@ -1,8 +1,11 @@
-"""POEM (Patient-Oriented Eczema Measure, University of Nottingham): scoring and the check-in flow.
+"""POEM (Patient-Oriented Eczema Measure, University of Nottingham): scoring, the check-in flow
+and the slow red flag read from the trend (no improvement over 4 weeks or more).
 
 Scoring and bands follow ../shared/CLINICAL.md (Charman et al. 2004; banding Charman et al. 2013).
 Pure: no I/O. The chat flow that asks the questions is bot/features/poem.py.
 """
+
+import datetime as dt
 
 QUESTIONS = ("itchy", "sleep", "bleeding", "weeping", "cracked", "flaking", "dry")
 
@@ -21,6 +24,10 @@ BANDS = (
 # A change of about 3 points or more is one a patient notices (CLINICAL.md).
 NOTICEABLE_CHANGE = 3
 MAX_SCORE = 4 * len(QUESTIONS)
+
+
+# Slow red flag (CLINICAL.md): check-ins over 4 weeks or more with no improvement.
+TREND_SPAN = dt.timedelta(days=28)
 
 
 class IncompletePoem(ValueError):
@@ -67,3 +74,18 @@ def change(previous, current):
 def next_question(answers):
     """Index of the first unanswered question, or None when all are answered."""
     return next((i for i, a in enumerate(answers) if a is None), None)
+
+
+def no_improvement(checkins: list[dict], photos: list[dict]) -> bool:
+    """The slow red flag of the trend: check-ins spanning TREND_SPAN or more whose POEM did not
+    come down by NOTICEABLE_CHANGE from its starting value, and whose photographed rash is not
+    smaller (first and last photo of the same span; with fewer than two photos, POEM alone).
+    checkins: {"at": datetime, "score": int}, photos: {"at": datetime, "lesion_fraction":
+    float}, both oldest first and from one episode (after the last prompt)."""
+    if len(checkins) < 2 or checkins[-1]["at"] - checkins[0]["at"] < TREND_SPAN:
+        return False
+    if checkins[0]["score"] - checkins[-1]["score"] >= NOTICEABLE_CHANGE:
+        return False
+    span = [p for p in photos if checkins[0]["at"] - dt.timedelta(days=7) <= p["at"] <= checkins[-1]["at"]
+            and p["lesion_fraction"] is not None]
+    return len(span) < 2 or span[-1]["lesion_fraction"] >= span[0]["lesion_fraction"]

@@ -14,6 +14,7 @@ DEFAULT_TIME = "19:00"
 QUIET_START = dt.time(22, 0)
 QUIET_END = dt.time(8, 0)
 FOLLOWUP_DELAY = dt.timedelta(hours=48)
+QUESTIONS_DELAY = dt.timedelta(days=1)
 PAUSE = dt.timedelta(weeks=4)
 
 
@@ -68,6 +69,12 @@ def next_weekly(after, tz_name, weekday, hhmm):
 def followup_due(result_at, tz_name):
     """48 h after a 'see a doctor soon' result, moved out of quiet hours."""
     local = (result_at + FOLLOWUP_DELAY).astimezone(zone(tz_name))
+    return to_utc(out_of_quiet_hours(local))
+
+
+def questions_due(result_at, tz_name):
+    """The day after a result whose questions were not answered, moved out of quiet hours."""
+    local = (result_at + QUESTIONS_DELAY).astimezone(zone(tz_name))
     return to_utc(out_of_quiet_hours(local))
 
 

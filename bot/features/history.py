@@ -6,6 +6,7 @@ from datetime import datetime
 from bot.domain import schedule
 from bot.engine.router import Command, Feature
 from bot.views.cards import text_message
+from bot.views.findings import finding_text, level_text
 from storage import assessments
 from storage import consent as consent_store
 from storage import reminders as reminder_rows
@@ -26,7 +27,7 @@ def history_lines(ctx) -> list[dict]:
         when = datetime.fromisoformat(row["created_at"]).astimezone(tz)
         lines.append(ctx.t(
             "conv.history_line", date=when.strftime("%Y-%m-%d %H:%M"),
-            level=ctx.t(f"conv.level_{row['level']}"), finding=ctx.t(f"conv.cls_{row['finding']}"),
+            level=level_text(row, ctx.lang), finding=finding_text(row, ctx.lang),
         ))
     return [text_message("\n".join(lines))]
 

@@ -6,11 +6,15 @@ scoring is bot/domain/poem.py. While a question waits (engine/pending.py) a type
 import re
 
 from bot.domain import schedule
-from bot.domain.poem import CHOICES, QUESTIONS, InvalidAnswer, band, change, check_answer, next_question, score
+from bot.domain.poem import (
+    CHOICES, QUESTIONS, InvalidAnswer, band, change, check_answer, next_question, no_improvement, score,
+)
+from bot.domain.schedule import parse_instant
 from bot.engine import pending
 from bot.engine.router import Command, Feature, normalize
 from bot.texts import t
 from bot.views.cards import postback, text_message
+from storage import assessments
 from storage import poem as store
 from storage import reminders as reminder_rows
 
@@ -93,7 +97,32 @@ def finish(ctx, row, replaced=False):
                            previous=earlier["score"], delta=abs(total - earlier["score"])))
     camera = [{"type": "camera", "label": ctx.t("poem.camera")},
               {"type": "cameraRoll", "label": ctx.t("poem.camera_roll")}]
-    ctx.answer([text_message("\n".join(lines)), text_message(ctx.t("poem.photo_invite"), camera)])
+    messages = [text_message("\n".join(lines)), text_message(ctx.t("poem.photo_invite"), camera)]
+    ctx.answer(messages + _trend_prompt(ctx))
+
+
+# Photo results read for the trend (a few months of weekly photos).
+TREND_PHOTOS = 60
+
+
+def _trend_prompt(ctx) -> list[dict]:
+    """The slow red flag of the trend (CLINICAL.md): 4 weeks or more of check-ins without
+    improvement prompt a dermatologist, once per episode (check-ins after the last prompt)."""
+    since = store.last_trend_prompt(ctx.db, ctx.user_id)
+    checkins = [{"at": parse_instant(c["completed_at"]), "score": c["score"]}
+                for c in store.history(ctx.db, ctx.user_id) if since is None or c["completed_at"] > since]
+    photos = [{"at": parse_instant(a["created_at"]), "lesion_fraction": a["lesion_fraction"]}
+              for a in reversed(assessments.recent(ctx.db, ctx.user_id, TREND_PHOTOS))
+              if since is None or a["created_at"] > since]
+    checkins.sort(key=lambda c: c["at"])
+    if not no_improvement(checkins, photos):
+        return []
+    store.add_trend_prompt(ctx.db, ctx.user_id, ctx.now(), checkins[0]["score"], checkins[-1]["score"])
+    text = ctx.t("poem.trend_prompt", first=checkins[0]["score"], last=checkins[-1]["score"])
+    if sum(1 for p in photos if p["at"] >= checkins[0]["at"] and p["lesion_fraction"] is not None) >= 2:
+        text += "\n" + ctx.t("poem.trend_photos")
+    clinic = ctx.t("poem.trend_clinic")
+    return [text_message(text, [postback(clinic, "action=clinics", clinic)])]
 
 
 FEATURE = Feature(

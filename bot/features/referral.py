@@ -116,7 +116,8 @@ def chart(token):
     services, row = _live_referral(token)
     db, user_id = services.db(), row["user_id"]
     poem_points, photo_points = charts.points(db, user_id)
-    png = charts.render(poem_points, photo_points, users.lang(db, user_id), user_zone(db, user_id))
+    png = charts.render(poem_points, photo_points, users.lang(db, user_id), user_zone(db, user_id),
+                        clinician=True)
     return Response(png, mimetype="image/png")
 
 

@@ -55,6 +55,17 @@ JA = {
     "poem.change.first": "初めての記録です。来週また比べましょう。",
     "poem.replaced": "今週の記録を新しい回答で置き換えました。",
     "poem.photo_invite": "よければ、いちばん気になる部分の写真も送ってください。",
+    "poem.trend_prompt": (
+        "4週間以上、チェックインの点数が{first}点から{last}点と、あまり良くなっていません。"
+        "いつもの治療で良くならない湿疹は、数週間以内に皮膚科で診てもらいましょう。"
+    ),
+    "poem.trend_photos": "写真の湿疹も小さくなっていません。",
+    "poem.trend_clinic": "病院を探す",
+    "questions.due": (
+        "昨日の写真の質問に、まだ答えていません。写真だけでは判断できないので、"
+        "答えていただくと受診の目安をお伝えできます（1分ほど）。"
+    ),
+    "questions.answer_now": "今答える",
     "poem.camera": "カメラ", "poem.camera_roll": "写真を選ぶ",
     "poem.resume": "前回の続きから再開します。",
     "poem.no_consent": "チェックインの記録は、データ保存に同意いただいた方だけが使えます。",
@@ -66,6 +77,10 @@ JA = {
     "chart.risk": "リスク",
     "chart.percent": "％",
     "chart.risk.routine": "通常", "chart.risk.soon": "早めに受診", "chart.risk.urgent": "当日受診",
+    "chart.risk.questions": "質問に未回答",
+    "chart.title_clinician": "患者さんの肌の経過",
+    "chart.p_not_ad_unvalidated": "AIの推定：アトピー以外の可能性（％・未検証）",
+    "chart.not_judged": "◇ = AIが判定しなかった写真（目安は回答から）",
     "chart.empty": "まだ記録がありません",
     "chart.alt": "肌の経過グラフ",
     "trend.none": "グラフにするには、チェックインか写真の記録がもう少し必要です。",
@@ -106,6 +121,10 @@ JA = {
     "referral.flags": "注意サイン（患者の回答で「はい」）",
     "referral.flags_none": "なし（4問すべて「いいえ」）",
     "referral.flags_unanswered": "質問に未回答",
+    "referral.finding_answers": "{finding}（患者さんの回答から・AIの所見ではありません）",
+    "referral.finding_not_judged": "写真はAIが判定せず",
+    "referral.finding_none": "AIは懸念を示さず（未検証のため、何も否定していません）",
+    "referral.finding_may": "{finding}（AIの推定・未検証）",
     "referral.flags_join": "、",
     "referral.image_level": "写真だけのリスク",
 }
@@ -161,6 +180,18 @@ EN = {
     "poem.change.first": "This is your first score. We will compare next week.",
     "poem.replaced": "This replaces your earlier answers for this week.",
     "poem.photo_invite": "If you like, send a photo of the patch that bothers you most.",
+    "poem.trend_prompt": (
+        "For 4 weeks or more your check-in score has barely improved ({first} to {last}). Eczema "
+        "that does not get better with usual treatment deserves a dermatologist's look: please "
+        "book one in the next few weeks."
+    ),
+    "poem.trend_photos": "The rash in your photos is not smaller either.",
+    "poem.trend_clinic": "Find a clinic",
+    "questions.due": (
+        "The questions about yesterday's photo are still waiting. The photo alone cannot tell, "
+        "so your answers are what let me say when to see a doctor (about a minute)."
+    ),
+    "questions.answer_now": "Answer now",
     "poem.camera": "Camera", "poem.camera_roll": "Camera roll",
     "poem.resume": "Picking up where you left off.",
     "poem.no_consent": "Check-ins are only kept for people who agreed to let me keep their data.",
@@ -171,6 +202,10 @@ EN = {
     "chart.risk": "Risk",
     "chart.percent": "%",
     "chart.risk.routine": "routine", "chart.risk.soon": "see doctor soon", "chart.risk.urgent": "same day",
+    "chart.risk.questions": "not answered",
+    "chart.title_clinician": "The patient's skin over time",
+    "chart.p_not_ad_unvalidated": "AI guess: not eczema (%, unvalidated)",
+    "chart.not_judged": "◇ = photo the AI did not judge (level from the answers)",
     "chart.empty": "No records yet",
     "chart.alt": "Chart of your skin over time",
     "trend.none": "A chart needs a few more check-ins or photos.",
@@ -209,6 +244,10 @@ EN = {
     "referral.flags": "Warning signs (patient answered yes)",
     "referral.flags_none": "none (all 4 answered no)",
     "referral.flags_unanswered": "questions not answered",
+    "referral.finding_answers": "{finding} (from the patient's answers, not the AI)",
+    "referral.finding_not_judged": "photo not judged by the AI",
+    "referral.finding_none": "the AI raised no concern (unvalidated: it rules nothing out)",
+    "referral.finding_may": "{finding} (AI guess, unvalidated)",
     "referral.flags_join": ", ",
     "referral.image_level": "risk from the photo alone",
 }

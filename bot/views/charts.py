@@ -25,21 +25,22 @@ SIZE_IN = (8.0, 7.2)
 DPI = 150  # 1200 x 1080 px: sharp on phones, a few hundred kB as PNG (LINE allows 10 MB)
 PREVIEW_WIDTH = 480  # LINE preview images must stay under 1 MB; 480 px PNG is ~50 kB
 CHART_RESULTS = 60  # photo results drawn at most
-LEVELS = ("routine", "soon", "urgent")
-LEVEL_COLOURS = {"routine": "#2e7d32", "soon": "#f9a825", "urgent": "#c62828"}
+# The risk strip's rows, bottom up: "questions" (answers not given) sits apart from routine.
+LEVELS = ("questions", "routine", "soon", "urgent")
+LEVEL_COLOURS = {"questions": "#78909c", "routine": "#2e7d32", "soon": "#f9a825", "urgent": "#c62828"}
 BAND_SHADES = ((0, 2, "#e8f5e9"), (3, 7, "#f1f8e9"), (8, 16, "#fffde7"), (17, 24, "#fff3e0"),
                (25, 28, "#ffebee"))
 
 
 def points(db, user_id):
-    """(POEM points, photo-result points), oldest first, for render()."""
+    """(POEM points, photo-result points), oldest first, for render(). Every stored result is a
+    point, judged or not (a photo the models did not judge keeps its level from the answers)."""
     poem_points = [{"at": parse_instant(c["completed_at"]), "score": c["score"]}
                    for c in poem_store.history(db, user_id)]
     photo_points = [{"at": parse_instant(a["created_at"]),
                      "lesion_fraction": a["lesion_fraction"] or 0.0, "p_not_ad": a["p_not_ad"] or 0.0,
-                     "level": a["level"]}
-                    for a in reversed(assessments.recent(db, user_id, CHART_RESULTS))
-                    if a["quality"] == "ok"]
+                     "level": a["level"], "judged": a["quality"] == "ok", "validated": bool(a["validated"])}
+                    for a in reversed(assessments.recent(db, user_id, CHART_RESULTS))]
     return poem_points, photo_points
 
 
@@ -57,9 +58,11 @@ def _label(key, lang):
     return table[key]
 
 
-def render(poem_points, assessment_points, lang="ja", tz=None):
+def render(poem_points, assessment_points, lang="ja", tz=None, clinician=False):
     """PNG bytes. poem_points: [{"at", "score"}]; assessment_points: [{"at", "lesion_fraction",
-    "p_not_ad", "level"}]; "at" are aware datetimes, drawn on the wall clock of tz."""
+    "p_not_ad", "level", "judged", "validated"}]; "at" are aware datetimes, drawn on the wall
+    clock of tz. clinician: the doctor's title, and the unvalidated model's guess marked as
+    such; a patient sees the model's percentage only where a clinic validated the model."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -71,12 +74,12 @@ def render(poem_points, assessment_points, lang="ja", tz=None):
         figure = Figure(figsize=SIZE_IN, dpi=DPI, layout="constrained")
         poem_ax, photo_ax, risk_ax = figure.subplots(
             3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 3, 1.2]})
-        figure.suptitle(_label("chart.title", lang), fontsize=15)
+        figure.suptitle(_label("chart.title_clinician" if clinician else "chart.title", lang), fontsize=15)
         _draw_poem(poem_ax, [local(p["at"]) for p in poem_points],
                    [p["score"] for p in poem_points], lang)
-        _draw_photos(photo_ax, [local(a["at"]) for a in assessment_points], assessment_points, lang)
-        _draw_risk(risk_ax, [local(a["at"]) for a in assessment_points],
-                   [a.get("level") for a in assessment_points], lang)
+        judged = [a for a in assessment_points if a.get("judged", True)]
+        _draw_photos(photo_ax, [local(a["at"]) for a in judged], judged, lang, clinician)
+        _draw_risk(risk_ax, [local(a["at"]) for a in assessment_points], assessment_points, lang)
         when = [local(p["at"]) for p in poem_points] + [local(a["at"]) for a in assessment_points]
         if when:
             (low, high), ticks, labels = date_ticks(when)
@@ -138,27 +141,42 @@ def _band_key(low):
     return {0: "clear", 3: "mild", 8: "moderate", 17: "severe", 25: "very_severe"}[low]
 
 
-def _draw_photos(ax, when, points, lang):
+def _draw_photos(ax, when, points, lang, clinician=False):
     ax.set_ylim(0, 100)
     ax.set_ylabel(_label("chart.percent", lang))
     if when:
         ax.plot(when, [100 * p["lesion_fraction"] for p in points], marker="s",
                 color="#6a1b9a", label=_label("chart.lesion", lang))
-        ax.plot(when, [100 * p["p_not_ad"] for p in points], marker="^", linestyle="--",
-                color="#ef6c00", label=_label("chart.p_not_ad", lang))
+        # Shadow mode: an unvalidated model's percentage is no verdict for the patient; the
+        # clinician sees it, marked unvalidated.
+        guessed = [(x, p) for x, p in zip(when, points) if clinician or p.get("validated", True)]
+        if guessed:
+            unvalidated = any(not p.get("validated", True) for _, p in guessed)
+            ax.plot([x for x, _ in guessed], [100 * p["p_not_ad"] for _, p in guessed], marker="^",
+                    linestyle="--", color="#ef6c00",
+                    label=_label("chart.p_not_ad_unvalidated" if unvalidated else "chart.p_not_ad", lang))
         ax.legend(loc="upper left", fontsize=9, frameon=False)
     ax.grid(axis="y", color="#ddd")
 
 
-def _draw_risk(ax, when, levels, lang):
+def _draw_risk(ax, when, points, lang):
+    """One dot per result at its level; a photo the models did not judge is a hollow diamond."""
     ax.set_ylim(-0.5, len(LEVELS) - 0.5)
     ax.set_yticks(range(len(LEVELS)), [_label(f"chart.risk.{lvl}", lang) for lvl in LEVELS],
                   fontsize=8)
     ax.set_ylabel(_label("chart.risk", lang))
-    shown = [(x, lvl) for x, lvl in zip(when, levels) if lvl in LEVELS]
-    if shown:
-        ax.scatter([x for x, _ in shown], [LEVELS.index(lvl) for _, lvl in shown],
-                   c=[LEVEL_COLOURS[lvl] for _, lvl in shown], s=60, zorder=3)
+    shown = [(x, p) for x, p in zip(when, points) if p.get("level") in LEVELS]
+    for judged in (True, False):
+        group = [(x, p["level"]) for x, p in shown if p.get("judged", True) is judged]
+        if not group:
+            continue
+        colours = [LEVEL_COLOURS[lvl] for _, lvl in group]
+        ax.scatter([x for x, _ in group], [LEVELS.index(lvl) for _, lvl in group], s=60, zorder=3,
+                   marker="o" if judged else "D", c=colours if judged else "none",
+                   edgecolors=colours, linewidths=2)
+    if any(not p.get("judged", True) for _, p in shown):
+        ax.text(1.0, 1.02, _label("chart.not_judged", lang), transform=ax.transAxes, ha="right",
+                va="bottom", fontsize=8, color="#555")
 
 
 def preview(png, width=PREVIEW_WIDTH):

@@ -8,8 +8,9 @@ import io
 from PIL import Image, ImageOps
 
 from bot.domain import schedule
-from bot.domain.triage import FLAGS, LEVELS
+from bot.domain.triage import ALL_FLAGS, LEVELS
 from bot.texts import t
+from bot.views.findings import finding_text
 from storage import reminders as reminder_rows
 
 THUMB_PX = 640
@@ -28,8 +29,9 @@ def assessment_view(row, lang, tz):
         "id": row["id"], "date": local(row["created_at"], tz),
         "level": t(f"chart.risk.{row['level']}", lang), "level_code": row["level"],
         # The triage finding (a complication can lead with less than the top probability),
-        # then every class's probability, so a clinician sees both.
-        "top": t("conv.cls_" + row["finding"], lang),
+        # then every class's probability, so a clinician sees both; a finding from the answers
+        # is labelled so, and an unvalidated model's as its guess.
+        "top": finding_text(row, lang, clinician=True),
         "probabilities": " · ".join(
             f"{t('conv.cls_' + code, lang)} {100 * p:.0f}%"
             for code, p in sorted((row["probabilities"] or {}).items(), key=lambda item: -item[1])),
@@ -54,7 +56,7 @@ def flags_text(flags: dict | None, lang: str) -> str:
     """The red-flag answers "yes", spelled out; none; or not answered."""
     if not flags:
         return t("referral.flags_unanswered", lang)
-    yes = [t(f"conv.ans_{flag}", lang) for flag in FLAGS if flags.get(flag)]
+    yes = [t(f"conv.ans_{flag}", lang) for flag in ALL_FLAGS if flags.get(flag)]
     return t("referral.flags_join", lang).join(yes) if yes else t("referral.flags_none", lang)
 
 

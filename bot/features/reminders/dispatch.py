@@ -8,12 +8,15 @@ from the reminder and its due time).
 import datetime as dt
 import logging
 
+from bot.domain.redflags import RESUME
 from bot.domain.schedule import parse_instant, quiet_now
+from bot.domain.triage import QUESTIONS
 from bot.engine.line_api import LineRejected, LineUnavailable
 from bot.engine.line_api import retry_key as line_retry_key
 from bot.features.reminders.plans import next_due_after, sync
 from bot.texts import t
 from bot.views.cards import postback, text_message
+from storage import assessments
 from storage import reminders as store
 from storage import users
 from storage.db import now_iso
@@ -65,14 +68,27 @@ def _skip_reason(db, reminder, due, now, grace):
         return "unreachable"  # unfollowed or blocked (LINE sends unfollow for both)
     if now - due > grace:
         return "missed"
+    if reminder["kind"] == store.QUESTIONS and _answered(db, reminder):
+        return "answered"
     return None
+
+
+def _answered(db, reminder) -> bool:
+    """A questions reminder whose result has its answers now (or is gone) says nothing."""
+    row = assessments.get(db, reminder["user_id"], _result_id(reminder))
+    return row is None or row["flags"] is not None or row["level"] != QUESTIONS
+
+
+def _result_id(reminder) -> int:
+    return int(str(reminder.get("source") or "0:").split(":")[0] or 0)
 
 
 def _retry(db, line, pending, now, grace):
     if now - parse_instant(pending["due_at"]) > grace:
         store.finish_send(db, pending["reminder_id"], pending["due_at"], store.FAILED, now, "missed")
         return "failed"
-    reminder = {"id": pending["reminder_id"], "user_id": pending["user_id"], "kind": pending["kind"]}
+    reminder = {"id": pending["reminder_id"], "user_id": pending["user_id"], "kind": pending["kind"],
+                "source": (store.get(db, pending["user_id"], pending["kind"]) or {}).get("source")}
     user = users.get(db, reminder["user_id"])
     if user is None or not user["active"]:
         store.finish_send(db, pending["reminder_id"], pending["due_at"], store.SKIPPED, now,
@@ -84,7 +100,7 @@ def _retry(db, line, pending, now, grace):
 def _push(db, line, reminder, due_at, now):
     lang = users.lang(db, reminder["user_id"])
     try:
-        line.push(reminder["user_id"], MESSAGES[reminder["kind"]](lang),
+        line.push(reminder["user_id"], MESSAGES[reminder["kind"]](lang, reminder),
                   retry_key=retry_key(reminder["id"], due_at))
     except LineUnavailable:
         log.warning("reminder %s: LINE unavailable; stays pending", reminder["id"])
@@ -99,7 +115,7 @@ def _push(db, line, reminder, due_at, now):
 
 # --- what a reminder says ----------------------------------------------------------------------
 
-def checkin_message(lang):
+def checkin_message(lang, reminder=None):
     start, later, settings = (t(key, lang) for key in ("checkin.start", "checkin.later", "checkin.settings"))
     return [text_message(t("checkin.due", lang), [
         postback(start, "action=checkin", start),
@@ -108,7 +124,7 @@ def checkin_message(lang):
     ])]
 
 
-def followup_message(lang):
+def followup_message(lang, reminder=None):
     seen, not_yet = t("followup.seen", lang), t("followup.not_yet", lang)
     return [text_message(t("followup.due", lang), [
         postback(seen, "action=followup&answer=seen", seen),
@@ -117,7 +133,16 @@ def followup_message(lang):
     ])]
 
 
-MESSAGES = {store.CHECKIN: checkin_message, store.FOLLOWUP: followup_message}
+def questions_message(lang, reminder):
+    """Gentle: the questions of yesterday's photo wait; one tap starts them again."""
+    answer = t("questions.answer_now", lang)
+    return [text_message(t("questions.due", lang), [
+        postback(answer, f"action={RESUME}&a={_result_id(reminder)}", answer),
+    ])]
+
+
+MESSAGES = {store.CHECKIN: checkin_message, store.FOLLOWUP: followup_message,
+            store.QUESTIONS: questions_message}
 
 
 def tick(services):

@@ -1,5 +1,6 @@
 """The user's reminders over the database: the weekly check-in (consent turns it on), the 48 h
-follow-up after a "see a doctor soon" result, and the settings the patient changes in chat."""
+follow-up after a "see a doctor soon" result, the next day's reminder of questions left
+unanswered, and the settings the patient changes in chat."""
 
 import datetime as dt
 
@@ -10,12 +11,14 @@ from bot.domain.schedule import (
     FOLLOWUP_DELAY,
     PAUSE,
     followup_due,
+    questions_due,
     in_quiet_hours,
     next_weekly,
     parse_hhmm,
     parse_instant,
     zone,
 )
+from bot.domain.triage import QUESTIONS
 from storage import reminders as store
 from storage.db import now_iso
 
@@ -57,10 +60,26 @@ def sync(db, now):
     since = now_iso(now - FOLLOWUP_DELAY)
     for user_id, assessment_id, level, created_at in db.execute(store.LATEST_RESULTS, [since]).fetchall():
         source = f"{assessment_id}:{level}"
+        if level == QUESTIONS:
+            _remind_questions(db, user_id, source, parse_instant(created_at), now)
+            continue
         followup = store.get(db, user_id, store.FOLLOWUP)
         if (followup or {}).get("source") == source or level not in ("soon", "urgent"):
             continue
         after_result(db, user_id, level, parse_instant(created_at), now, source=source)
+
+
+def _remind_questions(db, user_id, source, result_at, now):
+    """One reminder, the next day, for a result whose questions wait (never for a stopped user;
+    never twice for one result: the row's source names it)."""
+    if (store.get(db, user_id, store.QUESTIONS) or {}).get("source") == source:
+        return
+    checkin = store.get(db, user_id, store.CHECKIN)
+    if checkin and checkin["state"] == store.STOPPED:
+        return
+    tz_name = user_tz(db, user_id)
+    store.upsert(db, user_id, store.QUESTIONS, now, state=store.ACTIVE, tz=tz_name, quiet_ok=0,
+                 next_due_at=questions_due(result_at, tz_name), source=source)
 
 
 def set_day(db, user_id, weekday, now):
@@ -83,8 +102,9 @@ def stop(db, user_id, now):
     consent sync does not turn it on)."""
     enable_checkin(db, user_id, now)
     store.set_state(db, user_id, store.CHECKIN, store.STOPPED, now)
-    if store.get(db, user_id, store.FOLLOWUP):
-        store.set_state(db, user_id, store.FOLLOWUP, store.DONE, now)
+    for kind in (store.FOLLOWUP, store.QUESTIONS):
+        if store.get(db, user_id, kind):
+            store.set_state(db, user_id, kind, store.DONE, now)
     return store.get(db, user_id, store.CHECKIN)
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot.domain import clinics, poem
 from bot.domain import redflags as rules
 from bot.domain.schedule import week_of
-from bot.domain.triage import triage
+from bot.domain.triage import shadow_mode, triage
 from bot.engine import media
 from bot.features.photos import captions_for
 from bot.features.workspace.accounts import hash_password
@@ -20,7 +20,8 @@ from storage import poem as poem_store
 DEMO_EMAILS = ("demo@clinic.example", "demo2@clinic.example")
 # Per phantom patient: (phantom label, seeds of their photos, research consent, red-flag answers)
 PATIENTS = (
-    ("AD", (11, 12), True, {"fever": False, "blisters": False, "spreading": False, "eyes": False}),
+    ("AD", (11, 12), True, {"fever": False, "blisters": False, "spreading": False, "eyes": False,
+                            "lasting": False, "patch": False}),
     ("IM", (21, 22), True, {"fever": True, "blisters": False, "spreading": True, "eyes": False}),
     ("HI", (2, 31), True, None),
     ("MF", (41,), False, None),
@@ -67,11 +68,13 @@ def _photo(db, settings, pipeline, user_id, label, photo_seed, when, answers) ->
     media.store(settings, user_id, "photo", ref, jpeg, when)
     media.store(settings, user_id, "overlay", ref, result.overlay_jpeg(), when)
     probabilities = rules.rounded(result.probabilities) if result.ok else None
-    triaged = triage(probabilities)
+    shadow = shadow_mode(pipeline.models)  # the demo's records follow the bot's own policy
+    triaged = triage(probabilities, shadow=shadow)
     assessment_id = assessments.add(db, user_id, when, result.to_dict(), triaged, photo_ref=ref, overlay_ref=ref)
     if answers is not None:
-        flagged = triage(probabilities, answers)
-        assessments.set_flags(db, user_id, assessment_id, answers, flagged.level, flagged.finding)
+        flagged = triage(probabilities, answers, shadow=shadow)
+        assessments.set_flags(db, user_id, assessment_id, answers, flagged.level, flagged.finding,
+                              flagged.finding_source)
     return 1
 
 

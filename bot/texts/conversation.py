@@ -156,7 +156,7 @@ JA = {
     ),
     "conv.advice_routine_other": "いつものケアを続け、1週間後か変化があったらまた写真を送ってください。",
     "conv.advice_questions": (
-        "写真を確認しました。このAIは臨床的な検証を受けていないため、ヘルペス・とびひ・皮膚リンパ腫などを"
+        "写真を確認しました。このAIは臨床的な検証を受けていないため、急いで受診が必要な合併症を"
         "写真だけで否定することはできません。質問に答えると、受診の目安をお伝えします。"
     ),
     "conv.advice_routine_shadow": (
@@ -368,7 +368,7 @@ EN = {
     "conv.advice_routine_other": "Keep up your usual care and send another photo in a week, or sooner if it changes.",
     "conv.advice_questions": (
         "I looked at your photo. This AI has not been validated by a clinic, so the photo alone "
-        "cannot rule out herpes, impetigo or skin lymphoma. Answer the questions and I will tell "
+        "cannot rule out a complication that needs a doctor. Answer the questions and I will tell "
         "you when to see a doctor."
     ),
     "conv.advice_routine_shadow": (

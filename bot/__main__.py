@@ -66,6 +66,11 @@ CLI = {
     ("reminders", "run-due"): (run_due_arguments, run_due),
     ("richmenu", "install"): (None, richmenu_install),
     ("staff", "add"): (clinic_cli.staff_add_arguments, clinic_cli.staff_add),
+    ("staff", "list"): (None, clinic_cli.staff_list),
+    ("staff", "reset"): (clinic_cli.email_argument, clinic_cli.staff_reset),
+    ("staff", "disable"): (clinic_cli.email_argument, clinic_cli.staff_disable),
+    ("staff", "enable"): (clinic_cli.email_argument, clinic_cli.staff_enable),
+    ("staff", "remove"): (clinic_cli.email_argument, clinic_cli.staff_remove),
     ("demo", "seed"): (None, clinic_cli.demo_seed),
 }
 

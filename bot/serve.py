@@ -22,7 +22,9 @@ import waitress
 from bot.app import create_app
 from bot.engine import logs, scheduler
 from bot.engine.services import start_worker
+from bot.features.workspace.masks import MAX_FORM_BYTES
 from bot.settings import BadSetting
+from bot.sim.simulator import MAX_PHOTO_BYTES
 
 # Background jobs `serve` starts: function(services) -> stop function | None.
 BACKGROUND = (start_worker, scheduler.start)  # the inbox lanes; the tick, in one process only
@@ -34,6 +36,22 @@ EMULATOR_URL_FILE = "simulator-emulator.url"
 
 def emulator_url_file(settings) -> Path:
     return Path(settings.data_dir) / EMULATOR_URL_FILE
+
+
+def body_limit(settings) -> int:
+    """The largest body any route takes (the webhook's limit, a label's mask; the simulator's
+    photo as base64 JSON in simulator mode). Waitress answers 413 to a longer Content-Length
+    from the headers alone, before reading or buffering a byte of the body; each route then
+    keeps its own smaller limit (a sign-in form: 64 KiB)."""
+    largest = max(settings.max_body_bytes, MAX_FORM_BYTES)
+    if settings.simulator:
+        largest = max(largest, MAX_PHOTO_BYTES * 4 // 3 + 64 * 1024)
+    return largest + 1  # waitress refuses a body of max_request_body_size bytes or more
+
+
+def make_server(app, host, port, threads):
+    return waitress.create_server(app, host=host, port=port, threads=threads, ident="adai",
+                                  max_request_body_size=body_limit(app.extensions["adai"].settings))
 
 
 def add_arguments(parser):
@@ -89,8 +107,7 @@ def run(args) -> int:
             fd = os.open(url_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as out:
                 out.write(services.emulator.url)
-        server = waitress.create_server(app, host=settings.host, port=settings.port,
-                                        threads=settings.server_threads, ident="adai")
+        server = make_server(app, settings.host, settings.port, settings.server_threads)
         log.info("serving on http://%s:%s (role %s)", settings.host, server.effective_port, args.role)
         if settings.simulator:
             log.info("simulator: open http://%s:%s/simulator", settings.host, server.effective_port)

@@ -3,9 +3,15 @@ and clinician, and the queue of photos to label. A clinic reaches only photos of
 shared with it (storage.clinic_referrals) and, for labels, agreed to research use
 (storage.research)."""
 
+import io
 import json
+import os
 import secrets
 
+import numpy as np
+from PIL import Image, ImageOps
+
+from storage import files
 from storage.db import now_iso
 from storage.research import GIVEN_SQL
 
@@ -82,14 +88,21 @@ def counts(db, clinic_id) -> dict[str, int]:
         "SELECT diagnosis, count(*) FROM clinic_labels WHERE clinic_id = ? GROUP BY diagnosis", [clinic_id])}
 
 
-def pairs(db, clinic_id) -> list[tuple[str, str]]:
-    """(first, second) diagnoses of each photo two clinicians labelled (research-consented)."""
-    by_photo: dict[int, list[str]] = {}
+def rater_pairs(db, clinic_id) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """For each pair of clinicians (staff ids, sorted), their diagnoses of every photo both
+    labelled (research-consented): {(a, b): [(a's, b's), …]}."""
+    by_photo: dict[int, dict[str, str]] = {}
     for row in db.query(
-            "SELECT assessment_id, diagnosis FROM clinic_labels WHERE clinic_id = ?"
-            f" AND user_id IN ({GIVEN_SQL}) ORDER BY created_at, label_id", [clinic_id]):
-        by_photo.setdefault(row["assessment_id"], []).append(row["diagnosis"])
-    return [(found[0], found[1]) for found in by_photo.values() if len(found) >= 2]
+            "SELECT assessment_id, staff_id, diagnosis FROM clinic_labels WHERE clinic_id = ?"
+            f" AND user_id IN ({GIVEN_SQL}) ORDER BY assessment_id", [clinic_id]):
+        by_photo.setdefault(row["assessment_id"], {})[row["staff_id"]] = row["diagnosis"]
+    found: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for labels in by_photo.values():
+        raters = sorted(labels)
+        for i, a in enumerate(raters):
+            for b in raters[i + 1:]:
+                found.setdefault((a, b), []).append((labels[a], labels[b]))
+    return found
 
 
 def for_export(db, clinic_id=None) -> list[dict]:
@@ -116,3 +129,51 @@ def _decoded(row: dict) -> dict:
     row["flags"] = json.loads(row["flags"]) if row.get("flags") else None
     row["models"] = json.loads(row["models"]) if row.get("models") else {}
     return row
+
+
+# --- the model's starting mask, made where the photo is assessed ----------------------------
+
+WORK_PX = 1024  # photos are shown (and masks painted) at most this large, upright
+BACKGROUND, SKIN, LESION = 0, 1, 2
+
+
+def model_mask_file(photo_ref: str) -> str:
+    return f"modelmask-{photo_ref}.png"
+
+
+def work_size(photo: bytes, longest: int = WORK_PX) -> tuple[int, int]:
+    """The size the photo is shown and painted at: upright, thumbnailed as summary.thumbnail does."""
+    with Image.open(io.BytesIO(photo)) as image:
+        image = ImageOps.exif_transpose(image)
+        image.thumbnail((longest, longest))
+        return image.size
+
+
+def classes_png(classes: np.ndarray) -> bytes:
+    """Classes as a greyscale PNG (pixel value = class): how every mask file is stored."""
+    out = io.BytesIO()
+    Image.fromarray(classes.astype(np.uint8), mode="L").save(out, format="PNG")
+    return out.getvalue()
+
+
+def model_classes(masks, size) -> np.ndarray:
+    """The segmenter's masks (inference Masks: boolean skin and lesion, or None) as classes at
+    `size` (width, height)."""
+    classes = np.zeros((size[1], size[0]), np.uint8)
+    if masks is None:
+        return classes
+    model = np.where(masks.lesion, LESION, np.where(masks.skin, SKIN, BACKGROUND)).astype(np.uint8)
+    return np.asarray(Image.fromarray(model).resize(size, Image.Resampling.NEAREST))
+
+
+def save_model_mask(files_dir, user_id, photo_ref, photo: bytes, masks, now=None):
+    """Where the photo is assessed (the worker, which has the segmenter's masks in hand): keep
+    the mask the label page starts from, so no web request ever runs the segmenter. Nothing is
+    written without masks. `now` dates the file, as engine/media.store does, for retention."""
+    if masks is None:
+        return None
+    path = files.user_dir(files_dir, user_id, create=True) / model_mask_file(photo_ref)
+    files.write_private(path, classes_png(model_classes(masks, work_size(photo))))
+    if now is not None:
+        os.utime(path, (now.timestamp(), now.timestamp()))
+    return path

@@ -9,6 +9,9 @@ import secrets
 from storage.db import now_iso
 
 ROLES = ("clinician", "admin")
+# A disabled account's password hash starts with "!" (as in /etc/shadow): it can be enabled
+# again with its password, and no hash check ever matches it meanwhile.
+DISABLED = "!"
 
 
 class StaffExists(ValueError):
@@ -39,6 +42,45 @@ def get(db, staff_id) -> dict | None:
 def by_email(db, email) -> dict | None:
     rows = list(db.query("SELECT * FROM clinic_staff WHERE email = ?", [email.strip().lower()]))
     return rows[0] if rows else None
+
+
+def all_staff(db) -> list[dict]:
+    return list(db.query("SELECT * FROM clinic_staff ORDER BY clinic_id, email"))
+
+
+def disabled(row) -> bool:
+    return (row.get("password_hash") or "").startswith(DISABLED)
+
+
+def disable(db, staff_id):
+    """No sign-in, no set-up link, and every session ends now."""
+    db.execute("UPDATE clinic_staff SET password_hash = ? || coalesce(password_hash, '') WHERE staff_id = ?"
+               " AND coalesce(password_hash, '') NOT LIKE '!%'", [DISABLED, staff_id])
+    end_sessions(db, staff_id)
+    db.execute("DELETE FROM clinic_setup_links WHERE staff_id = ?", [staff_id])
+
+
+def enable(db, staff_id):
+    row = get(db, staff_id)
+    if row and disabled(row):
+        db.execute("UPDATE clinic_staff SET password_hash = ?, failures = 0, locked_until = NULL WHERE staff_id = ?",
+                   [row["password_hash"][len(DISABLED):] or None, staff_id])
+
+
+def reset(db, staff_id):
+    """Before a new set-up link: the old password, trusted browsers and sessions stop working."""
+    db.execute("UPDATE clinic_staff SET password_hash = NULL, failures = 0, locked_until = NULL WHERE staff_id = ?",
+               [staff_id])
+    db.execute("DELETE FROM clinic_devices WHERE staff_id = ?", [staff_id])
+    end_sessions(db, staff_id)
+
+
+def remove(db, staff_id):
+    """The account and everything that lets it in; its labels and audit rows stay (research
+    data and the record of who did what)."""
+    end_sessions(db, staff_id)
+    for table in ("clinic_setup_links", "clinic_devices", "clinic_staff"):
+        db.execute(f"DELETE FROM {table} WHERE staff_id = ?", [staff_id])
 
 
 def clinic_ids(db) -> set[str]:
@@ -132,11 +174,11 @@ def new_setup_link(db, staff_id, expires_at) -> str:
 
 
 def setup_link(db, token, now) -> dict | None:
-    """The account a live link is for, or None."""
+    """The account a live link is for (not a disabled one), or None."""
     rows = list(db.query(
         "SELECT s.* FROM clinic_setup_links l JOIN clinic_staff s ON s.staff_id = l.staff_id"
         " WHERE l.token_hash = ? AND l.expires_at > ?", [token_hash(token), now_iso(now)]))
-    return rows[0] if rows else None
+    return rows[0] if rows and not disabled(rows[0]) else None
 
 
 def use_setup_link(db, token) -> bool:
@@ -164,8 +206,13 @@ def session_staff(db, token, now, idle, longest) -> dict | None:
         end_session(db, token)
         return None
     db.execute("UPDATE clinic_sessions SET seen_at = ? WHERE token_hash = ?", [now_iso(now), key])
-    return get(db, session["staff_id"])
+    row = get(db, session["staff_id"])
+    return row if row and not disabled(row) else None
 
 
 def end_session(db, token):
     db.execute("DELETE FROM clinic_sessions WHERE token_hash = ?", [token_hash(token)])
+
+
+def end_sessions(db, staff_id) -> int:
+    return db.execute("DELETE FROM clinic_sessions WHERE staff_id = ?", [staff_id]).rowcount

@@ -7,9 +7,15 @@ reason, so it tells an attacker nothing.
 
 from html import escape
 
-from flask import Response, request
+from flask import Response, current_app, request
 
 from bot.texts import t
+
+# Pages outside the workspace (/referral, /media, a dead link) run no script at all; their
+# styles are inline (one printable page), fonts and pictures their own.
+CSP_PAGES = ("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; font-src 'self'; "
+             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+HSTS = "max-age=31536000; includeSubDomains"
 
 PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
@@ -28,17 +34,23 @@ def link_gone() -> Response:
     lang = reader_lang()
     html = PAGE.format(lang=lang, title=escape(t("core.link_gone_title", lang)),
                        body=escape(t("core.link_gone", lang)))
-    response = Response(html, status=404, mimetype="text/html")
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return private(Response(html, status=404, mimetype="text/html"))
 
 
-def private(response) -> Response:
-    """Headers of every page about a patient: never cached, never indexed, no referrer."""
+def private(response, csp=CSP_PAGES, referrer="no-referrer") -> Response:
+    """Headers of every page about a patient: never cached, never indexed, never framed, no
+    script but the page's own files, and (the link itself is the key) no referrer."""
     response.headers["Cache-Control"] = "private, no-store"
+    return hardened(response, csp, referrer)
+
+
+def hardened(response, csp=CSP_PAGES, referrer="no-referrer") -> Response:
+    """The headers every answer of these pages carries, cacheable or not."""
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = referrer
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = csp
+    response.headers["X-Frame-Options"] = "DENY"  # frame-ancestors for browsers without CSP 2
+    if current_app.config["ADAI"].base_url.startswith("https://"):
+        response.headers["Strict-Transport-Security"] = HSTS
     return response

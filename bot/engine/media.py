@@ -14,7 +14,7 @@ import time
 
 from flask import Blueprint, Response, abort, current_app
 
-from bot.engine.gone import link_gone
+from bot.engine.gone import link_gone, private
 from bot.settings import Settings
 from bot.tokens import BadToken, derive_key, sign, verify
 from storage import files
@@ -97,11 +97,6 @@ def serve(token):
     except BadToken:
         abort(link_gone())
     data = path.read_bytes()
-    response = Response(data, mimetype=content_type(data))
     # Health pictures: never kept by any cache (a deleted picture must not show from the
-    # browser's), never indexed, never sniffed.
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    # browser's), never indexed, never sniffed, never framed.
+    return private(Response(data, mimetype=content_type(data)))

@@ -3,11 +3,11 @@ lock-out after repeated failures, sign-out. `add_staff` is what `python -m bot s
 
 from datetime import timedelta
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot.features.workspace.web import SESSION_KEY, bp, db, now
-from storage import staff
+from bot.features.workspace.web import SESSION_KEY, bp, db, now, safe_next
+from storage import audit, staff
 
 FAILURES_BEFORE_LOCK = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -17,6 +17,7 @@ DEVICE_FOR = timedelta(days=90)
 MIN_PASSWORD = 10
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
 DUMMY_HASH = generate_password_hash("not-a-password-of-anyone", method="scrypt")
+UNKNOWN_EMAIL = "-"  # the audit's "who" of a sign-in with an email no account has
 
 
 class UnknownClinic(ValueError):
@@ -48,47 +49,65 @@ def _trust_this_browser(response, staff_id):
 
 
 def _sign_in_as(staff_id):
+    lang = session.get("lang")
     session.clear()  # a fresh cookie: nothing from before signing in carries over
+    if lang:
+        session["lang"] = lang  # but the language chosen on the sign-in page
     session.permanent = True
     session[SESSION_KEY] = staff.start_session(db(), staff_id, now())
 
 
-def _safe_next(target):
-    return target if target and target.startswith("/clinic/") and "//" not in target else url_for("workspace.referrals")
+def _refused(row, action):
+    """A failed sign-in, audited on the account it named (an unknown email on none)."""
+    if row is None:
+        audit.add(db(), now(), action, "-", staff_id=UNKNOWN_EMAIL)
+    else:
+        audit.add(db(), now(), action, row["staff_id"], row["staff_id"], row["clinic_id"])
+
+
+def _check(row, password) -> bool | None:
+    """True: the right password; False: a wrong one; None: not checked (no usable account, or
+    locked). The hash is computed in every case, so the answer takes the same time."""
+    trusted = staff.device(db(), request.cookies.get(DEVICE_COOKIE), row["staff_id"], now(), DEVICE_FOR) \
+        if row else None
+    if row is None or not row["password_hash"] or staff.disabled(row) or staff.locked(trusted or row, now()):
+        check_password_hash(DUMMY_HASH, password)
+        return None
+    if not check_password_hash(row["password_hash"], password):
+        # A browser this person signed in from before has a lock of its own: guessing from
+        # elsewhere locks the account for strangers but not for its owner's browser.
+        locked = (staff.device_failed(db(), trusted, FAILURES_BEFORE_LOCK, now() + LOCK_FOR) if trusted else
+                  staff.failed(db(), row["staff_id"], FAILURES_BEFORE_LOCK, now() + LOCK_FOR))
+        _refused(row, audit.LOCKED if locked else audit.SIGN_IN_FAILED)
+        return False
+    if trusted:
+        staff.device_succeeded(db(), trusted)  # the account's count is the strangers'
+    else:
+        staff.succeeded(db(), row["staff_id"])
+    g.trusted = trusted
+    return True
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def sign_in():
-    error = None
-    if request.method == "POST":
-        email, password = request.form.get("email", ""), request.form.get("password", "")
-        row = staff.by_email(db(), email)
-        if row is None or not row["password_hash"]:
-            check_password_hash(DUMMY_HASH, password)
-            error = "ws.sign_in_failed"
-        else:
-            # A browser this person signed in from before has a lock of its own: guessing from
-            # elsewhere locks the account for strangers but not for its owner's browser.
-            trusted = staff.device(db(), request.cookies.get(DEVICE_COOKIE), row["staff_id"], now(), DEVICE_FOR)
-            if staff.locked(trusted or row, now()):
-                error = "ws.locked"
-            elif not check_password_hash(row["password_hash"], password):
-                locked = (staff.device_failed(db(), trusted, FAILURES_BEFORE_LOCK, now() + LOCK_FOR)
-                          if trusted else
-                          staff.failed(db(), row["staff_id"], FAILURES_BEFORE_LOCK, now() + LOCK_FOR))
-                error = "ws.locked" if locked else "ws.sign_in_failed"
-            else:
-                if trusted:
-                    staff.device_succeeded(db(), trusted)  # the account's count is the strangers'
-                else:
-                    staff.succeeded(db(), row["staff_id"])
-                _sign_in_as(row["staff_id"])
-                response = redirect(_safe_next(request.args.get("next")))
-                if not trusted:
-                    _trust_this_browser(response, row["staff_id"])
-                return response
-    status = 200 if error is None else (429 if error == "ws.locked" else 401)
-    return render_template("workspace/sign_in.html", error=error), status
+    if request.method == "GET":
+        return render_template("workspace/sign_in.html", error=None)
+    email, password = request.form.get("email", ""), request.form.get("password", "")
+    target = safe_next(request.args.get("next"))  # before anything is stored: an odd next= is no 500
+    row = staff.by_email(db(), email)
+    checked = _check(row, password)
+    if checked is None:
+        _refused(row, audit.SIGN_IN_FAILED)
+    if not checked:
+        # One answer for every failure: a wrong email, a wrong password, a locked or disabled
+        # account look the same, so the answer tells nobody which emails have an account.
+        return render_template("workspace/sign_in.html", error="ws2.sign_in_failed"), 401
+    _sign_in_as(row["staff_id"])
+    audit.add(db(), now(), audit.SIGN_IN, row["staff_id"], row["staff_id"], row["clinic_id"])
+    response = redirect(target)
+    if not g.trusted:
+        _trust_this_browser(response, row["staff_id"])
+    return response
 
 
 @bp.route("/setup/<token>", methods=["GET", "POST"])
@@ -117,6 +136,7 @@ def setup(token):
 
 @bp.post("/logout")
 def sign_out():
+    audit.add(db(), now(), audit.SIGN_OUT, g.staff["staff_id"], g.staff["staff_id"], g.staff["clinic_id"])
     staff.end_session(db(), session.get(SESSION_KEY, ""))
     session.clear()
     return redirect(url_for("workspace.sign_in"))

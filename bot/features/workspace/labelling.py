@@ -4,15 +4,18 @@ pre-filled from the model's mask), a second clinician's label beside one's own o
 and the clinic's agreement (Cohen's kappa) on the summary page. Every label is audited."""
 
 import secrets
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Response, abort, g, redirect, render_template, request, url_for
 
-from bot.domain.agreement import cohen_kappa
-from bot.features.workspace import masks
-from bot.features.workspace.pages import WORK_PX, clinic_name, picture_bytes, services, shared_photo
-from bot.features.workspace.web import bp, db, now
-from inference.errors import InferenceError
-from storage import audit, clinic_labels, files, research, staff
+from bot import texts
+from bot.features.workspace import agreement, masks
+from bot.features.workspace.words import say
+from bot.features.workspace.pages import WORK_PX, clinic_name, patient_code, picture_bytes, services, shared_photo
+from bot.features.workspace.web import bp, db, now, refuse
+from bot.views import summary
+from storage import audit, clinic_labels, clinic_referrals, files, research, staff
 
 QUEUE_SHOWN = 50
 
@@ -36,28 +39,38 @@ def label_page(assessment_id):
     upcoming = [p["id"] for p in clinic_labels.queue(db(), clinic_id, me) if not p["mine"] and p["id"] != assessment_id]
     return render_template("workspace/label.html", photo=row, mine=mine, others=others,
                            diagnoses=clinic_labels.DIAGNOSES, next_id=upcoming[0] if upcoming else None,
-                           size=masks.work_size(picture_bytes(row, "photo"), WORK_PX), saved=request.args.get("saved"))
+                           size=masks.work_size(picture_bytes(row, "photo"), WORK_PX), saved=request.args.get("saved"),
+                           **beside(row))
+
+
+def beside(row) -> dict:
+    """What the label page shows beside the canvas: the patient's code and a link back, the
+    photo's date, the AI's guess (marked unvalidated) and the patient's other photos."""
+    clinic_id = g.staff["clinic_id"]
+    referral = clinic_referrals.patient_of(db(), clinic_id, row["user_id"])
+    tz = summary.user_zone(db(), row["user_id"])
+    others = [summary.assessment_view(other, g.lang, tz)
+              for other in clinic_labels.shared_photos(db(), clinic_id, row["user_id"]) if other["id"] != row["id"]]
+    return {"referral": referral, "code": patient_code(referral) if referral else "",
+            "view": summary.assessment_view(row, g.lang, tz), "other_photos": others[:12]}
 
 
 @bp.get("/photos/<int:assessment_id>/model-mask.png")
 def model_mask(assessment_id):
-    """The segmenter's skin and lesion on this photo at the painting size: the canvas starts
-    from it (red channel = class)."""
+    """The segmenter's skin and lesion on this photo at the painting size, as the worker kept it
+    when it assessed the photo (storage.clinic_labels.save_model_mask): a web request never
+    runs the segmenter (DEPLOY.md: web nodes run no inference). Without it, an empty mask, and
+    the page says the AI's extent is not ready (X-Model-Mask: none)."""
     row = shared_photo(assessment_id, research_only=True)
-    photo = picture_bytes(row, "photo")
-    pipeline = services().pipeline()
-    # The masks stay in the process that ran the segmenter: use the in-process pipeline that a
-    # pool of assessment processes (engine/assess_pool.py) keeps beside itself.
-    local = getattr(pipeline, "pipeline", pipeline)
-    try:
-        found = local.segment_photo(photo)  # the segmenter alone: no gate, no classifier
-    except InferenceError:  # an unreadable photo: the clinician paints from nothing
-        found = None
-    classes = masks.from_model(found, masks.work_size(photo, WORK_PX))
+    path = files.user_dir(services().settings.files_dir, row["user_id"]) / clinic_labels.model_mask_file(row["photo_ref"])
+    found = path.is_file()
+    classes = masks.read(path) if found else masks.from_model(None, masks.work_size(picture_bytes(row, "photo"), WORK_PX))
     # The outline of a patient's skin is a view of the photo too.
     audit.add(db(), now(), audit.VIEW_PHOTO, f"{assessment_id}:model_mask", g.staff["staff_id"],
               g.staff["clinic_id"])
-    return Response(masks.png(classes), mimetype="image/png")
+    response = Response(masks.png(classes), mimetype="image/png")
+    response.headers["X-Model-Mask"] = "stored" if found else "none"
+    return response
 
 
 @bp.post("/photos/<int:assessment_id>/label")
@@ -65,11 +78,11 @@ def save_label(assessment_id):
     row = shared_photo(assessment_id, research_only=True)
     diagnosis = request.form.get("diagnosis", "")
     if diagnosis not in clinic_labels.DIAGNOSES:
-        abort(400)
+        return refuse("ws2.bad_diagnosis")
     try:
         classes = masks.from_browser(request.form.get("mask", ""), masks.work_size(picture_bytes(row, "photo"), WORK_PX))
     except masks.BadMask:
-        abort(400)
+        return refuse("ws2.bad_mask")
     folder = files.user_dir(services().settings.files_dir, row["user_id"], create=True)
     ref = secrets.token_urlsafe(9)
     files.write_private(folder / research.mask_file(ref), masks.png(classes))
@@ -103,10 +116,31 @@ def label_mask(label_id):
 @bp.get("/summary")
 def summary_page():
     clinic_id = g.staff["clinic_id"]
-    pairs = clinic_labels.pairs(db(), clinic_id)
-    counts = clinic_labels.counts(db(), clinic_id)
-    agreed = sum(a == b for a, b in pairs)
+    emails = {row["staff_id"]: row["email"] for row in staff.all_staff(db()) if row["clinic_id"] == clinic_id}
+    raters = [dict(pair, a=emails.get(pair["a"], "?"), b=emails.get(pair["b"], "?"))
+              for pair in agreement.per_pair(clinic_labels.rater_pairs(db(), clinic_id))]
     entries = audit.entries(db(), clinic_id)[-200:] if g.staff["role"] == "admin" else []
-    return render_template("workspace/summary.html", kappa=cohen_kappa(pairs), pairs=len(pairs), agreed=agreed,
-                           counts=counts, diagnoses=clinic_labels.DIAGNOSES, entries=entries,
+    return render_template("workspace/summary.html", raters=raters, few=agreement.FEW,
+                           counts=clinic_labels.counts(db(), clinic_id), diagnoses=clinic_labels.DIAGNOSES,
+                           entries=[audit_view(e, emails) for e in reversed(entries)], tz=AUDIT_TZ,
                            clinic=clinic_name(clinic_id))
+
+
+AUDIT_TZ = ZoneInfo("Asia/Tokyo")  # the clinics of the clinic list are in Japan
+
+
+def audit_view(entry, emails) -> dict:
+    """One audit row as the reader reads it: local time, staff by email, the action in words."""
+    who = entry["staff_id"] or ""
+    if who.startswith(audit.CLI):
+        who = say("ws2.audit_cli", g.lang, who=who[len(audit.CLI):])
+    else:
+        who = emails.get(who, who)
+    when = datetime.fromisoformat(entry["at"]).astimezone(AUDIT_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        action = say(f"ws2.action.{entry['action']}", g.lang)
+    except texts.UnknownText:
+        action = entry["action"]
+    # A sign-in's or an account's subject is a staff id: shown by email too.
+    return {"at": when, "who": who, "action": action, "code": entry["action"],
+            "subject": emails.get(entry["subject"], entry["subject"])}

@@ -7,40 +7,27 @@ import binascii
 import io
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
-BACKGROUND, SKIN, LESION = 0, 1, 2
+from storage import clinic_labels
+
+BACKGROUND, SKIN, LESION = clinic_labels.BACKGROUND, clinic_labels.SKIN, clinic_labels.LESION
 COLOURS = np.array([[0, 0, 0, 0], [30, 136, 229, 70], [229, 57, 53, 150]], dtype=np.uint8)  # RGBA, as label.js
 DATA_URL = "data:image/png;base64,"
 MAX_MASK_BYTES = 4 * 1024 * 1024
+# The label form: the mask's data URL, form-encoded (+, / and = take 3 bytes each), and a few
+# short fields.
+MAX_FORM_BYTES = MAX_MASK_BYTES * 3 // 2 + 64 * 1024
 
 
 class BadMask(ValueError):
     """The mask sent is not a PNG of the photo's size holding only 0, 1 and 2."""
 
 
-def work_size(photo: bytes, longest: int) -> tuple[int, int]:
-    """The size the photo is shown and painted at: upright, thumbnailed as summary.thumbnail does."""
-    with Image.open(io.BytesIO(photo)) as image:
-        image = ImageOps.exif_transpose(image)
-        image.thumbnail((longest, longest))
-        return image.size
-
-
-def from_model(masks, size) -> np.ndarray:
-    """The segmenter's masks (inference Masks, or None) as classes at `size` (width, height)."""
-    classes = np.zeros((size[1], size[0]), np.uint8)
-    if masks is None:
-        return classes
-    model = np.where(masks.lesion, LESION, np.where(masks.skin, SKIN, BACKGROUND)).astype(np.uint8)
-    return np.asarray(Image.fromarray(model).resize(size, Image.Resampling.NEAREST))
-
-
-def png(classes: np.ndarray) -> bytes:
-    """Classes as a greyscale PNG (pixel value = class)."""
-    out = io.BytesIO()
-    Image.fromarray(classes.astype(np.uint8), mode="L").save(out, format="PNG")
-    return out.getvalue()
+# One definition of the stored format, in storage (the worker writes the model's mask too).
+from storage.clinic_labels import classes_png as png  # noqa: E402,F401
+from storage.clinic_labels import model_classes as from_model  # noqa: E402,F401
+from storage.clinic_labels import work_size  # noqa: E402,F401
 
 
 def coloured(classes: np.ndarray) -> bytes:

@@ -6,12 +6,13 @@ from flask import Response, abort, g, redirect, render_template, request, url_fo
 
 from bot.domain import clinics
 from bot.engine import media
-from bot.features.workspace.web import bp, db, now, services
+from bot.features.workspace.web import bp, db, now, refuse, services
 from bot.views import charts, summary
-from storage import assessments, audit, clinic_labels, clinic_referrals, files, research
+from storage import assessments, audit, clinic_labels, clinic_referrals, files, research, staff
 from storage import poem as poem_store
 
-WORK_PX = 1024  # photos are shown (and masks painted) at most this large, upright
+WORK_PX = clinic_labels.WORK_PX  # photos are shown (and masks painted) at most this large, upright
+MAX_ID = 2**63 - 1  # a database id; a longer number in a URL is simply not there
 MAX_RESULTS = 20
 PAGE = 50  # referrals per page of the list
 
@@ -62,9 +63,19 @@ def patient(referral_id):
         shared=summary.local(row["created_at"], tz), tz=str(tz),
         results=[summary.assessment_view(r, g.lang, tz) for r in rows],
         checkins=summary.checkin_views(poem_store.history(db(), user_id), g.lang, tz),
-        research=research.given(db(), user_id),
+        research=research.given(db(), user_id), status_by=status_by(row, tz),
         models=rows[0]["models"] if rows else {}, validated=bool(rows and rows[0]["validated"]),
         clinic=clinic_name(g.staff["clinic_id"]))
+
+
+def status_by(referral, tz) -> dict | None:
+    """Who set the referral's status, and when (its newest audit row), for the patient page."""
+    entry = audit.latest_prefix(db(), g.staff["clinic_id"], audit.STATUS, f"{referral['referral_id']}:")
+    if entry is None:
+        return None
+    who = staff.get(db(), entry["staff_id"])
+    return {"who": who["email"] if who else entry["staff_id"], "when": summary.local(entry["at"], tz),
+            "status": entry["subject"].rsplit(":", 1)[-1]}
 
 
 @bp.post("/referrals/<referral_id>/status")
@@ -72,8 +83,9 @@ def set_status(referral_id):
     my_referral(referral_id)
     status = request.form.get("status", "")
     if status not in clinic_referrals.STATUSES:
-        abort(400)
+        return refuse("ws2.bad_request")
     clinic_referrals.set_status(db(), g.staff["clinic_id"], referral_id, status, now())
+    audit.add(db(), now(), audit.STATUS, f"{referral_id}:{status}", g.staff["staff_id"], g.staff["clinic_id"])
     return redirect(url_for("workspace.patient", referral_id=referral_id))
 
 
@@ -86,6 +98,8 @@ def chart(referral_id):
 
 
 def shared_photo(assessment_id, research_only=False) -> dict:
+    if not 0 < assessment_id <= MAX_ID:
+        abort(404)
     row = clinic_labels.shared_photo(db(), g.staff["clinic_id"], assessment_id, research=research_only)
     if row is None:
         abort(404)

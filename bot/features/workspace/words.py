@@ -1,0 +1,83 @@
+"""Texts of the workspace's second round (issue 21), Japanese and English. They live beside the
+workspace (bot/texts/workspace.py holds the first round's) and `say` looks here first, then in
+bot.texts, so a page uses one function for both."""
+
+from bot import texts
+
+JA = {
+    "ws2.sign_in_failed": "サインインできませんでした。メールアドレスかパスワードが違うか、失敗が続いたため"
+                          "しばらく（15分ほど）サインインできません。",
+    "ws2.bad_request": "送られた内容を受け付けられませんでした。ページを読み込み直してからお試しください。",
+    "ws2.bad_diagnosis": "診断を選んでからラベルを保存してください。",
+    "ws2.bad_mask": "塗った範囲を受け取れませんでした。塗った内容はこのブラウザに残っています。"
+                    "ページを開き直して保存してください。",
+    "ws2.too_large": "送られたデータが大きすぎます。",
+    "ws2.error": "問題が起きました。",
+    "ws2.kappa_pairs": "医師の組ごとの一致度",
+    "ws2.kappa_row": "{a} と {b}：κ = {k}（95%信頼区間 {lo}〜{hi}、共通の写真 {n}枚）",
+    "ws2.kappa_few": "共通の写真が{min}枚未満のため、この値はまだ当てになりません。",
+    "ws2.status_by": "{when} に {who} が「{status}」にしました。",
+    "ws2.mask_loading": "塗りの範囲を読み込み中です…",
+    "ws2.mask_failed": "最初の範囲を読み込めませんでした。保存する前にもう一度読み込んでください。",
+    "ws2.mask_retry": "もう一度読み込む",
+    "ws2.not_ready": "範囲の読み込みが終わるまで保存できません。",
+    "ws2.draft_restored": "保存されていなかった塗りをこのブラウザから戻しました。確認して保存してください。",
+    "ws2.undo": "元に戻す", "ws2.redo": "やり直す",
+    "ws2.zoom_in": "拡大", "ws2.zoom_out": "縮小", "ws2.zoom_fit": "全体",
+    "ws2.opacity": "塗りの濃さ", "ws2.hide_mask": "塗りを隠す（H）",
+    "ws2.reset_confirm": "いまの塗りを消して、AIの範囲からやり直しますか？",
+    "ws2.no_model_mask": "AIの範囲はまだ用意されていません。何もない状態から塗ってください。",
+    "ws2.keys": "Ctrl+Z 元に戻す、Ctrl+Y やり直す、H 塗りを隠す、ホイール 拡大・縮小、スペース+ドラッグ 移動",
+    "ws2.audit_cli": "コマンド（{who}）",
+    "ws2.audit_tz": "日時 ({tz})",
+    "ws2.action.view_photo": "写真の閲覧", "ws2.action.label": "ラベル保存", "ws2.action.export": "データ書き出し",
+    "ws2.action.sign_in": "サインイン", "ws2.action.sign_in_failed": "サインイン失敗",
+    "ws2.action.locked": "ロック", "ws2.action.status": "対応状況の変更", "ws2.action.sign_out": "サインアウト",
+    "ws2.action.staff_reset": "アカウントのリセット", "ws2.action.staff_disable": "アカウントの停止",
+    "ws2.action.staff_enable": "アカウントの再開", "ws2.action.staff_remove": "アカウントの削除",
+    "ws2.action.staff_add": "アカウントの追加",
+}
+
+EN = {
+    "ws2.sign_in_failed": "Could not sign in: the email or password is wrong, or after repeated failures "
+                          "signing in is paused for about 15 minutes.",
+    "ws2.bad_request": "What was sent could not be accepted. Please reload the page and try again.",
+    "ws2.bad_diagnosis": "Please choose a diagnosis before saving the label.",
+    "ws2.bad_mask": "The painted area could not be read. Your painting is kept in this browser: open the "
+                    "page again and save.",
+    "ws2.too_large": "What was sent is too large.",
+    "ws2.error": "Something went wrong.",
+    "ws2.kappa_pairs": "Agreement per pair of clinicians",
+    "ws2.kappa_row": "{a} and {b}: κ = {k} (95% interval {lo} to {hi}, {n} shared photo(s))",
+    "ws2.kappa_few": "Fewer than {min} shared photos: this value is not yet reliable.",
+    "ws2.status_by": "Set to \"{status}\" by {who} at {when}.",
+    "ws2.mask_loading": "Loading the painted area…",
+    "ws2.mask_failed": "The starting area could not be loaded. Load it again before saving.",
+    "ws2.mask_retry": "Load again",
+    "ws2.not_ready": "The label can be saved once the starting area has loaded.",
+    "ws2.draft_restored": "Unsaved painting restored from this browser. Check it and save.",
+    "ws2.undo": "Undo", "ws2.redo": "Redo",
+    "ws2.zoom_in": "Zoom in", "ws2.zoom_out": "Zoom out", "ws2.zoom_fit": "Fit",
+    "ws2.opacity": "Mask opacity", "ws2.hide_mask": "Hide the mask (H)",
+    "ws2.reset_confirm": "Discard your painting and start again from the AI's extent?",
+    "ws2.no_model_mask": "The AI's extent is not ready for this photo yet. Paint from an empty mask.",
+    "ws2.keys": "Ctrl+Z undo, Ctrl+Y redo, H hide the mask, wheel zoom, Space+drag pan",
+    "ws2.audit_cli": "command line ({who})",
+    "ws2.audit_tz": "When ({tz})",
+    "ws2.action.view_photo": "Viewed a photo", "ws2.action.label": "Saved a label", "ws2.action.export": "Export",
+    "ws2.action.sign_in": "Signed in", "ws2.action.sign_in_failed": "Failed sign-in",
+    "ws2.action.locked": "Locked", "ws2.action.status": "Status changed", "ws2.action.sign_out": "Signed out",
+    "ws2.action.staff_reset": "Account reset", "ws2.action.staff_disable": "Account disabled",
+    "ws2.action.staff_enable": "Account enabled", "ws2.action.staff_remove": "Account removed",
+    "ws2.action.staff_add": "Account added",
+}
+
+TABLES = {"ja": JA, "en": EN}
+
+
+def say(key: str, lang: str, **values) -> str:
+    """The text for key in lang: this module's, else bot.texts'."""
+    template = TABLES.get(lang, JA).get(key) or JA.get(key)
+    if template is None:
+        return texts.t(key, lang, **values)
+    return template.format(**values) if values else template

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: venv run test test-postgresql bench bench-load chromium postgresql train
+.PHONY: venv run test test-postgresql bench bench-load chromium postgresql train mutation
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,13 @@ test-postgresql: venv postgresql
 
 bench: venv
 	$(PY) bench/run.py
+
+# Mutation testing of the safety-critical modules (tests/mutation/modules.toml, docs/TESTING.md):
+# mutmut, one module at a time with the test files that cover it; survivors per module in
+# var/mutation/report.md. Too slow for `make test`; MODULES="crops tokens" runs some.
+mutation: venv
+	$(PIP) install -q -r requirements-dev.txt -r requirements-mutation.txt
+	nice $(PY) tests/mutation/run.py $(MODULES)
 
 # Load, end to end on loopback (about 4 minutes; QUICK=1 for about 1): the production server
 # and the LINE emulator as child processes, 1-50 concurrent senders, a minute of photos;

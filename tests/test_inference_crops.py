@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference.crops import MAX_OVERLAP, select_windows, to_full_size, window_sizes
+from inference.crops import MAX_OVERLAP, default_min_size, select_windows, to_full_size, window_sizes
 
 
 def flat_masks(skin_px: int, lesion_px: int, side: int = 10):
@@ -182,6 +182,7 @@ def test_every_chosen_window_passes_the_rule(seed, skin_share, lesion_share):
 
 @pytest.mark.parametrize("extra_px, boxes", [
     (5, [(0, 0, 10, 10)]),                   # 5 new lesion pixels < 10 % of 100: no second box
+    (9, [(0, 0, 10, 10)]),                   # one short of 10 %
     (10, [(0, 0, 10, 10), (7, 0, 17, 10)]),  # exactly 10 %: a second box, flush with the NMS limit
 ])
 def test_a_later_window_needs_ten_percent_new_lesion_not_any(extra_px, boxes):
@@ -193,3 +194,74 @@ def test_a_later_window_needs_ten_percent_new_lesion_not_any(extra_px, boxes):
     lesion[:, :10] = True
     lesion[:extra_px, 12] = True
     assert select_windows(skin, lesion, k=3, sizes=[10]) == boxes
+
+
+def test_masks_of_other_types_count_pixels_not_values():
+    """0/255 masks (as a PNG gives them) are read as booleans: 79 skin pixels are too few, 9 lesion
+    pixels too few, whatever the value stored in each."""
+    for skin_px, lesion_px in ((79, 10), (80, 9)):
+        skin, lesion = flat_masks(skin_px, lesion_px)
+        assert select_windows(skin.astype(np.uint8) * 255, lesion.astype(np.uint8) * 255, sizes=[10]) == []
+    skin, lesion = flat_masks(80, 10)
+    assert select_windows(skin.astype(np.uint8) * 255, lesion.astype(np.uint8) * 255, sizes=[10]) == [(0, 0, 10, 10)]
+
+
+def test_window_sides_outside_the_mask_are_skipped_not_the_rest():
+    skin, lesion = flat_masks(100, 100)
+    assert select_windows(skin, lesion, sizes=[0, 11, 10, 50]) == [(0, 0, 10, 10)]
+    one = np.zeros((10, 10), bool)
+    one[4, 6] = True  # a one-pixel lesion gets a one-pixel window
+    assert select_windows(np.ones((10, 10), bool), one, sizes=[1]) == [(6, 4, 7, 5)]
+
+
+@pytest.mark.parametrize("shape, block, boxes", [
+    ((2, 4), (slice(None), slice(None)), [(0, 0, 2, 2), (2, 0, 4, 2)]),   # side by side
+    ((4, 2), (slice(None), slice(None)), [(0, 0, 2, 2), (0, 2, 2, 4)]),   # one above the other
+])
+def test_windows_that_only_touch_do_not_overlap(shape, block, boxes):
+    lesion = np.zeros(shape, bool)
+    lesion[block] = True
+    assert select_windows(np.ones(shape, bool), lesion, k=3, sizes=[2]) == boxes
+
+
+def test_windows_step_by_an_eighth_of_their_side():
+    """Side 16 steps by 2: a lesion at offset 3 is framed from 2 (not 3, a step of 1 would)."""
+    lesion = np.zeros((40, 40), bool)
+    lesion[3:19, 3:19] = True
+    assert select_windows(np.ones((40, 40), bool), lesion, k=1, sizes=[16]) == [(2, 2, 18, 18)]
+
+
+def test_the_window_one_step_before_the_edge_is_a_candidate():
+    lesion = np.zeros((10, 12), bool)
+    lesion[:, 1:11] = True  # only the window starting at x 1 holds all of it
+    assert select_windows(np.ones((10, 12), bool), lesion, k=1, sizes=[10]) == [(1, 0, 11, 10)]
+
+
+def test_a_chosen_window_covers_its_own_columns_not_others():
+    """The first box starts at x 20, y 0: only its own lesion stops counting as new."""
+    lesion = np.zeros((10, 40), bool)
+    lesion[:, 20:30] = True
+    lesion[:6, 0:10] = True
+    assert select_windows(np.ones((10, 40), bool), lesion, k=3, sizes=[10]) == [(20, 0, 30, 10), (0, 0, 10, 10)]
+
+
+def test_at_most_three_boxes_by_default():
+    lesion = np.zeros((10, 100), bool)
+    for x in range(0, 100, 20):
+        lesion[:, x:x + 10] = True  # five separate lesions
+    assert len(select_windows(np.ones((10, 100), bool), lesion, k=5, sizes=[10])) == 5
+    assert len(select_windows(np.ones((10, 100), bool), lesion, sizes=[10])) == 3
+
+
+def test_the_smallest_window_is_a_sixteenth_of_the_short_side_but_at_least_8():
+    assert default_min_size((64, 300)) == 8 and default_min_size((100, 100)) == 8
+    assert default_min_size((160, 400)) == 10
+
+
+def test_min_size_reaches_the_window_sides_and_the_mask_caps_them():
+    _, lesion = body(lesions=[(120, 90, 10)])
+    boxes = select_windows(np.ones(lesion.shape, bool), lesion, min_size=30)
+    assert boxes and all(b[2] - b[0] >= 30 for b in boxes)
+    small = np.zeros((10, 10), bool)
+    small[2:4, 2:4] = True
+    assert window_sizes(small, min_size=20) == [10]  # never larger than the mask

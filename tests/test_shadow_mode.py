@@ -40,6 +40,7 @@ LOOKS_LIKE_AD = {"ja": ["アトピー性皮膚炎の湿疹に近い", "アトピ
 NOT_VALIDATED_TO_RULE_OUT = {"ja": "否定できません", "en": "cannot rule out"}
 MAY_SHOW_HI = {"ja": "ヘルペス（カポジ水痘様発疹症）かもしれない", "en": "may show signs of herpes"}
 DERMATOLOGIST = {"ja": "皮膚科を予約", "en": "Book a dermatologist"}
+DISEASES = {"ja": ["とびひ", "ヘルペス", "リンパ腫"], "en": ["impetigo", "herpes", "lymphoma"]}
 NOT_ANSWERED = {"ja": "質問に未回答", "en": "Questions not answered"}
 RESEARCH_PREVIEW = {"ja": "研究用プレビュー", "en": "Research preview"}
 
@@ -91,6 +92,7 @@ def test_an_ad_looking_photo_is_never_reassured_the_answers_decide(chat, db, lan
     assert texts[0] == LEVEL[lang]["questions"]  # not "keep up your usual care"
     assert not any(words in joined for words in LOOKS_LIKE_AD[lang])
     assert "%" not in joined  # no class percentages to the patient
+    assert not any(word in joined for word in DISEASES[lang])  # names no disease at all
     assert NOT_VALIDATED_TO_RULE_OUT[lang] in joined
     assert {"ja": "保存しました", "en": "I kept the photo"}[lang] in joined
     assert card["contents"]["header"]["backgroundColor"] != "#2E7D32"  # not the routine green
@@ -179,6 +181,7 @@ def test_no_rash_found_becomes_could_not_find_with_the_questions_offered(chat, l
     first = user.tap(offered[0]["data"])[-1]
     asked, (updated, _thanks) = answer(user, first, yes=("fever",))
     assert asked == list(ALL_FLAGS) and flex_texts(updated)[0] == LEVEL[lang]["soon"]
+    assert "dev-classifier-colour-rule" in "\n".join(flex_texts(updated))  # the card names its model
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])

@@ -27,7 +27,7 @@ from datetime import timedelta
 from bot.domain import redflags as rules
 from bot import texts
 from bot.domain.triage import ALL_FLAGS, CLASSES, Triage, questions, rank, shadow_mode, triage
-from bot.engine import media, pending
+from bot.engine import logs, media, pending
 from bot.engine.line_api import LineRejected
 from bot.engine.router import Feature
 from bot.tokens import derive_key
@@ -183,6 +183,19 @@ def look(pipeline, data: bytes, captions: dict | None = None) -> Looked:
         return Looked(data, error=error)
 
 
+def observe(ctx, looked: list[Looked]):
+    """Each photo's stage timings and verdict into the app's metrics, and one log line each."""
+    metrics = ctx.services.metrics
+    for item in looked:
+        if item.assessment is None:
+            metrics.refused(getattr(item.error, "code", None))
+            continue
+        stages = metrics.assessed(item.assessment)
+        log.info("assessed a photo: %s", item.assessment.quality, extra=logs.fields(
+            ctx.event_id, ctx.user_ref, "assess", duration_ms=round(item.assessment.stages_ms.get("total", 0.0), 1),
+            stages_ms={name: round(value * 1000, 1) for name, value in stages.items()}))
+
+
 def overlay_captions(ctx, shadow: bool = False) -> dict:
     return captions_for(ctx.lang, shadow)
 
@@ -240,6 +253,7 @@ def on_photo(ctx, images: list[bytes]):
         return
     pending.forget(ctx, rules.ACTION)  # a new photo: the questions of the last one wait no more
     looked = [look(pipeline, data, overlay_captions(ctx, shadow)) for data in images]
+    observe(ctx, looked)
     outcomes = []
     for item in looked:
         if item.ok:
@@ -251,6 +265,7 @@ def on_photo(ctx, images: list[bytes]):
         ctx.answer(_refusal(ctx, looked))
         return
     chosen = worst(outcomes)
+    ctx.services.metrics.level(chosen.result.level)
     unreadable = sum(1 for item in looked if item.error is not None)
     unjudged = sum(1 for item in looked if item.assessment is not None and not item.ok
                    and item is not chosen.item)
@@ -275,9 +290,9 @@ def _set_notes(ctx, total: int, unreadable: int, unjudged: int) -> list[str]:
 
 
 def _refusal(ctx, looked: list[Looked]) -> dict:
-    verdicts = [item.assessment.quality for item in looked if item.assessment is not None]
-    if verdicts:
-        return retake_message(ctx, verdicts[0])
+    assessed = [item.assessment for item in looked if item.assessment is not None]
+    if assessed:
+        return retake_message(ctx, assessed[0].quality, dict(assessed[0].models))
     codes = [item.error.code for item in looked if item.error is not None]
     return text_message(ctx.t(ERROR_TEXTS.get(codes[0] if codes else "", "conv.image_error")))
 
@@ -287,16 +302,17 @@ def _refusal(ctx, looked: list[Looked]) -> dict:
 OFFER_QUESTIONS = ("no_lesion", "lesion_too_small")
 
 
-def retake_message(ctx, quality: str) -> dict:
+def retake_message(ctx, quality: str, models: dict | None = None) -> dict:
     """Concrete guidance for a photo that failed the quality gate, with camera shortcuts (and
-    the questions when the photo showed skin but no rash the models could find)."""
+    the questions when the photo showed skin but no rash the models could find; `models` names
+    the models on the card their answers bring)."""
     text = ctx.t(RETAKE_TEXTS.get(quality, RETAKE_TEXTS["no_lesion"]))
     quick = [
         {"type": "camera", "label": ctx.t("conv.qr_camera")},
         {"type": "cameraRoll", "label": ctx.t("conv.qr_camera_roll")},
     ]
     if quality in OFFER_QUESTIONS:
-        state = rules.fresh(None, {}, ALL_FLAGS, taken_at=int(ctx.now().timestamp()))
+        state = rules.fresh(None, models or {}, ALL_FLAGS, taken_at=int(ctx.now().timestamp()))
         label = ctx.t("conv.qr_questions")
         quick.append(cards.postback(label, rules.encode(state, redflag_key(ctx)), label))
     return text_message(f"{text}\n{ctx.t('conv.retake_tips')}", quick)

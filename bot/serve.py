@@ -21,13 +21,14 @@ import waitress
 
 from bot.app import create_app
 from bot.engine import logs, scheduler
-from bot.engine.services import start_worker
+from bot.engine.services import start_model_watch, start_worker
 from bot.features.workspace.masks import MAX_FORM_BYTES
 from bot.settings import BadSetting
 from bot.sim.simulator import MAX_PHOTO_BYTES
 
 # Background jobs `serve` starts: function(services) -> stop function | None.
-BACKGROUND = (start_worker, scheduler.start)  # the inbox lanes; the tick, in one process only
+# The inbox lanes; the tick, in one process only; following newly installed model versions.
+BACKGROUND = (start_worker, scheduler.start, start_model_watch)
 ROLES = {"all": BACKGROUND, "web": ()}  # web: acks and pages; the fleet's workers do the rest
 # Simulator mode: where the running server's in-process LINE emulator listens (for
 # `python -m bot reminders run-due`), in the data folder, while the server runs.

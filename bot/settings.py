@@ -54,6 +54,7 @@ class Settings:
     handle_attempts: int = 5
     assess_processes: int = 2  # photo assessment processes (engine/assess_pool.py); 0: in-process
     assess_threads: int = 1  # onnxruntime threads per assessment process (or per lane in-process)
+    models_poll_s: float = 5.0  # how often serve and worker look for a newly installed model version
     scheduler_tick_s: float = 60.0  # the reminder tick (engine/scheduler.py)
     scheduler_retry_s: float = 15.0  # PostgreSQL: how often a standby asks for the scheduler lock
     # what the patient is promised
@@ -119,6 +120,7 @@ ENVIRONMENT = {
     "ADAI_WORKER_LANES": ("worker_lanes", int),
     "ADAI_ASSESS_PROCESSES": ("assess_processes", int),
     "ADAI_ASSESS_THREADS": ("assess_threads", int),
+    "ADAI_MODELS_POLL_S": ("models_poll_s", float),
     "ADAI_SCHEDULER_TICK_S": ("scheduler_tick_s", float),
     "ADAI_SCHEDULER_RETRY_S": ("scheduler_retry_s", float),
     "ADAI_RETENTION_DAYS": ("retention_days", int),

@@ -1,4 +1,4 @@
-"""python -m models {phantom,train,export,calibrate,evaluate,validate,split,dataset,overlays} [options]"""
+"""python -m models {phantom,train,export,calibrate,evaluate,validate,split,dataset,overlays,install,rollback,versions,monitor} [options]"""
 from __future__ import annotations
 
 import importlib
@@ -16,6 +16,10 @@ COMMANDS = {
     "split": "models.split_cli",
     "dataset": "models.dataset",
     "overlays": "models.real_overlays",
+    "install": "models.versions:install_main",  # model sets as versions (models/versions.py)
+    "rollback": "models.versions:rollback_main",
+    "versions": "models.versions:versions_main",
+    "monitor": "models.monitor",
 }
 
 
@@ -24,8 +28,8 @@ def main(argv=None) -> int:
     if not argv or argv[0] not in COMMANDS:
         print(f"usage: python -m models {{{','.join(COMMANDS)}}} [options]", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[argv[0]])
-    return module.main(argv[1:]) or 0
+    name, _, function = COMMANDS[argv[0]].partition(":")
+    return getattr(importlib.import_module(name), function or "main")(argv[1:]) or 0
 
 
 if __name__ == "__main__":

@@ -7,17 +7,20 @@ from storage.db import now_iso
 
 
 def add(db, user_id, now, result: dict, triage, photos=1, photo_ref=None, overlay_ref=None) -> int:
-    """result: Assessment.to_dict(); triage: bot.domain.triage.Triage. Returns the new id."""
+    """result: Assessment.to_dict(); triage: bot.domain.triage.Triage. Returns the new id.
+    The model set's version (result["models"]["version"], bot/engine/model_sets.py) is kept
+    as model_version."""
     cursor = db.execute(
         "INSERT INTO assessments (user_id, created_at, photos, quality, probabilities, top, p_not_ad,"
         " skin_fraction, lesion_fraction, level, finding, image_level, flags, models, validated,"
-        " photo_ref, overlay_ref, finding_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " photo_ref, overlay_ref, finding_source, model_version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             user_id, now_iso(now), photos, result["quality"], json.dumps(result.get("probabilities") or {}),
             result.get("top"), result.get("p_not_ad"), result.get("skin_fraction"),
             result.get("lesion_fraction"), triage.level, triage.finding, triage.image_level, None,
             json.dumps(result.get("models") or {}), int(bool((result.get("models") or {}).get("validated"))),
-            photo_ref, overlay_ref, triage.finding_source,
+            photo_ref, overlay_ref, triage.finding_source, (result.get("models") or {}).get("version"),
         ],
     )
     return cursor.lastrowid

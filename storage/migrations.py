@@ -214,6 +214,12 @@ def trend_prompts_table(db):
     db.execute("CREATE INDEX trend_prompts_user ON trend_prompts (user_id, created_at)")
 
 
+def assessments_model_version(db):
+    # Which installed model set made each result (inference/versions.py: the short sha256 of its
+    # manifest); older rows: NULL, made before versions were recorded.
+    db.execute("ALTER TABLE assessments ADD COLUMN model_version TEXT")
+
+
 MIGRATIONS = [
     ("0001_users", users_table),
     ("0002_inbox", inbox_table),
@@ -230,6 +236,7 @@ MIGRATIONS = [
     ("1102_clinic_devices", device_tables),
     ("2001_assessments_finding_source", assessments_finding_source),
     ("2002_trend_prompts", trend_prompts_table),
+    ("2201_assessments_model_version", assessments_model_version),
 ]
 
 

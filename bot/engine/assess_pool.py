@@ -99,3 +99,8 @@ class PooledPipeline:
 
     def close(self):
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def retire(self):
+        """Replaced by a newer model set (engine/model_sets.py): the assessments already
+        submitted finish here, then the processes exit."""
+        self._executor.shutdown(wait=False)

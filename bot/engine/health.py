@@ -3,6 +3,8 @@
 The manifest is read by the pipeline's own reader (inference.manifest.load_manifest: schema,
 entries, classes, sizes, the familiarity block), so "ok" means Pipeline.from_dir would load it;
 only the files' hashes are checked here, cached per file version, so frequent probes stay cheap.
+`model_version` names the model set this process answers with (engine/model_sets.py); the
+files checked are those of the models folder's current version (inference/versions.py).
 """
 
 import hashlib
@@ -13,6 +15,7 @@ from flask import Blueprint, current_app, jsonify
 
 from inference.errors import ModelManifestError
 from inference.manifest import MANIFEST, load_manifest
+from inference.versions import current_dir
 from storage import inbox
 
 bp = Blueprint("health", __name__)
@@ -56,12 +59,13 @@ def healthz():
         database = "ok"
     except Exception as e:  # noqa: BLE001
         counts, database = {}, f"error: {type(e).__name__}"
-    models = models_state(services.settings.models_dir)
+    models = models_state(current_dir(services.settings.models_dir))
     ok = database == "ok" and models == "ok"
     body = {
         "status": "ok" if ok else "degraded",
         "database": database,
         "models": models,
+        "model_version": services.model_version(),  # the set this process answers with
         "inbox": counts,
         "mode": "simulator" if services.settings.simulator else "line",
     }

@@ -3,6 +3,7 @@
 import logging
 import threading
 
+from bot.engine import model_sets
 from bot.engine.assess_pool import PooledPipeline
 from bot.engine.clock import SystemClock
 from bot.engine.inbox_writer import InboxWriter
@@ -34,6 +35,7 @@ class Services:
         self._local = threading.local()
         self._pipeline = None
         self._pipeline_lock = threading.Lock()
+        self._refused_versions = set()  # model versions that failed to load (logged once)
         self._stoppers = []
         self.features = {}  # per-app state of features (e.g. the photo rate limiter), by name
         files.private_mkdir(settings.data_dir)  # local state (simulator URL, tick lock), PostgreSQL too
@@ -52,21 +54,55 @@ class Services:
         return db
 
     def pipeline(self):
-        """The inference pipeline, loaded once on first use: in this process, or (with
-        settings.assess_processes > 0, as `python -m bot serve` does) a pool of assessment
-        processes, after loading the models here once to report broken ones now."""
+        """The model set in use (engine/model_sets.ModelSet: `assess`, `.models`, `.version`),
+        loaded on first use from the models folder's current version: in this process, or
+        (with settings.assess_processes > 0, as `python -m bot serve` does) a pool of
+        assessment processes, after loading the models here once to report broken ones now.
+        Callers keep the set they got for the whole of one message (follow_models swaps it)."""
         with self._pipeline_lock:
             if self._pipeline is None:
-                settings = self.settings
-                processes = settings.assess_processes
-                # With several lanes assessing at once, a few onnxruntime threads each is enough.
-                threads = settings.assess_threads if processes or self.worker.lanes > 1 else None
-                pipeline = Pipeline.from_dir(settings.models_dir, **({"threads": threads} if threads else {}))
-                if processes:
-                    pipeline = PooledPipeline(pipeline, settings.models_dir, processes, settings.assess_threads)
-                    self._stoppers.append(pipeline.close)
-                self._pipeline = pipeline
+                self._pipeline = self._load(*model_sets.on_disk(self.settings.models_dir))
             return self._pipeline
+
+    def _load(self, version, folder):
+        settings = self.settings
+        processes = settings.assess_processes
+        # With several lanes assessing at once, a few onnxruntime threads each is enough.
+        threads = settings.assess_threads if processes or self.worker.lanes > 1 else None
+        pipeline = Pipeline.from_dir(folder, **({"threads": threads} if threads else {}))
+        if processes:
+            pipeline = PooledPipeline(pipeline, folder, processes, settings.assess_threads)
+            return model_sets.ModelSet(version, pipeline, retire=pipeline.retire)
+        return model_sets.ModelSet(version, pipeline)
+
+    def model_version(self) -> str | None:
+        """The version id of the model set this process answers with (loaded), else of the set
+        it would load now (inference/versions.py); None without a readable manifest."""
+        loaded = self._pipeline
+        return loaded.version if loaded is not None else model_sets.on_disk(self.settings.models_dir)[0]
+
+    def follow_models(self) -> bool:
+        """Load the models folder's current version beside the one in use and swap them (the
+        model watch calls this every settings.models_poll_s). Nothing is loaded before first
+        use; a set that fails to load is logged once and the old one stays. True: swapped."""
+        old = self._pipeline
+        if old is None:
+            return False
+        version, folder = model_sets.on_disk(self.settings.models_dir)
+        if version is None or version == old.version or version in self._refused_versions:
+            return False
+        try:
+            new = self._load(version, folder)
+        except Exception as error:  # noqa: BLE001 — onnxruntime, a bad manifest, a file gone
+            self._refused_versions.add(version)
+            log.error("model version %s not loaded, still answering with %s: %s: %s", version, old.version,
+                      type(error).__name__, str(error).splitlines()[0][:200] if str(error) else "")
+            return False
+        with self._pipeline_lock:
+            self._pipeline = new
+        log.info("models: now answering with version %s (was %s)", version, old.version)
+        old.retire()  # a pool finishes what it was given, then exits
+        return True
 
     def start_background(self, starters):
         """Start background jobs: each starter is function(services) -> a stop function or None
@@ -77,6 +113,9 @@ class Services:
                 self._stoppers.append(stop)
 
     def stop(self):
+        loaded = self._pipeline
+        if loaded is not None:
+            self._stoppers.append(loaded.close)  # a pool's processes (first, as before)
         for stop in reversed(self._stoppers):
             stop()
         self._stoppers.clear()
@@ -84,6 +123,10 @@ class Services:
         self.line.close()
         if self.emulator is not None:
             self.emulator.stop()
+
+
+def start_model_watch(services):
+    return model_sets.start_watch(services)
 
 
 def start_worker(services):

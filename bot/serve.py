@@ -20,7 +20,8 @@ from pathlib import Path
 import waitress
 
 from bot.app import create_app
-from bot.engine import logs, scheduler
+from bot import settings as configuration
+from bot.engine import logs, metrics, scheduler
 from bot.engine.services import start_model_watch, start_worker
 from bot.features.workspace.masks import MAX_FORM_BYTES
 from bot.settings import BadSetting
@@ -92,15 +93,21 @@ def fleet_app(args, role):
     return app
 
 
+def setup_logs():
+    """Text lines, or one JSON object per line with ADAI_LOG_FORMAT=json (before the app is built,
+    so that its own warnings follow the format too)."""
+    logs.setup(format=configuration.from_env().get("log_format", "text"))
+
+
 def run(args) -> int:
-    logs.setup()
+    setup_logs()
     app = fleet_app(args, args.role)
     services = app.extensions["adai"]
     settings = services.settings
     log = logging.getLogger("bot.serve")
     if settings.simulator:
         log.info("no LINE credentials: simulator mode, LINE emulator at %s", settings.api_base_url)
-    services.start_background(ROLES[args.role])
+    services.start_background((metrics.start_server, *ROLES[args.role]))  # metrics: with ADAI_METRICS_PORT
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     url_file = emulator_url_file(settings) if services.emulator is not None else None
     try:
@@ -123,14 +130,14 @@ def run(args) -> int:
 def run_worker(args) -> int:
     """`python -m bot worker`: handle the fleet's stored events (and stand for the tick) until
     SIGTERM or SIGINT; the event in hand is finished first."""
-    logs.setup()
+    setup_logs()
     app = fleet_app(args, "worker")
     services = app.extensions["adai"]
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     try:
-        services.start_background(BACKGROUND)
+        services.start_background((metrics.start_server, *BACKGROUND))
         logging.getLogger("bot.serve").info("worker running (%d lanes)", services.worker.lanes)
         stopping.wait()
     finally:

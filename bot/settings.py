@@ -67,6 +67,9 @@ class Settings:
     # ADAI_RESEARCH_PREVIEW=1: an unvalidated model's full verdicts reach patients, every card
     # labelled "research preview" (a study under ethics approval only; warned at start-up)
     research_preview: bool = False
+    # operations: Prometheus metrics on 127.0.0.1 at this port (engine/metrics.py); log lines as JSON
+    metrics_port: int | None = None
+    log_format: str = "text"  # text | json (engine/logs.py)
 
     @property
     def db_path(self) -> Path:
@@ -104,6 +107,12 @@ def _flag(text: str) -> bool:
     return value in ("1", "true", "yes")
 
 
+def _log_format(text: str) -> str:
+    if text not in ("text", "json"):
+        raise ValueError("not text or json")
+    return text
+
+
 # environment variable -> (setting, parser). README.md's configuration table has one row each.
 ENVIRONMENT = {
     "LINE_CHANNEL_SECRET": ("channel_secret", str),
@@ -129,6 +138,8 @@ ENVIRONMENT = {
     "ADAI_REFERRAL_DAYS": ("referral_days", float),
     "ADAI_SIMULATOR": ("simulator", _flag),
     "ADAI_RESEARCH_PREVIEW": ("research_preview", _flag),
+    "ADAI_METRICS_PORT": ("metrics_port", int),
+    "ADAI_LOG_FORMAT": ("log_format", _log_format),
 }
 
 

@@ -149,6 +149,11 @@ def counts(db) -> dict:
     return {r[0]: r[1] for r in db.execute("SELECT state, count(*) FROM inbox GROUP BY state")}
 
 
+def oldest_pending(db) -> str | None:
+    """When the oldest event still waiting was stored (ISO 8601), or None."""
+    return db.execute("SELECT min(received_at) FROM inbox WHERE state = ?", [PENDING]).fetchone()[0]
+
+
 def prune(db, now) -> int:
     """Forget ids of events handled more than RETENTION ago."""
     cursor = db.execute(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, fields
@@ -59,7 +60,11 @@ def _assess(data: bytes, captions: dict | None = None):
         assessment = _pipeline.assess(data, captions=captions)
     except InferenceError as error:
         return None, None, (type(error), error.message, error.code)
-    overlay = assessment.overlay_jpeg() if assessment.ok or assessment.quality == UNFAMILIAR else None
+    overlay = None
+    if assessment.ok or assessment.quality == UNFAMILIAR:
+        began = time.perf_counter()
+        overlay = assessment.overlay_jpeg()
+        assessment.stages_ms["overlay"] = (time.perf_counter() - began) * 1000  # the parent observes it
     assessment.image = assessment.masks = assessment.crop_features = None  # the parent needs none of them
     return assessment, overlay, None
 

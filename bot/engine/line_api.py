@@ -63,6 +63,7 @@ class LineClient:
         attempts=4,
         backoff_s=0.5,
         sleep=time.sleep,
+        metrics=None,
     ):
         configuration = Configuration(access_token=access_token, host=base_url)
         configuration.retries = False  # our loop owns retries; urllib3 must not add its own
@@ -73,6 +74,7 @@ class LineClient:
         self.attempts = attempts
         self.backoff_s = backoff_s
         self.sleep = sleep
+        self.metrics = metrics  # engine/metrics.py: calls by endpoint and status, retries
 
     def close(self):
         self._client.close()
@@ -142,22 +144,32 @@ class LineClient:
     # --- the retry loop -------------------------------------------------------------
     def _call(self, what, fn, *args, **kwargs):
         for attempt in range(1, self.attempts + 1):
+            if attempt > 1 and self.metrics:
+                self.metrics.line_retry(what)
             try:
-                return fn(*args, _request_timeout=self.timeout_s, **kwargs)
+                response = fn(*args, _request_timeout=self.timeout_s, **kwargs)
+                self._count(what, getattr(response, "status_code", None) or 200)
+                return response
             except ApiException as e:
                 status = e.status or 0
+                self._count(what, status or "error")
                 if status == 429 or status >= 500 or status == 0:
                     delay = self._delay(attempt, _retry_after(e))
                     log.warning("line %s: HTTP %s (attempt %d)", what, status, attempt)
                 else:
                     raise LineRejected(status, e.body, after_retry=attempt > 1) from e
             except (urllib3.exceptions.HTTPError, OSError) as e:
+                self._count(what, "error")
                 delay = self._delay(attempt, None)
                 log.warning("line %s: %s (attempt %d)", what, type(e).__name__, attempt)
             if attempt == self.attempts:
                 break
             self.sleep(delay)
         raise LineUnavailable(f"LINE {what} failed after {self.attempts} attempts")
+
+    def _count(self, what, status):
+        if self.metrics:
+            self.metrics.line_call(what, status)
 
     def _delay(self, attempt, retry_after):
         if retry_after is not None:

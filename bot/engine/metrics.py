@@ -20,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 
 from inference.errors import ModelManifestError
 from inference.manifest import load_manifest
+from bot.engine import model_sets
 from storage import inbox
 
 log = logging.getLogger(__name__)
@@ -97,19 +98,22 @@ class Metrics:
 
 
 def models_in_use(services) -> dict:
-    """{"segmenter": "name@version", "classifier": …}: the loaded pipeline's models when this
-    process has one, else the manifest's (a web node loads no models). The one place metrics
-    read a model version from."""
-    pipeline = getattr(services, "_pipeline", None)
-    if pipeline is not None:
-        models = pipeline.models
-        return {k: str(v) for k, v in models.items() if isinstance(v, (str, bool))}
-    try:
-        manifest = load_manifest(services.settings.models_dir, check_hashes=False)
-    except (ModelManifestError, OSError):
-        return {}
-    return {"segmenter": manifest.segmenter.label, "classifier": manifest.classifier.label,
-            "validated": str(manifest.validated)}
+    """{"version": id, "segmenter": "name@version", "classifier": …, "validated": …}: the loaded
+    set's models when this process has one, else those of the folder's current version (a web
+    node loads no models). The one place metrics read which models answer."""
+    version = services.model_version()
+    loaded = getattr(services, "_pipeline", None)  # Services.pipeline() would load the models
+    if loaded is not None:
+        models = loaded.models
+    else:
+        try:
+            manifest = load_manifest(model_sets.on_disk(services.settings.models_dir)[1], check_hashes=False)
+        except (ModelManifestError, OSError, TypeError):
+            return {"version": str(version)}
+        models = {"segmenter": manifest.segmenter.label, "classifier": manifest.classifier.label,
+                  "validated": manifest.validated}
+    return {"version": str(version), **{k: str(models[k]) for k in ("segmenter", "classifier", "validated")
+                                        if k in models}}
 
 
 class AppCollector:
@@ -123,9 +127,12 @@ class AppCollector:
 
     def collect(self):
         services = self.services
-        models = models_in_use(services)
+        try:
+            models = models_in_use(services)
+        except Exception as error:  # noqa: BLE001 — a scrape must answer whatever the models folder holds
+            models = {"error": type(error).__name__}
         info = InfoMetricFamily("adai_model", "The models in use")
-        info.add_metric([], {k: v for k, v in models.items() if k in ("segmenter", "classifier", "validated")})
+        info.add_metric([], models)
         yield info
         try:
             db = services.db()

@@ -70,8 +70,11 @@ def tick(services):
     """Run each of the router's ticks; errors are logged, never raised into the scheduler thread."""
     for job in services.router.ticks:
         try:
-            job(services)
+            counts = job(services)
+            if isinstance(counts, dict) and "sent" in counts:  # the reminder dispatcher's counts
+                services.metrics.reminder_counts(counts)
         except DatabaseUnavailable as error:  # an outage, not a bug: one line, as the worker says it
+            services.metrics.database_down("tick")
             log.warning("tick %s: %s; the next tick tries again", getattr(job, "__qualname__", job), error)
         except Exception:  # noqa: BLE001 — the next tick tries again; a crash here must not kill the job
             log.exception("tick %s failed", getattr(job, "__qualname__", job))
@@ -96,6 +99,7 @@ def start(services, interval_s=None):
 
     def stop():
         scheduler.shutdown(wait=True)
+        services.metrics.leader.set(0)
         lock.release()
 
     return stop
@@ -113,6 +117,7 @@ def ticking(services, interval_s) -> BackgroundScheduler:
     scheduler.add_job(tick, "interval", seconds=interval_s, args=[services], id="ticks",
                       next_run_time=datetime.now(timezone.utc))
     scheduler.start()
+    services.metrics.leader.set(1)
     log.info("tick started (every %g s)", interval_s)
     return scheduler
 
@@ -141,6 +146,7 @@ class Election(threading.Thread):
             try:
                 self._ask()
             except DatabaseUnavailable as error:
+                self.services.metrics.database_down("election")
                 log.warning("scheduler election: %s", error)
                 self._step_down()
             except Exception:  # noqa: BLE001 — the election must outlive any bug
@@ -162,6 +168,7 @@ class Election(threading.Thread):
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+            self.services.metrics.leader.set(0)
             log.warning("scheduler lock lost; tick stopped here")
 
     def stop(self):
@@ -170,5 +177,6 @@ class Election(threading.Thread):
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
+            self.services.metrics.leader.set(0)
         if self._db is not None:
             self._db.close()  # the lock goes with the session

@@ -9,6 +9,7 @@ from bot.engine.clock import SystemClock
 from bot.engine.inbox_writer import InboxWriter
 from bot.engine.line_api import LineClient
 from bot.engine.logs import log_key
+from bot.engine.metrics import Metrics
 from bot.engine.worker import Worker
 from inference import Pipeline
 from storage import files, open_db, users
@@ -23,12 +24,15 @@ class Services:
         self.clock = clock or SystemClock()
         self.emulator = emulator  # the in-process LINE emulator (simulator mode), else None
         self.log_key = log_key(settings.channel_secret)
+        self.metrics = Metrics(self)  # this app's Prometheus registry (engine/metrics.py)
+        self.metrics_port = None  # where start_server serves it, once started
         self.line = LineClient(
             settings.access_token,
             base_url=settings.api_base_url,
             timeout_s=settings.line_timeout_s,
             attempts=settings.line_attempts,
             backoff_s=settings.line_backoff_s,
+            metrics=self.metrics,
         )
         self.worker = Worker(self)
         self.inbox_writer = InboxWriter(self)

@@ -6,8 +6,10 @@ never for LINE or inference; the worker does the rest."""
 
 import json
 import logging
+import time
 
 from flask import Blueprint, abort, current_app, request
+from werkzeug.exceptions import HTTPException
 
 from bot.engine.inbox_writer import InboxUnavailable
 from bot.tokens import signature_ok
@@ -28,6 +30,19 @@ def read_body(limit: int) -> bytes:
 @bp.post("/callback")
 def callback():
     services = current_app.extensions["adai"]
+    began, status = time.perf_counter(), 200
+    try:
+        return acknowledge(services)
+    except HTTPException as error:
+        status = error.code
+        raise
+    finally:
+        services.metrics.webhooks.labels(str(status)).inc()
+        if status == 200:
+            services.metrics.ack_seconds.observe(time.perf_counter() - began)
+
+
+def acknowledge(services):
     body = read_body(services.settings.max_body_bytes)
     if not signature_ok(body, services.settings.channel_secret, request.headers.get("X-Line-Signature")):
         log.warning("webhook with a missing or wrong signature refused")
@@ -37,6 +52,7 @@ def callback():
         try:
             new = services.inbox_writer.store(events, services.clock.now())  # group commit
         except InboxUnavailable as error:
+            services.metrics.database_down("webhook")
             log.error("webhook not stored (%s); answering 503 so LINE may redeliver", error)
             abort(503)
         if new:

@@ -20,6 +20,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 
+from bot.engine import logs
 from bot.engine.context import EventContext
 from bot.engine.line_api import LineRejected, LineUnavailable
 from storage import inbox, sent
@@ -106,6 +107,7 @@ class Worker:
                 self.drain_claimed(db) if shared(db) else self.drain(db, lane)
                 wait = self._next_wait(db, lane)
             except DatabaseUnavailable as error:
+                self.services.metrics.database_down("worker")
                 log.warning("worker lane %d: %s; trying again", lane, error)
                 wait = OUTAGE_WAIT_S
             except Exception:  # noqa: BLE001 — the worker thread must outlive any bug
@@ -184,34 +186,43 @@ class Worker:
 
     def handle(self, db, row):
         event, event_id = row["event"], row["event_id"]
+        metrics = self.services.metrics
         ctx = None
+        began = time.perf_counter()
+        metrics.in_flight.inc()
         try:
             ctx = EventContext(self.services, db, event, event_id)
             self.router.dispatch(ctx)
         except DatabaseUnavailable:
             raise  # not the event's fault: it stays pending as it is, no attempt counted
         except Exception as e:  # noqa: BLE001
-            self._failed(db, row, e, ctx)
+            metrics.event(event.get("type"), self._failed(db, row, e, ctx))
             return
+        finally:
+            metrics.in_flight.dec()
         inbox.finish(db, event_id, self.services.clock.now())
-        log.info("handled %s event %s for %s", event.get("type"), event_id[:8], ctx.user_ref)
+        metrics.event(event.get("type"), "handled")
+        log.info("handled %s event %s for %s", event.get("type"), event_id[:8], ctx.user_ref,
+                 extra=logs.fields(event_id, ctx.user_ref, "handle", began))
 
-    def _failed(self, db, row, error, ctx):
+    def _failed(self, db, row, error, ctx) -> str:
+        """Retry later or give up; returns the outcome (rejected, failed, retry)."""
         now = self.services.clock.now()
         attempts = row["attempts"] + 1
         if isinstance(error, LineRejected):  # LINE said no (4xx): trying again cannot help
             log.error("event %s: %s", row["event_id"][:8], error)
             inbox.finish(db, row["event_id"], now, state=inbox.FAILED)
-            return
+            return "rejected"
         if attempts >= self.services.settings.handle_attempts:
             log.error("gave up on event %s after %d attempts: %s", row["event_id"][:8], attempts, type(error).__name__)
             inbox.finish(db, row["event_id"], now, state=inbox.FAILED)
-            return
+            return "failed"
         if isinstance(error, LineUnavailable):
             log.warning("LINE unavailable for event %s; retrying later", row["event_id"][:8])
         else:
             log.exception("event %s failed (attempt %d)", row["event_id"][:8], attempts, exc_info=error)
         inbox.retry_later(db, row["event_id"], now, timedelta(seconds=5 * 4 ** (attempts - 1)))
+        return "retry"
 
     def maintain(self, db=None):
         """Forget old event ids and send records (kept ≥ 24 h to drop redeliveries), then run the

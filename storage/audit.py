@@ -13,6 +13,7 @@ from storage.db import now_iso
 VIEW_PHOTO, LABEL, EXPORT = "view_photo", "label", "export"
 SIGN_IN, SIGN_IN_FAILED, LOCKED, SIGN_OUT = "sign_in", "sign_in_failed", "locked", "sign_out"
 STATUS = "status"
+MODEL_ALERT = "model_alert"  # a signed model version's live sensitivity fell below its signed bound
 STAFF_ADD, STAFF_RESET, STAFF_DISABLE, STAFF_ENABLE, STAFF_REMOVE = (
     "staff_add", "staff_reset", "staff_disable", "staff_enable", "staff_remove")
 CLI = "cli:"

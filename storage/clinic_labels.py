@@ -108,11 +108,13 @@ def rater_pairs(db, clinic_id) -> dict[tuple[str, str], list[tuple[str, str]]]:
 def for_export(db, clinic_id=None) -> list[dict]:
     """Labelled photos of research-consented patients who still share with the labelling clinic:
     the agreed diagnosis (one label, or every label the same) and the newest mask. Photos whose
-    clinicians disagree wait."""
+    clinicians disagree wait. With what the AI said of each photo (model_version, quality, top,
+    models: the shadow monitoring, models/monitor.py)."""
     where, args = (" AND l.clinic_id = ?", [clinic_id]) if clinic_id else ("", [])
     photos: dict[int, dict] = {}
     for row in db.query(
-            "SELECT l.*, a.photo_ref FROM clinic_labels l JOIN assessments a ON a.id = l.assessment_id"
+            "SELECT l.*, a.photo_ref, a.model_version, a.quality, a.top, a.models"
+            " FROM clinic_labels l JOIN assessments a ON a.id = l.assessment_id"
             " AND a.user_id = l.user_id JOIN clinic_referrals r ON r.user_id = l.user_id AND r.clinic_id = l.clinic_id"
             f" WHERE l.user_id IN ({GIVEN_SQL}){where}"
             " ORDER BY l.updated_at, l.label_id", args):

@@ -38,6 +38,7 @@ def assessment_view(row, lang, tz):
         "p_not_ad": None if row["p_not_ad"] is None else f"{100 * row['p_not_ad']:.0f}%",
         "lesion": None if row["lesion_fraction"] is None else f"{100 * row['lesion_fraction']:.1f}%",
         "models": row["models"], "validated": bool(row["validated"]),
+        "model_version": row.get("model_version"),  # the installed set that answered (issue 22)
         "photo": row["photo_ref"], "overlay": row["overlay_ref"],
         "flags": row["flags"] or {},
         "flags_text": flags_text(row["flags"], lang),

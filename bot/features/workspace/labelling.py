@@ -1,7 +1,8 @@
 """Labelling: the queue of research-consented photos (most useful first), one photo's label page
 (photo, the model's overlay, diagnosis, a lesion painted on a canvas over the photo, the skin
 pre-filled from the model's mask), a second clinician's label beside one's own once both exist,
-and the clinic's agreement (Cohen's kappa) on the summary page. Every label is audited."""
+and the clinic's agreement (Cohen's kappa) on the summary page, with the AI against the
+clinicians' labels per model version (models/monitor.py). Every label is audited."""
 
 import secrets
 from datetime import datetime
@@ -15,6 +16,7 @@ from bot.features.workspace.words import say
 from bot.features.workspace.pages import WORK_PX, clinic_name, patient_code, picture_bytes, services, shared_photo
 from bot.features.workspace.web import bp, db, now, refuse
 from bot.views import summary
+from models import monitor
 from storage import audit, clinic_labels, clinic_referrals, files, research, staff
 
 QUEUE_SHOWN = 50
@@ -119,8 +121,11 @@ def summary_page():
     emails = {row["staff_id"]: row["email"] for row in staff.all_staff(db()) if row["clinic_id"] == clinic_id}
     raters = [dict(pair, a=emails.get(pair["a"], "?"), b=emails.get(pair["b"], "?"))
               for pair in agreement.per_pair(clinic_labels.rater_pairs(db(), clinic_id))]
+    monitored = monitor.check(db(), clinic_id, now())  # an alert is audited here, once per version
     entries = audit.entries(db(), clinic_id)[-200:] if g.staff["role"] == "admin" else []
     return render_template("workspace/summary.html", raters=raters, few=agreement.FEW,
+                           monitored=monitored, admin=g.staff["role"] == "admin",
+                           monitor_classes=(*monitor.CLASSES, monitor.NONE),
                            counts=clinic_labels.counts(db(), clinic_id), diagnoses=clinic_labels.DIAGNOSES,
                            entries=[audit_view(e, emails) for e in reversed(entries)], tz=AUDIT_TZ,
                            clinic=clinic_name(clinic_id))

@@ -36,6 +36,19 @@ JA = {
     "ws2.action.staff_reset": "アカウントのリセット", "ws2.action.staff_disable": "アカウントの停止",
     "ws2.action.staff_enable": "アカウントの再開", "ws2.action.staff_remove": "アカウントの削除",
     "ws2.action.staff_add": "アカウントの追加",
+    "ws22.monitor": "AIと医師のラベルの比較（モデルのバージョンごと）",
+    "ws22.monitor_intro": "医師のラベルが一致した写真について、その写真に答えたAIの判定を比べます。"
+                          "AD対その他（とびひ・ヘルペス・菌状息肉症を陽性とする）の感度・特異度と95%信頼区間（Wilson）。",
+    "ws22.monitor_none": "比べられるラベル付きの写真はまだありません。",
+    "ws22.model_version": "AIのバージョン：{v}",
+    "ws22.version": "バージョン {v}（写真 {n}枚、うち4分類 {s}枚）",
+    "ws22.rate": "{name}：{value}（95%信頼区間 {lo}〜{hi}、{hits}/{of}）",
+    "ws22.sensitivity": "感度", "ws22.specificity": "特異度", "ws22.abstention": "判定なしの割合",
+    "ws22.signed": "署名された検証の感度：{value}（下限 {lo}）",
+    "ws22.label_vs_ai": "医師のラベル ＼ AIの判定", "ws22.none": "判定なし",
+    "ws22.alert": "警告：このバージョンの実際の感度 {value} が、署名された検証の下限 {lo} を下回っています"
+                  "（{n}枚）。検証をやり直すか、前のバージョンに戻してください（python -m models rollback）。",
+    "ws2.action.model_alert": "AIの感度低下の警告",
 }
 
 EN = {
@@ -70,6 +83,20 @@ EN = {
     "ws2.action.staff_reset": "Account reset", "ws2.action.staff_disable": "Account disabled",
     "ws2.action.staff_enable": "Account enabled", "ws2.action.staff_remove": "Account removed",
     "ws2.action.staff_add": "Account added",
+    "ws22.monitor": "The AI against clinicians' labels, per model version",
+    "ws22.monitor_intro": "Photos whose clinicians agreed on a label, against what the AI answered for "
+                          "them. AD vs others (impetigo, herpes, mycosis fungoides positive): sensitivity "
+                          "and specificity with Wilson 95% intervals.",
+    "ws22.monitor_none": "No labelled photos to compare yet.",
+    "ws22.model_version": "AI model version: {v}",
+    "ws22.version": "Version {v} ({n} photo(s), {s} of the four classes)",
+    "ws22.rate": "{name}: {value} (95% interval {lo} to {hi}, {hits}/{of})",
+    "ws22.sensitivity": "Sensitivity", "ws22.specificity": "Specificity", "ws22.abstention": "No answer (abstention)",
+    "ws22.signed": "Signed validation's sensitivity: {value} (lower bound {lo})",
+    "ws22.label_vs_ai": "Clinicians' label \\ AI's guess", "ws22.none": "no answer",
+    "ws22.alert": "Warning: this version's live sensitivity {value} is below its signed lower bound {lo} "
+                  "({n} photos). Validate again or roll back (python -m models rollback).",
+    "ws2.action.model_alert": "Warning: the AI's sensitivity fell",
 }
 
 TABLES = {"ja": JA, "en": EN}

@@ -220,6 +220,11 @@ def assessments_model_version(db):
     db.execute("ALTER TABLE assessments ADD COLUMN model_version TEXT")
 
 
+def users_lang_chosen(db):
+    # 1: the user chose the language ("language"); 0: it follows their LINE profile (issue 25).
+    db.execute("ALTER TABLE users ADD COLUMN lang_chosen INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS = [
     ("0001_users", users_table),
     ("0002_inbox", inbox_table),
@@ -237,6 +242,7 @@ MIGRATIONS = [
     ("2001_assessments_finding_source", assessments_finding_source),
     ("2002_trend_prompts", trend_prompts_table),
     ("2201_assessments_model_version", assessments_model_version),
+    ("2501_users_lang_chosen", users_lang_chosen),
 ]
 
 

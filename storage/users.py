@@ -36,9 +36,19 @@ def unfollow(db, user_id, now):
 
 
 def set_lang(db, user_id, lang, now):
+    """The user's own choice ("language"): kept whatever their LINE profile says later."""
     ensure(db, user_id, now, lang)
     db.execute(
-        "UPDATE users SET lang = ?, updated_at = ? WHERE user_id = ?", [lang, now_iso(now), user_id]
+        "UPDATE users SET lang = ?, lang_chosen = 1, updated_at = ? WHERE user_id = ?",
+        [lang, now_iso(now), user_id],
+    )
+
+
+def follow_profile(db, user_id, lang, now):
+    """The language of the user's LINE profile, for a user who never chose one (lang_chosen 0)."""
+    db.execute(
+        "UPDATE users SET lang = ?, updated_at = ? WHERE user_id = ? AND lang_chosen = 0",
+        [lang, now_iso(now), user_id],
     )
 
 

@@ -118,7 +118,8 @@ def test_stale_reply_token_falls_back_to_push_with_a_retry_key(deliver, events, 
 def test_line_outage_is_retried_later_then_answered_once(post_events, events, emulator, services, db, clock):
     ev = events.text("help")
     post_events(ev)
-    emulator.fail_next(services.settings.line_attempts, status=500)
+    # The answer's every attempt fails (the profile read for the language may still work).
+    emulator.fail_next(services.settings.line_attempts, status=500, path="/reply")
     services.worker.drain()
     assert emulator.sent == [] and inbox.get(db, ev["webhookEventId"])["attempts"] == 1
     clock.advance(6)

@@ -31,9 +31,36 @@ class EventContext:
         # Whose row a sent batch is: only in one-to-one chats. In groups and rooms nothing
         # about the member is stored (the retry key alone makes replays exactly-once).
         self.sent_owner = self.user_id if self.source_type == "user" else None
-        self.lang = users.lang(db, self.user_id) if self.user_id else texts.DEFAULT_LANG
+        self._lang = None  # read when first needed (the `lang` property)
         self._reply_token = event.get("replyToken")
         self._seq = 0
+
+    # --- language ------------------------------------------------------------------
+    @property
+    def lang(self) -> str:
+        """ja or en: the user's own choice ("language") when they made one; else what their LINE
+        profile says now, so a phone switched to English is followed at once (LINE sends no event
+        for it) and an English patient stays English after "delete my data" erased the stored
+        row; else the stored language, else Japanese. Read once per event, when first needed."""
+        if self._lang is None:
+            self._lang = self._read_lang()
+        return self._lang
+
+    @lang.setter
+    def lang(self, value: str):
+        self._lang = value
+
+    def _read_lang(self) -> str:
+        if not self.user_id:
+            return texts.DEFAULT_LANG
+        row = users.get(self.db, self.user_id)
+        if row and row.get("lang_chosen"):
+            return row["lang"]
+        # Only a one-to-one chat's user has a profile the bot may read (groups: member profiles).
+        profile = self.profile_lang() if self.source_type == "user" else None
+        if profile and row and row["lang"] != profile:
+            users.follow_profile(self.db, self.user_id, profile, self.now())  # reminders follow too
+        return profile or (row["lang"] if row else texts.DEFAULT_LANG)
 
     # --- helpers -------------------------------------------------------------------
     def now(self):

@@ -29,8 +29,7 @@ def request_message(ctx) -> dict:
 
 def on_follow(ctx):
     """Greeting (what the bot does and does not do, 119), then the consent question."""
-    users.follow(ctx.db, ctx.user_id, ctx.now(), ctx.profile_lang())
-    ctx.lang = users.lang(ctx.db, ctx.user_id)
+    users.follow(ctx.db, ctx.user_id, ctx.now(), ctx.lang)  # ctx.lang: the profile's, unless chosen
     messages = [text_message(ctx.t("conv.greeting"))]
     if consent.given(ctx.db, ctx.user_id):
         messages.append(text_message(ctx.t("conv.consent_status_yes", years=_years(ctx))))

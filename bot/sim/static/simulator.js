@@ -4,20 +4,27 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { user: null, since: 0, polling: null, inFlight: Promise.resolve() };
+const state = { user: null, since: 0, polling: null, inFlight: Promise.resolve(), newest: null };
 
 function newUserId() {
   const hex = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
   return "U" + hex;
 }
 
+// The emulator keeps profiles in memory: tell it this user's LINE language (also after a restart).
+function setProfile() {
+  return postJson("/simulator/api/profile", { user: state.user, language: $("language").value });
+}
+
 function startAs(user) {
   state.user = user;
+  state.profile = setProfile().catch(() => {});
   state.since = 0;
   localStorage.setItem("adai-sim-user", user);
   $("user").textContent = "LINE user: " + user;
   $("chat").innerHTML = "";
   $("quick").innerHTML = "";
+  state.newest = null;
   poll();  // a reload shows the conversation again: the bot's messages and, from the log, ours
 }
 
@@ -141,6 +148,7 @@ function showMessage(message) {
     button.addEventListener("click", () => runAction(item.action));
     $("quick").appendChild(button);
   }
+  if (state.newest) reveal(state.newest);  // the quick replies took room from the chat
 }
 
 const RENDERERS = {
@@ -166,7 +174,17 @@ function addBubble(side, content, bare) {
   if (typeof content === "string") bubble.textContent = content; else bubble.appendChild(content);
   row.appendChild(bubble);
   $("chat").appendChild(row);
-  $("chat").scrollTop = $("chat").scrollHeight;
+  state.newest = row;
+  // A picture changes the row's height once it has loaded: show the newest message again then.
+  for (const img of row.querySelectorAll("img")) img.addEventListener("load", () => { if (state.newest === row) reveal(row); });
+  reveal(row);
+}
+
+// Scroll the chat to the newest message: to the bottom, or, for a message taller than the chat
+// (a result card on a small phone), to its top, so that its first line (the level) is read first.
+function reveal(row) {
+  const chat = $("chat");
+  chat.scrollTop = Math.min(row.offsetTop - 8, chat.scrollHeight - chat.clientHeight);
 }
 
 // --- Flex ----------------------------------------------------------------------------
@@ -271,21 +289,30 @@ async function loadRichMenu() {
   }
 }
 
+function showMenu(open) {
+  $("richmenu").hidden = !open;
+  $("menu-toggle").setAttribute("aria-expanded", String(open));
+  $("menu-toggle").textContent = "メニュー / Menu " + (open ? "▾" : "▴");
+  if (state.newest) reveal(state.newest);
+}
+
 // --- wiring ---------------------------------------------------------------------------
 
 function wire() {
-  startAs(localStorage.getItem("adai-sim-user") || newUserId());
-  $("new-user").addEventListener("click", () => startAs(newUserId()));
-  // LINE's language applies at once, as when the phone's language changes.
+  // The LINE app's language, as the phone sets it: LINE sends the bot no event when it changes,
+  // so this only changes the emulator's profile; the bot reads the profile at the next message
+  // (unless the user chose a language with the bot's own "language" command).
   $("language").value = localStorage.getItem("adai-sim-language") || "ja";
   $("language").addEventListener("change", async () => {
     localStorage.setItem("adai-sim-language", $("language").value);
-    await postJson("/simulator/api/profile", { user: state.user, language: $("language").value });
+    await setProfile();
   });
+  startAs(localStorage.getItem("adai-sim-user") || newUserId());
+  $("new-user").addEventListener("click", () => startAs(newUserId()));
   $("sticker").addEventListener("click", () => send("sticker", {}, "(スタンプ / sticker)"));
   $("file").addEventListener("change", (e) => { if (e.target.files[0]) sendFile(e.target.files[0]); e.target.value = ""; });
   $("follow").addEventListener("click", async () => {
-    await postJson("/simulator/api/profile", { user: state.user, language: $("language").value });
+    await setProfile();
     send("follow", {}, "(友だち追加 / follow)");
   });
   $("composer").addEventListener("submit", (e) => {
@@ -304,6 +331,10 @@ function wire() {
     send("location", { latitude, longitude }, "[位置] " + latitude + ", " + longitude);
   });
   loadRichMenu();
+  // The rich menu folds away as in LINE; on a phone-sized screen it starts folded, so the chat has room.
+  showMenu(window.innerHeight >= 900);
+  $("menu-toggle").addEventListener("click", () => showMenu($("richmenu").hidden));
+  window.addEventListener("resize", () => { if (state.newest) reveal(state.newest); });
   state.polling = setInterval(poll, 800);
 }
 

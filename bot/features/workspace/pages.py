@@ -93,7 +93,7 @@ def set_status(referral_id):
 def chart(referral_id):
     user_id = my_referral(referral_id)["user_id"]
     poem_points, photo_points = charts.points(db(), user_id)
-    png = charts.render(poem_points, photo_points, g.lang, summary.user_zone(db(), user_id))
+    png = charts.render(poem_points, photo_points, g.lang, summary.user_zone(db(), user_id), clinician=True)
     return Response(png, mimetype="image/png")
 
 

@@ -56,6 +56,7 @@ def test_push_with_the_same_retry_key_is_delivered_once(line, emulator):
     ],
 )
 def test_push_is_retried_through_transient_failures_without_duplicates(line, emulator, delays, fault, expected_delays):
+    fault = dict(fault)  # the parameter itself stays as written (a second run in one process)
     emulator.fail_next(fault.pop("n", 1), **fault)
     line.push("U1", TEXT, retry_key=retry_key("event-2", 0))
     assert delays == expected_delays  # back-off doubles; Retry-After wins when given

@@ -155,9 +155,8 @@ def main(argv=None) -> int:
         for survivor in result.get("survived", []):
             print(f"    survived: {survivor}", flush=True)
         shutil.rmtree(args.out / name, ignore_errors=True)
-    text = report(results, equivalent)
-    (args.out / "report.md").write_text(text, encoding="utf-8")
-    (args.out / "report.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+        (args.out / "report.md").write_text(report(results, equivalent), encoding="utf-8")  # so far
+        (args.out / "report.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"report: {args.out / 'report.md'}")
     return 0 if all("error" not in r and r["score"] >= args.target for r in results) else 1
 

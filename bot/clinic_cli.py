@@ -9,9 +9,11 @@ import sys
 from datetime import datetime, timezone
 
 from bot import settings as configuration
+from bot.demo import seed
 from bot.domain import clinics
 from bot.features.workspace.accounts import SETUP_LINK_TTL, UnknownClinic, add_staff, setup_url
 from storage import audit, staff
+from inference import Pipeline
 from storage.db import open_db
 
 
@@ -105,9 +107,6 @@ staff_remove = staff_change(audit.STAFF_REMOVE, lambda database, settings, row, 
 
 
 def demo_seed(args) -> int:
-    from bot.demo import seed
-    from inference import Pipeline
-
     settings = _settings()
     done = seed(_database(settings), settings, Pipeline.from_dir(settings.models_dir), datetime.now(timezone.utc))
     clinic = done["clinic"]

@@ -14,6 +14,7 @@ from bot.domain.triage import shadow_mode, triage
 from bot.engine import media
 from bot.features.photos import captions_for
 from bot.features.workspace.accounts import hash_password
+from models.phantom import render
 from storage import assessments, clinic_referrals, consent, research, staff, users
 from storage import poem as poem_store
 
@@ -58,8 +59,6 @@ def _account(db, clinic_id, email, now) -> str:
 
 
 def _photo(db, settings, pipeline, user_id, label, photo_seed, when, answers) -> int:
-    from models.phantom import render  # the phantom generator only where the demo runs
-
     jpeg = render(photo_seed, label=label, distance="medium").jpeg
     result = pipeline.assess(jpeg, captions=captions_for("ja"))
     if result.quality not in ("ok", "unfamiliar"):

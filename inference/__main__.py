@@ -16,6 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 from inference.errors import InferenceError, ModelManifestError
+from inference.pipeline import Pipeline
 
 EXIT_REFUSED, EXIT_MODELS, EXIT_INTERNAL = 2, 3, 1
 
@@ -39,7 +40,6 @@ def _summary(result: dict) -> str:
 
 
 def assess(args) -> int:
-    from inference.pipeline import Pipeline
     try:
         data = Path(args.image).read_bytes()
     except OSError as exc:

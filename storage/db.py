@@ -1,7 +1,6 @@
 """Open the database the way every part of the bot expects it: SQLite (a file, the default) or
 PostgreSQL (a `postgresql://` URL: a fleet of processes on one server, storage/pg.py)."""
 
-from datetime import timezone
 from pathlib import Path
 
 import os
@@ -11,6 +10,8 @@ import time
 import sqlite_utils
 
 from storage import files
+from storage.base import (  # noqa: F401 — re-exported: storage.db is where callers find them
+    POSTGRES_SCHEMES, DatabaseUnavailable, StatementFailed, is_url, now_iso, shared, transaction)
 from storage.migrations import migrate
 
 BUSY_TIMEOUT_MS = 10_000
@@ -25,32 +26,11 @@ SYNCHRONOUS = "FULL"
 WORKER_SYNCHRONOUS = "NORMAL"
 
 
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-
-class DatabaseUnavailable(RuntimeError):
-    """The database server could not be reached, or the connection broke during a statement
-    (PostgreSQL; storage/pg.py raises it). The webhook answers 503, the worker waits."""
-
-
-class StatementFailed(RuntimeError):
-    """PostgreSQL refused a statement (a constraint, a bug). Only the first line of its message
-    is kept: the DETAIL line quotes the row's values (user ids), and errors reach the logs."""
-
-
-def is_url(target) -> bool:
-    return str(target).startswith(POSTGRES_SCHEMES)
-
-
-def shared(db) -> bool:
-    """True on PostgreSQL: other processes (web nodes, workers) use the same database."""
-    return not isinstance(db, sqlite_utils.Database)
-
-
 def open_db(path, migrate_schema=True):
     """A PostgreSQL URL: storage.pg.PgDatabase (the same API), migrations applied. Else a file:"""
     if is_url(path):
-        from storage.pg import PgDatabase  # psycopg only where PostgreSQL is used
+        # Function-level on purpose: psycopg (0.3 s to import) only where PostgreSQL is used.
+        from storage.pg import PgDatabase
 
         db = PgDatabase(str(path))
         if migrate_schema:
@@ -137,31 +117,3 @@ def compact(db, tables=()):
     checkpoint(db)
     db.execute("VACUUM")
     checkpoint(db)
-
-
-def now_iso(clock_now) -> str:
-    """Timestamps are stored as ISO 8601 UTC strings so that they sort as text (an aware
-    datetime in another zone is converted first, or its text would sort wrongly)."""
-    return clock_now.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def transaction(db):
-    """`with transaction(db) as conn:` — BEGIN … COMMIT (ROLLBACK on error); conn.execute and
-    conn.executemany run inside it. The connections run in autocommit mode, so multi-statement
-    changes say so explicitly."""
-    return db.transaction() if shared(db) else _SqliteTransaction(db)
-
-
-class _SqliteTransaction:
-    """BEGIN IMMEDIATE: take the write lock now, not at the first write (no upgrade deadlock)."""
-
-    def __init__(self, db):
-        self.conn = db.conn
-
-    def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb):
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-        return False

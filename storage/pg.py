@@ -22,7 +22,7 @@ from functools import lru_cache
 import psycopg
 from psycopg.adapt import Loader
 
-from storage.db import DatabaseUnavailable, StatementFailed
+from storage.base import DatabaseUnavailable, StatementFailed
 
 CONNECT_TIMEOUT_S = 3  # a web node waiting on a dead server must still answer LINE in time
 HIDDEN = "rowid"
@@ -277,6 +277,10 @@ class PgDatabase:
         return insert.group(1) in self._identity_tables
 
     # --- what only a shared server has -------------------------------------------------------
+
+    def listen(self, channel, on_notify, stop: threading.Event):
+        """`listen` (below) on this database's URL, with a connection of its own (a thread's target)."""
+        listen(self.url, channel, on_notify, stop)
 
     def try_lock(self, namespace: int, key: int) -> bool:
         """A session advisory lock: held until unlock() or until this session ends (a killed

@@ -60,10 +60,8 @@ class Worker:
             for lane in range(self.lanes)
         ]
         if self.services.settings.database_url:  # other processes store events: hear of them
-            from storage.pg import listen
-
             self._threads.append(threading.Thread(
-                target=listen, args=(self.services.settings.database_url, inbox.NEW_EVENTS, self.wake_one, self._stop),
+                target=self.services.db().listen, args=(inbox.NEW_EVENTS, self.wake_one, self._stop),
                 name="inbox-listen", daemon=True))
         for thread in self._threads:
             thread.start()

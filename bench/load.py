@@ -62,6 +62,7 @@ FULL = {"ack_seconds": 8.0, "ack_images": 48, "burst": 96, "pool": 8}
 # one by the last answer's latency: 5 % slack, with every photo answered within the p99 limit.
 TARGET_SENDERS, TARGET_ACK_P99_MS = 50, 100
 TARGET_PHOTOS_PER_S, TARGET_ANSWER_P99_MS = 12.0, 1000
+TARGET_CPU_RATIO = 1.5  # issue 23: the bot's CPU per answered photo against one bare assess()
 QUICK = {"ack_seconds": 1.5, "ack_images": 8, "burst": 16, "pool": 4, "photo_seconds": 8.0}
 
 
@@ -100,7 +101,7 @@ def start_emulator():
 def bot_env(emulator_url, data_dir: Path, models_dir: Path, database_url=None) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_CHANNEL_", "ADAI_DATABASE_URL"))}
     env.update(LINE_API_BASE_URL=emulator_url, ADAI_SIMULATOR="1", ADAI_DATA_DIR=str(data_dir),
-               ADAI_MODELS_DIR=str(models_dir))
+               ADAI_MODELS_DIR=str(models_dir), ADAI_METRICS_PORT=str(free_port()))
     if database_url:  # the fleet's nodes share the database and the media folder
         env.update(ADAI_DATABASE_URL=database_url, ADAI_MEDIA_DIR=str(Path(data_dir).parent / "media"))
     return env
@@ -166,6 +167,62 @@ def children_peak_rss_mb(pid) -> float:
         for child in (task / "children").read_text().split():
             total += peak_rss_mb(int(child))
     return total
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU seconds of these processes and of their children (the assessment
+    pool), from /proc (utime, stime; clock ticks)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, seen = 0.0, set()
+    todo = list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def stage_seconds(metrics_url) -> dict:
+    """Summed seconds per assessment stage (adai_assessment_stage_seconds_sum) and photos assessed."""
+    sums = {}
+    if not metrics_url:
+        return sums
+    try:
+        text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
+    except OSError:
+        return sums
+    for row in text.splitlines():
+        if row.startswith("adai_assessment_stage_seconds_sum{"):
+            stage = row.split('stage="', 1)[1].split('"', 1)[0]
+            sums[stage] = float(row.rsplit(" ", 1)[1])
+        elif row.startswith("adai_assessment_cpu_seconds_total{"):
+            part = row.split('part="', 1)[1].split('"', 1)[0]
+            sums[f"cpu_{part}"] = float(row.rsplit(" ", 1)[1])
+        elif row.startswith("adai_assessment_seconds_count "):
+            sums["photos"] = float(row.rsplit(" ", 1)[1])
+    return sums
+
+
+def bare_assess_cpu(models: Path, pool: list[bytes], rounds: int = 3) -> float:
+    """CPU seconds of one bare `Pipeline.assess()` (1 onnxruntime thread, as in the pool),
+    mean over the photo pool, in this process, before the bot starts."""
+    from inference import Pipeline
+
+    pipeline = Pipeline.from_dir(models, threads=1)
+    pipeline.assess(pool[0])  # warm
+    began = time.process_time()
+    for _ in range(rounds):
+        for data in pool:
+            pipeline.assess(data)
+    return (time.process_time() - began) / (rounds * len(pool))
 
 
 def get_json(url):
@@ -356,7 +413,7 @@ def consented_users(url, line, tracker, photo_ids, count, phase) -> list[Sender]
     return senders
 
 
-def photo_phase(url, line, tracker, photo_ids, rate, seconds, phase="photos") -> dict:
+def photo_phase(url, line, tracker, photo_ids, rate, seconds, phase="photos", on_start=None) -> dict:
     """Open loop: a photo every 1/rate s for `seconds`, from fresh consented users, through a
     pool of 8 posting threads so a slow ack never delays the schedule."""
     total = int(rate * seconds)
@@ -366,6 +423,8 @@ def photo_phase(url, line, tracker, photo_ids, rate, seconds, phase="photos") ->
         numbered.put((i, users[i // PHOTOS_PER_USER]))
     locks = {id(s): threading.Lock() for s in users}  # one connection per user, one post at a time
     late = []
+    if on_start is not None:  # the users are set up: what follows is photos only
+        on_start()
     start = time.monotonic()
 
     def poster(jobs):
@@ -487,6 +546,7 @@ def main(argv=None) -> int:
               "photo_bytes": [len(p) for p in pool], "phases": [],
               "loadavg_before": os.getloadavg(), "server_args": args.server_args,  # other work on the machine skews every number
               "database": args.database, "workers": args.workers, "worker_args": args.worker_args}
+    report["bare_assess_cpu_s"] = bare_assess_cpu(models, pool)
     tracker = Tracker()
     emulator, emulator_url = start_emulator()
     cluster = database_url = None
@@ -521,7 +581,17 @@ def main(argv=None) -> int:
                 report["phases"].append(result)
                 print(f"ack  {senders:>2} senders: {result['events']:5d} events {result['acks_per_s']:7.1f} acks/s  "
                       f"{fmt(result['ack_ms'])}  (worker drained {result['drain_s']:.1f} s later)", flush=True)
-            result = photo_phase(url, line, tracker, photo_ids, args.photo_rate, photo_seconds)
+            bot_pids = [server.pid, *(w.pid for w in workers)]
+            metrics_url = metrics_url_of(OUT / "load-server.log") if not args.workers else None
+            before = {}
+
+            def meter():
+                before.update(cpu=cpu_seconds(bot_pids), stages=stage_seconds(metrics_url))
+
+            result = photo_phase(url, line, tracker, photo_ids, args.photo_rate, photo_seconds, on_start=meter)
+            result["bot_cpu_s"] = cpu_seconds(bot_pids) - before["cpu"]
+            after = stage_seconds(metrics_url)
+            result["stage_s"] = {k: v - before["stages"].get(k, 0.0) for k, v in after.items()}
             report["phases"].append(result)
             result = burst_phase(url, line, tracker, photo_ids, plan["burst"])
             report["phases"].append(result)
@@ -563,6 +633,7 @@ def finish(report, events, sent) -> int:
     print(f"photos at {photos['offered_per_s']:.1f}/s for {photos['posting_s']:.0f} s: {photos['answered']}/{photos['photos']} answered, "
           f"{photos['answered_per_s']:.2f} photos/s from first post to last answer; photo→answer {fmt(photos['answer_ms'])}; "
           f"answered as {photos['answered_as']}; acks meanwhile {fmt(photos['ack_ms'])}", flush=True)
+    print(cost_line(photos, report["bare_assess_cpu_s"]), flush=True)
     print(f"burst of {burst['photos']} photos: last answered after {burst['seconds_to_last_answer']:.1f} s = "
           f"{burst['photos_per_s']:.2f} photos/s; photo→answer {fmt(burst['answer_ms'])}; answered as {burst['answered_as']}; "
           f"acks meanwhile {fmt(burst['ack_ms'])}")
@@ -590,6 +661,9 @@ def targets(report, photos) -> list[dict]:
     """The load targets (issues 7 and 10) against this run; a target whose phase did not run
     (e.g. --concurrency without 50) is left out rather than called met."""
     lines = []
+    if "cpu_ratio" in photos:
+        lines.append({"what": f"CPU per answered photo <= {TARGET_CPU_RATIO} x one bare assess()",
+                      "measured": f"{photos['cpu_ratio']:.2f}", "met": photos["cpu_ratio"] <= TARGET_CPU_RATIO})
     at_50 = next((p for p in report["phases"] if p.get("senders") == TARGET_SENDERS), None)
     if at_50 is not None:
         p99 = at_50["ack_ms"]["p99"]
@@ -614,6 +688,37 @@ def _answer_window(events, answers, phase) -> float:
     first = min(e["sent_at"] for e in mine)
     last = max(datetime.fromisoformat(answers[e["id"]][0]["at"]).timestamp() for e in mine)
     return last - first
+
+
+def metrics_url_of(log_path: Path) -> str | None:
+    """The server's metrics address, from its log line "metrics on http://127.0.0.1:P/metrics"."""
+    for row in Path(log_path).read_text(errors="replace").splitlines():
+        if "metrics on http://" in row:
+            return row.split("metrics on ", 1)[1].strip()
+    return None
+
+
+def cost_line(photos, bare_s) -> str:
+    """CPU per answered photo in the bot's processes against one bare assess(): split into the
+    assessment processes' CPU for assess() and for the overlay (measured there), and the rest
+    (the server: acks, download, store, card, send); beside it the stages' wall time."""
+    answered = photos.get("answered") or 0
+    if not answered or "bot_cpu_s" not in photos:
+        return "cost per photo: not measured"
+    per_photo = photos["bot_cpu_s"] / answered
+    stages = dict(photos.get("stage_s", {}))
+    assessed = stages.pop("photos", 0.0) or answered
+    cpu = {k[4:]: stages.pop(k) / assessed for k in list(stages) if k.startswith("cpu_")}
+    wall = {k: v / assessed for k, v in stages.items()}
+    rest = per_photo - sum(cpu.values())
+    photos["cpu_per_photo_s"], photos["cpu_ratio"] = per_photo, per_photo / bare_s
+    photos["cpu_s_per_photo"] = {**cpu, "server and rest": rest}
+    photos["stage_wall_s_per_photo"] = wall
+    return (f"cost per answered photo: {per_photo * 1000:.0f} ms CPU in the bot's processes (server + assessment pool): "
+            + ", ".join(f"{k} {v * 1000:.0f}" for k, v in cpu.items())
+            + f", server and the rest (acks, download, store, card, send) {rest * 1000:.0f}; "
+            f"one bare assess() {bare_s * 1000:.0f} ms CPU: ratio {per_photo / bare_s:.2f}. Stage wall ms in the pool: "
+            + ", ".join(f"{k} {v * 1000:.0f}" for k, v in sorted(wall.items())))
 
 
 def _commit() -> str:

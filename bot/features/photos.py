@@ -35,7 +35,7 @@ from bot.views import cards
 from bot.views.cards import text_message
 from inference.errors import InferenceError, ModelManifestError
 from inference.familiarity import UNFAMILIAR
-from storage import assessments, consent, image_sets, inbox
+from storage import assessments, clinic_labels, consent, image_sets, inbox
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +292,7 @@ def _set_notes(ctx, total: int, unreadable: int, unjudged: int) -> list[str]:
 def _refusal(ctx, looked: list[Looked]) -> dict:
     assessed = [item.assessment for item in looked if item.assessment is not None]
     if assessed:
-        return retake_message(ctx, assessed[0].quality, dict(assessed[0].models))
+        return retake_message(ctx, assessed[0].quality, dict(assessed[0].models), assessed[0])
     codes = [item.error.code for item in looked if item.error is not None]
     return text_message(ctx.t(ERROR_TEXTS.get(codes[0] if codes else "", "conv.image_error")))
 
@@ -302,11 +302,34 @@ def _refusal(ctx, looked: list[Looked]) -> dict:
 OFFER_QUESTIONS = ("no_lesion", "lesion_too_small")
 
 
-def retake_message(ctx, quality: str, models: dict | None = None) -> dict:
-    """Concrete guidance for a photo that failed the quality gate, with camera shortcuts (and
-    the questions when the photo showed skin but no rash the models could find; `models` names
-    the models on the card their answers bring)."""
-    text = ctx.t(RETAKE_TEXTS.get(quality, RETAKE_TEXTS["no_lesion"]))
+# A close-up of a rash fills most of the frame with skin (the real set's healthy forearm close-up:
+# 0.98). Portraits, faces and rooms of people (models/realset, label healthy_skin) come out of the
+# segmenter with skin in 0.002-0.33 of the frame and no crop: they get "a face or a scene", not
+# "I cannot see skin" nor "the rash looks small" (a patch on someone's clothing).
+SCENE_MAX_SKIN = 0.35
+NO_SKIN_AT_ALL = 0.001  # below this the segmenter saw no skin anywhere (text, objects, plants)
+
+
+def retake_key(quality: str, assessment=None) -> str:
+    """The retake text for what the gate and the segmenter saw: the verdict's own text, or the
+    "face or scene" text when there is some skin but little of it and no crop (the Assessment's
+    skin_fraction and crops)."""
+    if assessment is not None and not assessment.crops:
+        skin = assessment.skin_fraction or 0.0
+        if quality == "no_skin" and skin >= NO_SKIN_AT_ALL:
+            return "conv.retake_scene"
+        if quality in OFFER_QUESTIONS and skin < SCENE_MAX_SKIN:
+            return "conv.retake_scene"
+    return RETAKE_TEXTS.get(quality, RETAKE_TEXTS["no_lesion"])
+
+
+def retake_message(ctx, quality: str, models: dict | None = None, assessment=None) -> dict:
+    """Concrete guidance for a photo that failed the quality gate, in words that fit what the
+    photo showed (retake_key), with camera shortcuts (and the questions when the photo showed
+    skin but no rash the models could find; `models` names the models on the card their
+    answers bring)."""
+    key = retake_key(quality, assessment)
+    lines = [ctx.t(key)]
     quick = [
         {"type": "camera", "label": ctx.t("conv.qr_camera")},
         {"type": "cameraRoll", "label": ctx.t("conv.qr_camera_roll")},
@@ -315,7 +338,9 @@ def retake_message(ctx, quality: str, models: dict | None = None) -> dict:
         state = rules.fresh(None, models or {}, ALL_FLAGS, taken_at=int(ctx.now().timestamp()))
         label = ctx.t("conv.qr_questions")
         quick.append(cards.postback(label, rules.encode(state, redflag_key(ctx)), label))
-    return text_message(f"{text}\n{ctx.t('conv.retake_tips')}", quick)
+        if key == "conv.retake_scene":
+            lines.append(ctx.t("conv.retake_questions_too"))
+    return text_message("\n".join([*lines, ctx.t("conv.retake_tips")]), quick)
 
 
 def _stored(ctx, outcome: Outcome, total: int, notes: list[str]) -> tuple[int | None, str | None]:
@@ -392,6 +417,12 @@ def _store(ctx, chosen: Looked, result: Triage, total: int) -> tuple[int, str | 
     """Keep the photo and its overlay in the user's folder (engine/media.py) and the result."""
     ref = secrets.token_urlsafe(12)
     media.store(ctx.settings, ctx.user_id, "photo", ref, chosen.data, ctx.now())
+    try:  # the clinic's label page starts from it; never segmented again in a web request
+        clinic_labels.save_model_mask(ctx.settings.files_dir, ctx.user_id, ref, chosen.data,
+                                      chosen.assessment.masks, ctx.now(),
+                                      png=getattr(chosen.assessment, "model_mask", None))
+    except Exception:  # noqa: BLE001 — the result stands without it (the page says "not ready")
+        log.exception("model mask not kept")
     overlay_ref = None
     try:
         media.store(ctx.settings, ctx.user_id, "overlay", ref, chosen.assessment.overlay_jpeg(), ctx.now())

@@ -70,7 +70,12 @@ JA = {
     "conv.overlay_crops_shadow": "AIが見た部分：{crops}",
     "conv.research_preview": "研究用プレビュー：臨床的な検証を受けていないAIの結果です（承認された研究でのみ表示）。",
     "conv.overlay_legend_ok": "青 = 皮膚　マゼンタ = 湿疹とみなした所　黄色の枠 = 判定した部分（番号）",
-    "conv.retake_lesion_too_small": "湿疹が小さく写っています。もう少し近づいて、湿疹を真ん中にして撮ってください。",
+    "conv.retake_lesion_too_small": "湿疹があるとしても、この写真では小さすぎて判定できません。もう少し近づいて、湿疹を真ん中にして撮ってください。",
+    "conv.retake_scene": (
+        "顔や人、景色の写真のようです（肌のアップではありません）。"
+        "湿疹に15〜30cmくらいまで近づき、湿疹を真ん中に大きく写して送ってください。"
+    ),
+    "conv.retake_questions_too": "湿疹がある場合は、下の「質問に答える」から受診の目安も確かめられます。",
     "conv.retake_tips": "コツ：明るい場所で、15〜30cmくらいまで近づき、ピントを合わせ、湿疹を真ん中に。",
     "conv.qr_camera": "カメラで撮る",
     "conv.qr_camera_roll": "写真を選ぶ",
@@ -252,7 +257,7 @@ EN = {
     "conv.retake_too_bright": "The photo is too bright. Avoid direct sunlight and flash, and retake it.",
     "conv.retake_blurry": "The photo is blurry. Hold the phone still, focus on the rash, and retake it.",
     "conv.retake_too_small": "The photo is too small. Please send the original-size photo.",
-    "conv.retake_no_skin": "I cannot see skin. Fill the picture with the skin that has the rash.",
+    "conv.retake_no_skin": "I cannot see skin in this photo. Fill the picture with the skin that has the rash.",
     "conv.retake_no_lesion": (
         "I could not find a rash in this photo (no disease is named). "
         "If you have a rash, put it in the middle of the picture and retake it, or tap "
@@ -282,7 +287,14 @@ EN = {
     "conv.overlay_crops_shadow": "Parts the AI looked at: {crops}",
     "conv.research_preview": "Research preview: the result of an AI no clinician has validated (shown only in an approved study).",
     "conv.overlay_legend_ok": "blue = skin   magenta = what the AI took for rash   yellow boxes = parts checked (numbered)",
-    "conv.retake_lesion_too_small": "The rash looks small in the photo. Come a little closer, rash in the middle.",
+    "conv.retake_lesion_too_small": (
+        "If there is a rash, it is too small in this photo to judge. Come a little closer, rash in the middle."
+    ),
+    "conv.retake_scene": (
+        "This looks like a face, people or a scene, not a close-up of skin. Please send a close-up "
+        "of the rash: about 15-30 cm away, the rash in the middle, filling most of the picture."
+    ),
+    "conv.retake_questions_too": "If you have a rash, you can also tap \"Answer questions\" to find out when to see a doctor.",
     "conv.retake_tips": "Tips: bright place, about 15-30 cm away, in focus, rash in the middle.",
     "conv.qr_camera": "Camera",
     "conv.qr_camera_roll": "Camera roll",

@@ -261,7 +261,7 @@ def test_updated_card_shows_answers_and_image_under_their_own_headings_each_once
     expected = [t("conv.ans_line", lang, question=t(f"conv.ans_{flag}", lang),
                   answer=t("conv.qr_yes" if flag in yes else "conv.qr_no", lang)) for flag in redflags.ALL_FLAGS]
     assert texts[answers + 1:answers + 7] == expected  # every answer, in the order asked
-    when = taken.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%m/%d %H:%M")
+    when = taken.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M")  # one date form
     assert any(text.startswith(PHOTO_OF[lang]) and when in text for text in texts), texts
 
 

@@ -2,6 +2,7 @@
 applies at once for an existing user (the bot reads the LINE profile at the next message), the
 chat scrolls to the newest message, and the message box and quick replies stay on screen at
 375 x 667 and 400 x 800. Screenshots: docs/img/simulator_phone_<width>.png."""
+import re
 from pathlib import Path
 
 import pytest
@@ -94,4 +95,38 @@ def test_language_switch_and_scrolling_at_phone_size(live_server, browser, app, 
     assert _newest_shown(page), page.evaluate("""() => { const chat = document.getElementById('chat'),
         row = chat.lastElementChild; return [chat.scrollTop, chat.clientHeight, chat.scrollHeight,
         row.offsetTop, row.offsetHeight, row.textContent.slice(0, 40)]; }""")
+    page.close()
+
+
+def _lines(page, locator) -> int:
+    """How many lines the element's text is drawn on."""
+    return page.evaluate("""(el) => { const range = document.createRange(); range.selectNodeContents(el);
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size; }""",
+                         locator.element_handle())
+
+
+@needs_chromium
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_class_names_on_the_card_are_never_broken_mid_word(live_server, browser, app, lang):
+    """A validated result's class rows (アトピー性皮膚炎 was drawn as "アトピー性皮膚 / 炎"): each
+    name on one line, its percentage beside it, at 375 px."""
+    from bot.domain.triage import triage
+    from bot.views.cards import result_card
+
+    page = browser.new_page(viewport={"width": 375, "height": 667})
+    page.set_default_timeout(20_000)
+    page.goto(live_server.url + "/simulator")
+    user = page.evaluate("state.user")
+    probabilities = {"AD": 0.55, "IM": 0.2, "HI": 0.15, "MF": 0.1}
+    card = result_card(lang, triage(probabilities), probabilities,
+                       {"classifier": "adai-cls@0.1.0", "segmenter": "adai-seg@0.1.0", "validated": True})
+    app.extensions["adai"].line.push(user, [card])
+    page.locator(".fx-text", has_text=t("conv.cls_AD", lang)).first.wait_for()
+    page.screenshot(path=str(DOCS_IMG / f"card_classes_{lang}.png"))
+    for code in ("AD", "IM", "HI", "MF"):
+        name = t(f"conv.cls_{code}", lang)
+        label = page.locator(".fx-text").filter(has_text=re.compile("^" + re.escape(name) + "$")).first
+        assert _lines(page, label) == 1, name  # the whole name on one line
+    percent = page.locator(".fx-text", has_text="55%").first
+    assert _lines(page, percent) == 1
     page.close()

@@ -117,11 +117,12 @@ def resume(ctx, params: dict):
 
 
 def _photo_time(ctx, taken_at: int | None) -> str | None:
-    """"12/01 09:30" on the user's clock (their check-in zone, else Japan's)."""
+    """"2026-12-01 09:30" on the user's clock (their check-in zone, else Japan's): the one date
+    form of the history, the summary and the workspace."""
     if taken_at is None:
         return None
     tz = schedule.zone(reminder_rows.user_tz(ctx.db, ctx.user_id))
-    return dt.datetime.fromtimestamp(taken_at, tz).strftime("%m/%d %H:%M")
+    return dt.datetime.fromtimestamp(taken_at, tz).strftime("%Y-%m-%d %H:%M")
 
 
 def _overlay_link(ctx, assessment_id: int) -> str | None:

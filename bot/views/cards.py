@@ -51,13 +51,19 @@ def _text(text: str, **style) -> dict:
 
 
 def _probability_row(lang: str, code: str, value: float) -> dict:
+    """The class name and its percentage on one line, the bar under them across the whole width:
+    a name never shares its line with the bar, so アトピー性皮膚炎 or "atopic dermatitis" is never
+    broken mid-word on a phone."""
     percent = round(value * 100)
     return {
-        "type": "box", "layout": "horizontal", "spacing": "sm", "alignItems": "center",
+        "type": "box", "layout": "vertical", "spacing": "xs",
         "contents": [
-            _text(t(f"conv.cls_{code}", lang), size="sm", flex=4),
+            {"type": "box", "layout": "horizontal", "contents": [
+                _text(t(f"conv.cls_{code}", lang), size="sm", flex=1),
+                _text(f"{percent}%", size="sm", align="end", flex=0),
+            ]},
             {
-                "type": "box", "layout": "vertical", "flex": 5, "height": "8px",
+                "type": "box", "layout": "vertical", "height": "8px",
                 "backgroundColor": "#EEEEEE", "cornerRadius": "4px",
                 "contents": [{
                     "type": "box", "layout": "vertical", "height": "8px", "contents": [],
@@ -65,7 +71,6 @@ def _probability_row(lang: str, code: str, value: float) -> dict:
                     "cornerRadius": "4px",
                 }],
             },
-            _text(f"{percent}%", size="sm", align="end", flex=2),
         ],
     }
 
@@ -105,7 +110,7 @@ def result_card(
 
     questions_data: postback data for "Answer 4 questions" (None once they are answered);
     overlay_url: a signed link to the overlay picture (None when nothing may be stored);
-    answers: the red-flag answers (the updated card); photo_time: which photo ("12/01 09:30");
+    answers: the red-flag answers (the updated card); photo_time: which photo ("2026-12-01 09:30");
     questions: how many questions the button offers; research_preview: label the card so.
     Shadow mode (result.shadow): no class percentages; the image's words say what it "may show".
     """

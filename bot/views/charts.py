@@ -100,8 +100,9 @@ MAX_TICKS = 7
 
 def date_ticks(when):
     """((low, high), ticks, labels) for the x axis of naive local datetimes: up to 120 days,
-    ticks at noon of days, labelled "%m/%d" (one point or one day: the day between its neighbours);
-    longer, ticks on the first of months, labelled "%Y/%m". Labels are never repeated."""
+    ticks at noon of days, labelled "%Y-%m-%d" (one point or one day: the day between its neighbours);
+    longer, ticks on the first of months, labelled "%Y-%m". Labels are never repeated. The one date
+    form the patient and the doctor read everywhere (history, cards, pages: ISO 8601)."""
     first, last = min(when).date(), max(when).date()
     days = (last - first).days
     pad = dt.timedelta(days=1 if days < 2 else 0)
@@ -111,7 +112,7 @@ def date_ticks(when):
         span = (end - start).days
         step = next(s for s in DAY_STEPS if -(-span // s) <= MAX_TICKS)
         ticks = [start + dt.timedelta(days=d, hours=12) for d in range(0, span, step)]
-        return (start, end), ticks, [t.strftime("%m/%d") for t in ticks]
+        return (start, end), ticks, [t.strftime("%Y-%m-%d") for t in ticks]
     months = []
     month = dt.datetime(first.year, first.month, 1)
     while month <= end:
@@ -120,7 +121,7 @@ def date_ticks(when):
         month = dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1)
     step = next(s for s in MONTH_STEPS if -(-len(months) // s) <= MAX_TICKS)
     ticks = months[::step]
-    return (start, end), ticks, [t.strftime("%Y/%m") for t in ticks]
+    return (start, end), ticks, [t.strftime("%Y-%m") for t in ticks]
 
 
 def _draw_poem(ax, when, scores, lang):

@@ -206,7 +206,9 @@ function styleBox(el, node) {
 
 function styleCommon(el, node, parent) {
   if (node.margin) el.style.marginTop = space(node.margin);
-  if (node.flex !== undefined) el.style.flex = String(node.flex) + " 1 0";
+  // LINE: flex 0 keeps the component's own width; any other value shares the free space.
+  if (node.flex === 0) el.style.flex = "0 0 auto";
+  else if (node.flex !== undefined) el.style.flex = String(node.flex) + " 1 0";
   else if (parent === "horizontal" || parent === "baseline") el.style.flex = "1 1 0";
 }
 

@@ -1,6 +1,7 @@
 """Clinic directory: load a CSV, order clinics by distance (pure but for reading the file).
 
 The CSV has the columns name, address, lat, lon, phone, url, dermatology, urgent_same_day
+(optional: name_en and address_en, shown to English-speaking patients; id)
 (yes/no, true/false or 1/0), and optionally id (the clinic's id in the workspace and
 `python -m bot staff add --clinic ID`; without one, a short hash of name and address). Lines
 starting with '#' are comments. The bundled file
@@ -39,6 +40,14 @@ class Clinic:
     urgent_same_day: bool
     sample: bool = False
     id: str = ""
+    name_en: str = ""  # optional columns name_en, address_en: for English-speaking patients
+    address_en: str = ""
+
+    def name_in(self, lang: str) -> str:
+        return self.name_en if lang == "en" and self.name_en else self.name
+
+    def address_in(self, lang: str) -> str:
+        return self.address_en if lang == "en" and self.address_en else self.address
 
 
 def _flag(text, line):
@@ -63,6 +72,7 @@ def _clinic(row, line, sample):
         dermatology=_flag(row["dermatology"], line),
         urgent_same_day=_flag(row["urgent_same_day"], line), sample=sample,
         id=(row.get("id") or "").strip() or derived_id(row["name"], row["address"]),
+        name_en=(row.get("name_en") or "").strip(), address_en=(row.get("address_en") or "").strip(),
     )
 
 

@@ -62,9 +62,9 @@ def _bubble(clinic, km, lang, shareable=frozenset()):
     if clinic.urgent_same_day:
         tags.append(t("clinics.urgent_ok", lang))
     body = [
-        {"type": "text", "text": clinic.name, "weight": "bold", "wrap": True, "size": "md"},
+        {"type": "text", "text": clinic.name_in(lang), "weight": "bold", "wrap": True, "size": "md"},
         {"type": "text", "text": t("clinics.distance", lang, km=km), "size": "sm", "color": "#1565C0"},
-        {"type": "text", "text": clinic.address or "-", "size": "sm", "wrap": True, "color": "#666666"},
+        {"type": "text", "text": clinic.address_in(lang) or "-", "size": "sm", "wrap": True, "color": "#666666"},
     ]
     if tags:
         body.append({"type": "text", "text": " / ".join(tags), "size": "xs", "color": "#2E7D32", "wrap": True})

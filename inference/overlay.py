@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.resources
 import io
 import threading
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFont
@@ -142,8 +143,10 @@ def _tint(base: Image.Image, masks) -> Image.Image:
     return base
 
 
+@lru_cache(maxsize=8)
 def _hatch(size) -> Image.Image:
-    """L mask of thin diagonal lines (1 in HATCH_SPACING pixels, two pixels wide)."""
+    """L mask of thin diagonal lines (1 in HATCH_SPACING pixels, two pixels wide); cached per size
+    (13 ms to build, read only: a mask), as photos share a few sizes."""
     width, height = size
     diagonal = (np.arange(width)[None, :] + np.arange(height)[:, None]) % HATCH_SPACING
     return Image.fromarray(np.where(diagonal < 2, 255, 0).astype(np.uint8))
@@ -269,13 +272,20 @@ def _with_footer(base: Image.Image, footer: list[str]) -> Image.Image:
     return picture
 
 
+@lru_cache(maxsize=4096)
+def _length(face, text: str) -> float:
+    """face.getlength, remembered: the same captions are measured for every overlay (wrapping
+    Japanese measures each growing line, a third of an overlay's CPU without this)."""
+    return face.getlength(text)
+
+
 def _wrap(text: str, face, width: int) -> list[str]:
     """Greedy wrap at spaces; Japanese, and a word wider than the picture (a model name on a
     narrow photo), wrap between characters."""
     if _needs_cjk([text]):
         return _greedy(list(text), "", face, width)
     words = [piece for word in text.split(" ")
-             for piece in (_greedy(list(word), "", face, width) if face.getlength(word) > width else [word])]
+             for piece in (_greedy(list(word), "", face, width) if _length(face, word) > width else [word])]
     return _greedy(words, " ", face, width)
 
 
@@ -283,7 +293,7 @@ def _greedy(words: list[str], joiner: str, face, width: int) -> list[str]:
     lines, current = [], ""
     for word in words:
         candidate = f"{current}{joiner}{word}" if current else word
-        if current and face.getlength(candidate) > width:
+        if current and _length(face, candidate) > width:
             lines.append(current)
             current = word
         else:

@@ -53,3 +53,29 @@ def test_the_referral_summary_never_says_your(chat, client, lang, said):
     html = page.get_data(as_text=True)
     assert not PATIENT_VOICE.search(_visible(html)), PATIENT_VOICE.findall(_visible(html))
     assert not [a for a in re.findall(r'alt="([^"]*)"', html) if PATIENT_VOICE.search(a)]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("shadow", [True, False])
+@pytest.mark.parametrize("probabilities", [None, {"AD": 0.9, "IM": 0.04, "HI": 0.03, "MF": 0.03}])
+def test_a_card_never_shows_an_empty_ai_section(lang, shadow, probabilities):
+    """Issue 25: a card at level routine showed "What the AI sees" with nothing under it. The
+    heading comes only over a line of what the photo says (cards.result_card)."""
+    from bot.domain.triage import ALL_FLAGS, triage
+    from bot.texts import catalog, t
+    from bot.views.cards import result_card
+    from tests.support.chat import flex_texts
+
+    no = {flag: False for flag in ALL_FLAGS}
+    result = triage(probabilities, no, shadow=shadow)
+    assert result.level == "routine"
+    card = result_card(lang, result, probabilities, {"classifier": "c@1", "segmenter": "s@1", "validated": not shadow},
+                       answers=no)
+    texts = flex_texts(card)
+    table = catalog()[lang]
+    photo_says = {value for key, value in table.items() if key.startswith(("conv.img_", "conv.cls_"))}
+    if t("conv.finding_title", lang) in texts:
+        after = texts[texts.index(t("conv.finding_title", lang)) + 1]
+        assert after in photo_says, after
+    else:
+        assert not photo_says & set(texts)

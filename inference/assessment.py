@@ -2,7 +2,9 @@
 
 When the quality gate stops a photo before the models, the fractions are None (null in JSON),
 and crops, probabilities, top and p_not_ad are empty/None: only `quality` is meaningful.
-After segmentation (no_skin, no_lesion, lesion_too_small) the fractions are filled in.
+After segmentation (no_skin, no_lesion, lesion_too_small) the fractions are filled in;
+`no_lesion` also stands for a lesion found that does not differ in colour from the skin
+around it (inference/contrast.py).
 `unfamiliar` (the photo is unlike the training photos) keeps the fractions and the
 familiarity score but names no class: crops and probabilities empty, top null.
 """
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from inference.overlay import caption_options, render_jpeg, render_png
 from inference.quality import OK
 from inference.segment import Masks
 
@@ -50,6 +53,9 @@ class Assessment:
     familiarity_score: float | None = None
     outlier_probability: float | None = None  # the probe's "this is a real photo"
     unfamiliar_reason: str | None = None
+    # CIELAB ΔE*ab between the lesion found and the skin around it, over its L* (contrast.py); a
+    # "lesion" below the manifest's limit is `no_lesion`. Never part of the JSON.
+    lesion_contrast: float | None = None
     crop_features: object = field(default=None, repr=False, compare=False)
     captions: dict = field(default_factory=dict, repr=False, compare=False)  # verdict -> overlay lines
     # Kept for the overlay picture; never part of the JSON.
@@ -89,12 +95,10 @@ class Assessment:
     def overlay_png(self, lines: list[str] | None = None) -> bytes:
         """The overlay picture drawn on the reduced photo this assessment was made from;
         `lines`: the caption in the reader's language (inference/overlay.py)."""
-        from inference.overlay import caption_options, render_png
         return render_png(self.image, self, **({"lines": lines} if lines else caption_options(self, self.captions)))
 
     def overlay_jpeg(self, lines: list[str] | None = None) -> bytes:
         """The same picture as JPEG (what the bot stores: small and fast to encode)."""
-        from inference.overlay import caption_options, render_jpeg
         return render_jpeg(self.image, self, **({"lines": lines} if lines else caption_options(self, self.captions)))
 
 

@@ -19,6 +19,12 @@ Signals (any one makes a photo unfamiliar):
   exposure". The photo's probability of being real is the mean over its crops.
 (A third signal, how far a white-balance cast moves the answer, was tried and dropped: it
 stopped none of 980 held-out phantom photos and tripled the classifier's work.)
+
+The block also carries `thresholds.min_lesion_contrast`, the least colour difference
+between the lesion the segmenter found and the skin around it (CIELAB ΔE*ab over the skin's
+L*) for the lesion to count as one (inference/contrast.py; below it the verdict is `no_lesion`, before any class is
+named). It is calibrated with the other limits, so a sign-off covers it too; a block written
+before it existed has none, and the check is then off (0).
 """
 from __future__ import annotations
 
@@ -35,6 +41,7 @@ REASON_OUTLIER = "outlier_probe"
 STATISTICS = ("mean", "components", "class_means", "variances", "residual_scale", "probe")
 PROBE = ("mean", "scale", "weights", "bias")
 THRESHOLDS = ("photo_score", "max_lesion_fraction", "max_outlier_probability")
+CONTRAST = "min_lesion_contrast"  # optional in THRESHOLDS' dict: absent = 0, the check off
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,7 @@ class Familiarity:
     probe_weights: np.ndarray  # (D,)
     probe_bias: float
     max_outlier_probability: float  # 1.0 turns the signal off
+    min_lesion_contrast: float = 0.0  # ΔE*ab / L*; a lesion found below it is none (0: off)
 
     @property
     def feature_dim(self) -> int:
@@ -127,7 +135,9 @@ def from_block(block, classes) -> Familiarity:
                        probe_mean=probe_arrays[0], probe_scale=probe_arrays[1],
                        probe_weights=probe_arrays[2], probe_bias=probe_bias,
                        max_outlier_probability=_positive("thresholds.max_outlier_probability",
-                                                         thresholds["max_outlier_probability"]))
+                                                         thresholds["max_outlier_probability"]),
+                       min_lesion_contrast=_non_negative(f"thresholds.{CONTRAST}",
+                                                         thresholds.get(CONTRAST, 0.0)))
 
 
 def _vector(name: str, values) -> np.ndarray:
@@ -158,6 +168,13 @@ def _number(name: str, value) -> float:
         raise ModelManifestError(f"familiarity: {name} is not a number") from exc
     if not np.isfinite(number):
         raise ModelManifestError(f"familiarity: {name} must be a finite number")
+    return number
+
+
+def _non_negative(name: str, value) -> float:
+    number = _number(name, value)
+    if number < 0:
+        raise ModelManifestError(f"familiarity: {name} must not be negative")
     return number
 
 

@@ -17,12 +17,13 @@ from PIL import Image
 from inference import classify
 from inference.assessment import Assessment, Crop
 from inference.combine import combine
+from inference.contrast import lesion_contrast
 from inference.crops import default_min_size, select_windows, to_full_size
 from inference.decode import decode
 from inference.errors import ModelManifestError
 from inference.familiarity import UNFAMILIAR
 from inference.manifest import Manifest, check_session, feature_dim, load_manifest
-from inference.quality import OK, check_masks, check_photo
+from inference.quality import NO_LESION, OK, check_masks, check_photo
 from inference.segment import Masks, segment
 
 DEFAULT_THREADS = 2
@@ -153,7 +154,18 @@ class Pipeline:
         result.masks = masks
         result.skin_fraction, result.lesion_fraction = masks.skin_fraction, masks.lesion_fraction
         result.quality = check_masks(masks.skin, masks.lesion, windows)
+        if result.ok:
+            with clock("contrast"):
+                self._judge_contrast(decoded.image, masks, result)
         return [to_full_size(w, masks.shape, decoded.full_size) for w in windows]
+
+    def _judge_contrast(self, image, masks: Masks, result: Assessment) -> None:
+        """No rash found when the lesion found does not differ in colour from the skin around
+        it (inference/contrast.py): no class is named for an invisible "lesion"."""
+        result.lesion_contrast = lesion_contrast(image, masks.skin, masks.lesion)
+        limit = self.familiarity.min_lesion_contrast if self.familiarity is not None else 0.0
+        if result.lesion_contrast is not None and result.lesion_contrast < limit:
+            result.quality = NO_LESION
 
     def _classify(self, data: bytes, decoded, boxes, result: Assessment, clock: Stopwatch) -> None:
         with clock("refine"):

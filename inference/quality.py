@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 OK = "ok"
+NO_LESION = "no_lesion"
 MIN_SIDE = 256            # upright full-size short side below which nothing can be judged
 DARK_MEAN = 40.0          # mean luminance 0..255 ...
 DARK_HIGHLIGHTS = 64.0    # ... and the 99th percentile below this: nothing in the frame is lit.
@@ -81,7 +82,7 @@ def _lesion_too_small(skin, lesion, windows) -> bool:
     return not windows
 
 
-MASK_CHECKS = [("no_skin", _no_skin), ("no_lesion", _no_lesion),
+MASK_CHECKS = [("no_skin", _no_skin), (NO_LESION, _no_lesion),
                ("lesion_too_small", _lesion_too_small)]
 
 

@@ -15,7 +15,11 @@
    outlier probe's limit lets the largest share of held-out phantom photos through (of
    PROBE_SHARES) that still flags REAL_FLAGGED of the real training-part photos reaching the
    classifier, each scored by a probe fitted without its own package: a real photo from a
-   source the probe never saw is what the bot meets.
+   source the probe never saw is what the bot meets. The lesion-contrast limit (CIELAB ΔE*ab
+   between the lesion found and the skin around it over the skin's L*, inference/contrast.py) is the
+   CONTRAST_SHARE quantile of the held-out phantom photos' contrast: the lesions the models
+   learned to see are that visible; the real training-part photos below it are counted.
+   `--only contrast` refits that one limit and keeps the rest of the block as it is.
 3. Both go into manifest.json's `familiarity` block; the curves behind the choice go to
    models/card/familiarity.json and the operating-point plots models/card/operating_point.png
    (feature score) and operating_point_probe.png (outlier probe).
@@ -33,6 +37,7 @@ import numpy as np
 from PIL import Image
 
 from inference import Pipeline
+from inference.familiarity import CONTRAST
 from inference.manifest import CLASSES, MANIFEST
 from models import data, realphotos
 from models import manifest as manifest_json
@@ -42,6 +47,7 @@ PHANTOM_JUDGED = 0.995         # share of held-out phantom photos the feature li
 PROBE_SHARES = (0.98, 0.99, 0.995)  # candidate shares of held-out phantom photos the probe passes
 REAL_FLAGGED = 0.9             # issue 10: at most 1 in 10 real photos may be named a class
 LESION_MARGIN = 0.05
+CONTRAST_SHARE = 0.005         # share of held-out phantom lesions the contrast limit may stop
 CALIBRATION_SEED = 2           # the held-out phantom photos: never seed 1 (training) nor 1001 (test)
 DEFAULT_HELDOUT = Path("data/phantom-calib")  # rendered from CALIBRATION_SEED when missing
 CARD = Path("models/card")
@@ -60,6 +66,7 @@ def _assess_all(pipeline: Pipeline, blobs, progress: str = "") -> list[dict]:
             rows.append({"quality": type(error).__name__, "lesion_fraction": 0.0, "features": None})
             continue
         rows.append({"quality": result.quality, "lesion_fraction": result.lesion_fraction,
+                     "lesion_contrast": result.lesion_contrast,
                      "features": result.crop_features if result.crops else None})
         if progress and (i + 1) % 200 == 0:
             print(f"{progress}: {i + 1} photos, {time.time() - started:.0f} s", flush=True)
@@ -226,6 +233,33 @@ def choose_thresholds(phantom: list[dict], judged: float = PHANTOM_JUDGED,
             "max_outlier_probability": float(f"{_quantile([s['outlier'] for s in phantom], probe_share):.4g}")}
 
 
+def contrast_limit(phantom_rows: list[dict], real_rows: list[dict]) -> tuple[float, dict]:
+    """The least lesion contrast (ΔE*ab / L*) a photo needs to be judged: the CONTRAST_SHARE quantile
+    of the held-out phantom photos that reached the classifier (`_assess_all` rows of a pipeline
+    without the check), and what it stops of those and of the real training-part photos."""
+    def contrasts(rows):
+        return [r["lesion_contrast"] for r in rows
+                if r["features"] is not None and r.get("lesion_contrast") is not None]
+    phantom, real = contrasts(phantom_rows), contrasts(real_rows)
+    if not phantom:
+        raise CalibrationError("no held-out phantom photo reached the classifier")
+    limit = float(f"{_quantile(phantom, CONTRAST_SHARE) * 0.9999:.6g}")  # that photo passes
+    stopped = [r for r in real_rows if r["features"] is not None
+               and r.get("lesion_contrast") is not None and r["lesion_contrast"] < limit]
+    return limit, {
+        "measure": "CIELAB dE76 between the mean colour of the lesion found and of the skin "
+                   "around it, over that skin's L*, on the mask grid (inference/contrast.py)",
+        "share": CONTRAST_SHARE,
+        "phantom_heldout": {"measured": len(phantom),
+                            "below": sum(c < limit for c in phantom),
+                            "quantiles": {f"{q:g}": round(float(np.quantile(phantom, q)), 4)
+                                          for q in (0.005, 0.01, 0.05, 0.5)}},
+        "real_train": {"measured": len(real), "below": len(stopped),
+                       "below_ids": sorted({r.get("id", "?") for r in stopped})},
+        "rule": f"min_lesion_contrast: the {CONTRAST_SHARE:.1%} quantile of the lesion contrast of "
+                "held-out phantom photos reaching the classifier"}
+
+
 def out_of_source(block: dict, inliers: np.ndarray, outliers: np.ndarray, packages: np.ndarray,
                   real_rows: list[dict]) -> list[float]:
     """Probe probability of each real training-part photo that reached the classifier, from a
@@ -374,15 +408,13 @@ def calibrate(models_dir: Path, train: Path, heldout: Path, realset: Path,
     block["probe"] = fit_probe(inliers, outliers)
     held = lesion_items(phantom_folder(heldout, n_heldout))
     phantom_rows = _assess_all(pipeline, (i.image.read_bytes() for i in held), "held-out phantom")
-    real_rows = []
-    for photo in realphotos.photos("train", realset)[:n_real]:
-        found = _assess_all(pipeline, (blob for _, blob in realphotos.variants(photo)))
-        real_rows += [{**row, "package": photo.package} for row in found]
+    real_rows = real_training_rows(pipeline, realset, n_real)
     loose = model_of(block)
     phantom, real = signals(loose, phantom_rows), signals(loose, real_rows)
     real_outlier = out_of_source(block, inliers, outliers, packages, real_rows)
     probe_share, flagged_at = choose_probe_share(phantom, real_outlier)
     thresholds = choose_thresholds(phantom, probe_share=probe_share)
+    thresholds[CONTRAST], contrast = contrast_limit(phantom_rows, real_rows)
     model = replace(loose, photo_score=thresholds["photo_score"],
                     max_lesion_fraction=thresholds["max_lesion_fraction"],
                     max_outlier_probability=thresholds["max_outlier_probability"])
@@ -407,7 +439,9 @@ def calibrate(models_dir: Path, train: Path, heldout: Path, realset: Path,
                 f"photos; max_outlier_probability: their {probe_share:.1%} quantile, the largest "
                 f"of {', '.join(f'{s:.1%}' for s in PROBE_SHARES)} at which a probe fitted without "
                 f"a real training photo's package still flags {REAL_FLAGGED:.0%} of those reaching "
-                f"the classifier; max_lesion_fraction: their largest + {LESION_MARGIN}",
+                f"the classifier; max_lesion_fraction: their largest + {LESION_MARGIN}; "
+                + contrast["rule"],
+        "lesion_contrast": contrast,
     }
     block = {**block, "thresholds": thresholds, "calibration": summary}
     write_block(models_dir, block)
@@ -418,6 +452,36 @@ def calibrate(models_dir: Path, train: Path, heldout: Path, realset: Path,
     plot(curves, thresholds, card / "operating_point.png")
     plot_probe(probe_curves, thresholds, card / "operating_point_probe.png")
     return summary
+
+
+def real_training_rows(pipeline: Pipeline, realset: Path, n_real: int | None = None) -> list[dict]:
+    """`_assess_all` rows of every variant of the real set's training part (never `heldout`)."""
+    rows = []
+    for photo in realphotos.photos("train", realset)[:n_real]:
+        names, blobs = zip(*realphotos.variants(photo))
+        rows += [{**row, "package": photo.package, "id": f"{photo.id}/{name}"}
+                 for name, row in zip(names, _assess_all(pipeline, blobs))]
+    return rows
+
+
+def calibrate_contrast(models_dir: Path, heldout: Path, realset: Path, n_heldout: int = 1500,
+                       n_real: int | None = None) -> dict:
+    """Refit only the lesion-contrast limit of the manifest's familiarity block (the rest as it
+    is): the same photos and rule as a full `calibrate`, without refitting the statistics."""
+    check_folders(models_dir, heldout, heldout)
+    block = json.loads((Path(models_dir) / MANIFEST).read_text(encoding="utf-8")).get("familiarity")
+    if not isinstance(block, dict) or "calibration" not in block:
+        raise data.DatasetError(f"{models_dir}: no calibrated familiarity block; run a full calibrate")
+    pipeline = Pipeline.from_dir(models_dir, require_familiarity=False)
+    held = lesion_items(phantom_folder(heldout, n_heldout))
+    phantom_rows = _assess_all(pipeline, (i.image.read_bytes() for i in held), "held-out phantom")
+    limit, contrast = contrast_limit(phantom_rows, real_training_rows(pipeline, realset, n_real))
+    calibration = dict(block["calibration"])
+    rule = calibration.get("rule", "").split("; " + contrast["rule"].split(":")[0])[0]
+    calibration.update(rule=f"{rule}; {contrast['rule']}", lesion_contrast=contrast)
+    write_block(models_dir, {**block, "thresholds": {**block["thresholds"], CONTRAST: limit},
+                             "calibration": calibration})
+    return contrast
 
 
 def _count(values) -> dict:
@@ -455,10 +519,15 @@ def main(argv=None) -> int:
     parser.add_argument("--n-train", type=int, default=800)
     parser.add_argument("--n-heldout", type=int, default=1500)
     parser.add_argument("--card", type=Path, default=CARD)
+    parser.add_argument("--only", choices=["contrast"],
+                        help="refit only this limit (the lesion contrast) and keep the rest of the block")
     args = parser.parse_args(argv)
     try:
-        summary = calibrate(args.models, args.train, args.heldout, args.real, args.n_train,
-                            args.n_heldout, args.card)
+        if args.only == "contrast":
+            summary = calibrate_contrast(args.models, args.heldout, args.real, args.n_heldout)
+        else:
+            summary = calibrate(args.models, args.train, args.heldout, args.real, args.n_train,
+                                args.n_heldout, args.card)
     except data.DatasetError as exc:  # the folders' problem, said plainly
         print(f"error: {exc}", file=sys.stderr)
         return 2

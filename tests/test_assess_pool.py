@@ -61,7 +61,7 @@ def test_the_bot_answers_photos_through_the_pool_with_an_overlay_link(chat, serv
     data = photo("IM", seed=5)
     (card,) = user.photo(data)
     assert card["type"] == "flex"
-    assert isinstance(services.pipeline(), PooledPipeline)
+    assert isinstance(services.pipeline().pipeline, PooledPipeline)  # the model set in use (engine/model_sets.py)
     assert "/media/" in str(card)  # the overlay drawn in the child was stored and linked
     here = Pipeline.from_dir(models, threads=1).assess(data).to_dict()
     (row,) = assessments.recent(db, user.user)

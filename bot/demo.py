@@ -15,7 +15,7 @@ from bot.engine import media
 from bot.features.photos import captions_for
 from bot.features.workspace.accounts import hash_password
 from models.phantom import render
-from storage import assessments, clinic_referrals, consent, research, staff, users
+from storage import assessments, clinic_labels, clinic_referrals, consent, research, staff, users
 from storage import poem as poem_store
 
 DEMO_EMAILS = ("demo@clinic.example", "demo2@clinic.example")
@@ -66,6 +66,7 @@ def _photo(db, settings, pipeline, user_id, label, photo_seed, when, answers) ->
     ref = secrets.token_urlsafe(12)
     media.store(settings, user_id, "photo", ref, jpeg, when)
     media.store(settings, user_id, "overlay", ref, result.overlay_jpeg(), when)
+    clinic_labels.save_model_mask(settings.files_dir, user_id, ref, jpeg, result.masks, when)
     probabilities = rules.rounded(result.probabilities) if result.ok else None
     shadow = shadow_mode(pipeline.models)  # the demo's records follow the bot's own policy
     triaged = triage(probabilities, shadow=shadow)

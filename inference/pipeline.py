@@ -23,6 +23,7 @@ from inference.decode import decode
 from inference.errors import ModelManifestError
 from inference.familiarity import UNFAMILIAR
 from inference.manifest import Manifest, check_session, feature_dim, load_manifest
+from inference.overlay import render_png
 from inference.quality import NO_LESION, OK, check_masks, check_photo
 from inference.segment import Masks, segment
 
@@ -197,6 +198,5 @@ class Pipeline:
 
     def overlay(self, data: bytes, assessment: Assessment | None = None) -> bytes:
         """PNG bytes: the photo with skin and lesion tinted and the chosen crops boxed."""
-        from inference.overlay import render_png
         assessment = assessment or self.assess(data)
         return render_png(decode(data, long_side=OVERLAY_LONG_SIDE).image, assessment)

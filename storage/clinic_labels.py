@@ -168,14 +168,22 @@ def model_classes(masks, size) -> np.ndarray:
     return np.asarray(Image.fromarray(model).resize(size, Image.Resampling.NEAREST))
 
 
-def save_model_mask(files_dir, user_id, photo_ref, photo: bytes, masks, now=None):
+def model_mask_png(photo: bytes, masks) -> bytes | None:
+    """The label page's starting mask as stored (None without masks); an assessment process
+    makes it beside the masks, so they need not travel back to the parent."""
+    return None if masks is None else classes_png(model_classes(masks, work_size(photo)))
+
+
+def save_model_mask(files_dir, user_id, photo_ref, photo: bytes, masks, now=None, png: bytes | None = None):
     """Where the photo is assessed (the worker, which has the segmenter's masks in hand): keep
     the mask the label page starts from, so no web request ever runs the segmenter. Nothing is
-    written without masks. `now` dates the file, as engine/media.store does, for retention."""
-    if masks is None:
+    written without masks (or `png`, model_mask_png made elsewhere). `now` dates the file, as
+    engine/media.store does, for retention."""
+    png = png or model_mask_png(photo, masks)
+    if png is None:
         return None
     path = files.user_dir(files_dir, user_id, create=True) / model_mask_file(photo_ref)
-    files.write_private(path, classes_png(model_classes(masks, work_size(photo))))
+    files.write_private(path, png)
     if now is not None:
         os.utime(path, (now.timestamp(), now.timestamp()))
     return path

@@ -2,7 +2,9 @@
 never edit a step that has shipped (databases in the field have already run it)."""
 
 import json
+from datetime import datetime, timezone
 
+from storage.base import now_iso, shared, transaction
 from storage.lanes import lane_key
 from storage.workspace_schema import device_tables, workspace_tables
 
@@ -253,8 +255,6 @@ def migrate(db, migrations=None):
     """Apply every step not yet applied, each in its own transaction; safe to race: SQLite's
     BEGIN IMMEDIATE serialises the steps, on PostgreSQL an advisory lock serialises whole runs
     (processes of a fleet starting at once), and DDL is transactional on both."""
-    from storage.db import shared  # storage.db imports this module
-
     migrations = MIGRATIONS if migrations is None else migrations
     if shared(db):
         with db.locked(*MIGRATION_LOCK):
@@ -264,10 +264,6 @@ def migrate(db, migrations=None):
 
 
 def _apply(db, migrations):
-    from datetime import datetime, timezone
-
-    from storage.db import now_iso, transaction
-
     db.execute("CREATE TABLE IF NOT EXISTS migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     done = {row[0] for row in db.execute("SELECT id FROM migrations").fetchall()}
     for step_id, step in migrations:

@@ -44,7 +44,7 @@ def test_the_21st_photo_in_an_hour_is_refused_politely(chat, clock, lang):
     (refused,) = user.photo(photo("AD"))
     assert LIMIT_WORDS[lang] in refused["text"]
     clock.advance(hours=1)
-    (card,) = user.photo(photo("AD"))
+    (card,) = user.photo(photo("IM"))
     assert card["type"] == "flex"
 
 

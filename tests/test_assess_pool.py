@@ -68,3 +68,20 @@ def test_the_bot_answers_photos_through_the_pool_with_an_overlay_link(chat, serv
     stored = {key: row[key] for key in ("quality", "top", "p_not_ad", "skin_fraction", "lesion_fraction")}
     assert stored == {key: here[key] for key in stored}
     assert row["probabilities"] == pytest.approx(here["probabilities"]) and here["top"] == "IM"
+
+
+def test_the_label_pages_starting_mask_is_kept_when_the_pool_assesses(chat, services, db, models):
+    """Issue 21 item 11: the worker keeps the segmenter's mask beside the photo (drawn in the
+    child), exactly what the in-process pipeline gives, so no web request runs the segmenter."""
+    from storage import clinic_labels, files
+
+    user = chat("en")
+    user.follow()
+    user.agree()
+    data = photo("IM", seed=5)
+    user.photo(data)
+    (row,) = assessments.recent(db, user.user)
+    kept = files.user_dir(services.settings.files_dir, user.user) / clinic_labels.model_mask_file(row["photo_ref"])
+    here = Pipeline.from_dir(models, threads=1).assess(data)
+    assert kept.read_bytes() == clinic_labels.model_mask_png(data, here.masks)
+    assert oct(kept.stat().st_mode & 0o777) == "0o600"

@@ -55,7 +55,7 @@ def test_the_research_question_comes_once_and_never_before_a_first_result(chat, 
     said = user.tap(f"action=share&c={CLINIC_A.id}&v=yes")  # before any photo: refused, nothing asked
     assert not research_asked(said) and research.state(db, user.user) is None
     assert clinic_referrals.for_clinic(db, CLINIC_A.id) == []
-    (card,) = user.photo(photo("AD"))                        # the result card alone, as before
+    (card,) = user.photo(photo("IM"))                        # the result card alone, as before
     assert card["type"] == "flex" and not research_asked([card])
     first = share(user, CLINIC_A, research=None)
     assert research_asked(first) and asked in first[-1]["text"]

@@ -41,10 +41,12 @@ def test_every_command_has_words_and_help_in_both_languages():
 @pytest.mark.parametrize(
     "lang, said, header, first, second",
     [
-        ("ja", "履歴", "最近の結果", "2025-06-02 18:00　今日中に受診してください（ヘルペス）",
-         "2025-06-01 18:00　いつものケアを続けましょう（アトピー性皮膚炎）"),
-        ("en", "history", "Recent results", "2025-06-02 18:00  See a doctor today (herpes)",
-         "2025-06-01 18:00  Keep up your usual care (atopic dermatitis)"),
+        # Shadow mode (unvalidated models): the photo's finding is what it "may show", and an
+        # AD-looking photo whose questions wait is "questions not answered", never routine.
+        ("ja", "履歴", "最近の結果", "2025-06-02 18:00　今日中に受診してください（写真はヘルペスかもしれない）",
+         "2025-06-01 18:00　質問に未回答（AIは病名を出していません）"),
+        ("en", "history", "Recent results", "2025-06-02 18:00  See a doctor today (photo may show herpes)",
+         "2025-06-01 18:00  Questions not answered (the AI named no disease)"),
     ],
 )
 def test_history_lists_recent_results_newest_first_in_local_time(chat, clock, lang, said, header, first, second):

@@ -28,11 +28,12 @@ def test_every_setting_of_the_environment_is_read_and_in_the_readme():
     values = {"ADAI_CLINICS_CSV": "/c.csv", "ADAI_SERVER_THREADS": "8", "ADAI_WORKER_LANES": "2",
               "ADAI_ASSESS_PROCESSES": "0", "ADAI_ASSESS_THREADS": "2", "ADAI_RETENTION_DAYS": "365",
               "ADAI_PHOTOS_PER_HOUR": "5", "ADAI_MEDIA_LINK_TTL_S": "600", "ADAI_REFERRAL_DAYS": "3",
-              "ADAI_SIMULATOR": "1"}
+              "ADAI_SIMULATOR": "1", "ADAI_RESEARCH_PREVIEW": "1"}
     settings = configuration.load(env=values)
     assert (str(settings.clinics_csv), settings.server_threads, settings.worker_lanes) == ("/c.csv", 8, 2)
     assert (settings.assess_processes, settings.assess_threads, settings.retention_days) == (0, 2, 365)
     assert (settings.photos_per_hour, settings.media_link_ttl_s, settings.referral_days) == (5, 600.0, 3.0)
+    assert settings.research_preview is True and configuration.load(env={"ADAI_SIMULATOR": "1"}).research_preview is False
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     assert [v for v in configuration.ENVIRONMENT if f"`{v}`" not in table] == []

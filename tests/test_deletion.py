@@ -76,7 +76,7 @@ def test_a_deleted_user_starts_over_as_a_stranger(chat, db):
     user = busy_user(chat, "en")
     user.tap("action=delete&confirm=yes")
     assert users.get(db, user.user) is None and consent.get(db, user.user) is None
-    (card,) = user.photo(photo("AD"))  # still answered, but nothing is kept
+    (card,) = user.photo(photo("IM"))  # still answered, but nothing is kept
     assert card["type"] == "flex"
     assert assessments.recent(db, user.user) == []
 

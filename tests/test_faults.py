@@ -108,17 +108,17 @@ def test_a_photo_survives_line_failures_on_content_and_reply(chat, emulator, del
     emulator.fail_next(1, status=500, path="/content")
     emulator.fail_next(1, status="reset", path="/reply")
     before = len(answers_for(emulator, user.user))
-    (card,) = user.photo(photo("AD"))
+    (card,) = user.photo(photo("IM"))
     (answer,) = answers_for(emulator, user.user)[before:]  # exactly one call reached LINE
     assert answer["messages"] == [card] and card["type"] == "flex"
     assert len(delays) >= 2  # the content and the reply were each tried again after a back-off
     (row,) = assessments.recent(db, user.user)  # assessed once, stored once
-    assert (row["finding"], row["level"]) == ("AD", "routine")
+    assert (row["finding"], row["level"]) == ("IM", "soon")
     # What it says: the card a user gets for the same photo when LINE does not fail.
     calm = chat("en")
     calm.follow()
     calm.agree()
-    (expected,) = calm.photo(photo("AD"))
+    (expected,) = calm.photo(photo("IM"))
     assert flex_texts(card) == flex_texts(expected)
 
 

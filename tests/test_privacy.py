@@ -103,7 +103,7 @@ def test_a_photo_sent_without_consent_is_never_stored(chat, db, services, choice
     user.follow()
     if choice == "declined":
         user.decline()
-    picture = photo("AD")
+    picture = photo("IM")
     (card,) = user.photo(picture)
     assert card["type"] == "flex"  # assessed and answered all the same
     if choice == "photo first, consent later":
@@ -231,7 +231,7 @@ def test_media_links_carry_the_keyed_user_key(chat, client, services):
     user = chat("en", user=USER)
     user.follow()
     user.agree()
-    (card,) = user.photo(photo("AD"))
+    (card,) = user.photo(photo("IM"))
     token = [a for a in _flex_actions(card) if a["type"] == "uri"][0]["uri"].rsplit("/media/", 1)[1]
     payload = json_module.loads(tokens._unb64(token.split(".")[0]))
     assert payload["u"] == files.user_key(services.settings.data_dir, USER)

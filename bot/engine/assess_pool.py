@@ -22,6 +22,7 @@ from inference import Pipeline
 from inference.assessment import Assessment
 from inference.errors import InferenceError
 from inference.familiarity import UNFAMILIAR
+from storage.clinic_labels import model_mask_png
 
 log = logging.getLogger(__name__)
 CHILD_THREADS = 1  # onnxruntime intra-op threads per child (settings.assess_threads): the children run side by side
@@ -40,6 +41,7 @@ class AssessPoolRestarted(RuntimeError):
 @dataclass
 class PooledAssessment(Assessment):
     overlay: bytes | None = None
+    model_mask: bytes | None = None  # the label page's starting mask (storage.clinic_labels)
 
     def overlay_jpeg(self, lines=None) -> bytes:
         """Drawn in the child, with the captions given to `assess`."""
@@ -54,7 +56,8 @@ def _load(models_dir: str, threads: int):
 
 
 def _assess(data: bytes, captions: dict | None = None):
-    """In the child: (assessment without its pictures, overlay JPEG or None), or the refusal.
+    """In the child: (assessment without its pictures, (overlay JPEG, starting mask PNG) or
+    Nones), or the refusal.
     `captions`: verdict -> overlay lines in the user's language (None: the default English)."""
     cpu = time.process_time()
     try:
@@ -68,8 +71,10 @@ def _assess(data: bytes, captions: dict | None = None):
         overlay = assessment.overlay_jpeg()
         assessment.stages_ms["overlay"] = (time.perf_counter() - began) * 1000  # the parent observes it
         assessment.stages_ms["cpu_overlay"] = (time.process_time() - cpu) * 1000
+    # The clinic's label page starts from the segmenter's mask: made here, beside the masks.
+    model_mask = model_mask_png(data, assessment.masks) if overlay is not None else None
     assessment.image = assessment.masks = assessment.crop_features = None  # the parent needs none of them
-    return assessment, overlay, None
+    return assessment, (overlay, model_mask), None
 
 
 class PooledPipeline:
@@ -92,7 +97,7 @@ class PooledPipeline:
     def assess(self, data: bytes, captions: dict | None = None) -> PooledAssessment:
         executor = self._executor
         try:
-            assessment, overlay, refusal = executor.submit(_assess, data, captions).result()
+            assessment, pictures, refusal = executor.submit(_assess, data, captions).result()
         except BrokenProcessPool as error:
             with self._lock:
                 if self._executor is executor:
@@ -103,7 +108,8 @@ class PooledPipeline:
             kind, message, code = refusal
             raise kind(message, code=code)
         values = {f.name: getattr(assessment, f.name) for f in fields(Assessment)}
-        return PooledAssessment(**values, overlay=overlay)
+        overlay, model_mask = pictures
+        return PooledAssessment(**values, overlay=overlay, model_mask=model_mask)
 
     def close(self):
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.engine import media
 from bot.engine.router import Command, Feature
 from bot.views.cards import postback, text_message
-from storage import assessments, consent, files, research, retention, users
+from storage import assessments, clinic_labels, consent, files, research, retention, users
 from storage.db import now_iso
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,8 @@ def purge_expired(services, db, now) -> dict:
         for kind, ref in (("photo", row["photo_ref"]), ("overlay", row["overlay_ref"])):
             if ref:
                 (folder / media.file_name(kind, ref)).unlink(missing_ok=True)
+        if row["photo_ref"]:  # the label page's starting mask, kept beside the photo
+            (folder / clinic_labels.model_mask_file(row["photo_ref"])).unlink(missing_ok=True)
     deleted = retention.purge(db, cutoff)
     deleted["files"] = files.remove_older_than(settings.files_dir, cutoff.timestamp())
     if any(deleted.values()):

@@ -35,7 +35,7 @@ from bot.views import cards
 from bot.views.cards import text_message
 from inference.errors import InferenceError, ModelManifestError
 from inference.familiarity import UNFAMILIAR
-from storage import assessments, consent, image_sets, inbox
+from storage import assessments, clinic_labels, consent, image_sets, inbox
 
 log = logging.getLogger(__name__)
 
@@ -417,6 +417,12 @@ def _store(ctx, chosen: Looked, result: Triage, total: int) -> tuple[int, str | 
     """Keep the photo and its overlay in the user's folder (engine/media.py) and the result."""
     ref = secrets.token_urlsafe(12)
     media.store(ctx.settings, ctx.user_id, "photo", ref, chosen.data, ctx.now())
+    try:  # the clinic's label page starts from it; never segmented again in a web request
+        clinic_labels.save_model_mask(ctx.settings.files_dir, ctx.user_id, ref, chosen.data,
+                                      chosen.assessment.masks, ctx.now(),
+                                      png=getattr(chosen.assessment, "model_mask", None))
+    except Exception:  # noqa: BLE001 — the result stands without it (the page says "not ready")
+        log.exception("model mask not kept")
     overlay_ref = None
     try:
         media.store(ctx.settings, ctx.user_id, "overlay", ref, chosen.assessment.overlay_jpeg(), ctx.now())

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from storage.base import now_iso, shared, transaction
 from storage.lanes import lane_key
-from storage.workspace_schema import device_tables, workspace_tables
+from storage.workspace_schema import device_tables, referral_codes, workspace_tables
 
 
 def users_table(db):
@@ -245,6 +245,7 @@ MIGRATIONS = [
     ("2002_trend_prompts", trend_prompts_table),
     ("2201_assessments_model_version", assessments_model_version),
     ("2501_users_lang_chosen", users_lang_chosen),
+    ("2601_clinic_referrals_patient_code", referral_codes),
 ]
 
 

@@ -112,3 +112,10 @@ DEVICE_TABLES = (
 def device_tables(db):
     for statement in DEVICE_TABLES:
         db.execute(statement)
+
+
+def referral_codes(db):
+    # The code a patient shows at the desk (storage.clinic_referrals: the same on every row of one
+    # patient); rows shared before this step get theirs when the workspace next lists them.
+    db.execute("ALTER TABLE clinic_referrals ADD COLUMN patient_code TEXT")
+    db.execute("CREATE INDEX clinic_referrals_code ON clinic_referrals (patient_code)")

@@ -62,16 +62,21 @@ def test_the_queue_puts_photos_the_model_did_not_judge_or_least_sure_first(share
     assert queue_ids(client.get("/clinic/queue").get_data(as_text=True)) == [ad, im, unfamiliar]
 
 
-def test_the_queue_page_shows_its_head_and_says_how_many_more(shared, client, db, monkeypatch):
+def test_the_queue_comes_a_page_at_a_time_and_every_photo_is_reachable(shared, client, db, monkeypatch):
     from bot.features.workspace import labelling
     ad, im, unfamiliar = photo_ids(db, shared)
     sign_in(client, "first@clinic.example")
-    monkeypatch.setattr(labelling, "QUEUE_SHOWN", 2)  # three photos queued: one past the head
+    monkeypatch.setattr(labelling, "QUEUE_SHOWN", 2)  # three photos queued: two pages
     page = client.get("/clinic/queue?lang=en").get_data(as_text=True)
-    assert queue_ids(page) == [unfamiliar, ad] and "1 more photo(s)" in page
+    assert queue_ids(page) == [unfamiliar, ad] and "Photos 1–2 of 3" in page
+    assert 'href="/clinic/queue?page=2" rel="next"' in page and 'rel="prev"' not in page
+    page = client.get("/clinic/queue?page=2").get_data(as_text=True)
+    assert queue_ids(page) == [im] and "Photos 3–3 of 3" in page and 'rel="prev"' in page and 'rel="next"' not in page
+    assert queue_ids(client.get("/clinic/queue?page=99").get_data(as_text=True)) == [im]
+    assert queue_ids(client.get("/clinic/queue?page=x").get_data(as_text=True)) == [unfamiliar, ad]
     monkeypatch.setattr(labelling, "QUEUE_SHOWN", 3)
     page = client.get("/clinic/queue").get_data(as_text=True)
-    assert queue_ids(page) == [unfamiliar, ad, im] and "more photo" not in page
+    assert queue_ids(page) == [unfamiliar, ad, im] and 'rel="next"' not in page
 
 
 def test_labels_are_independent_then_side_by_side_with_kappa_on_the_summary(shared, client, db, clock):

@@ -118,7 +118,7 @@ def test_clinic_a_gets_404_for_clinic_bs_patients_and_photos(chat, client, db, s
     assert client.get(f"/clinic/labels/{b_label['label_id']}/mask.png").status_code == 404
 
 
-def test_the_referral_list_comes_a_page_at_a_time_and_only_this_clinics(client, db, staff_a, clock):
+def test_the_referral_list_comes_a_page_at_a_time_and_only_this_clinics(client, db, services, staff_a, clock):
     from datetime import timedelta
 
     from bot.features.workspace.pages import PAGE
@@ -129,8 +129,8 @@ def test_the_referral_list_comes_a_page_at_a_time_and_only_this_clinics(client, 
         users.ensure(db, user_id, clock.now())
         consent.record(db, user_id, "given", clock.now())
         clinic = CLINIC_B if i % 10 == 9 else CLINIC_A
-        row = clinic_referrals.share(db, user_id, clinic.id, clock.now() + timedelta(minutes=i))
-        codes[i] = ("P-" + row["referral_id"][:6].upper(), clinic)
+        clinic_referrals.share(db, user_id, clinic.id, clock.now() + timedelta(minutes=i))
+        codes[i] = (clinic_referrals.ensure_code(db, services.settings.files_dir, user_id), clinic)
     mine = [code for i, (code, clinic) in sorted(codes.items(), reverse=True) if clinic == CLINIC_A]
     theirs = [code for code, clinic in codes.values() if clinic == CLINIC_B]
     sign_in(client, "a@clinic.example")

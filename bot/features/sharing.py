@@ -6,7 +6,10 @@ with a staff account take referrals, only patients who keep records and have a r
 The first share is also when the research question is put, once: it comes after a first result
 (a share needs one), and only then can a clinic see the photos it is about. Research use is
 opt-in and revocable ("research" command, consent menu); saying no or stopping removes the
-photos from the labelling queue and later exports at once (storage.research)."""
+photos from the labelling queue and later exports at once (storage.research).
+
+The confirmation gives the patient's code (storage.clinic_referrals: short, read aloud, never
+the LINE id), which the clinic's staff type to find them; "my code" repeats it."""
 
 from bot.domain import clinics
 from bot.engine.router import Command, Feature
@@ -40,7 +43,8 @@ def on_share(ctx, params: dict):
                                  postback(no, "action=share&v=no", no)]))
         return
     clinic_referrals.share(ctx.db, ctx.user_id, clinic.id, ctx.now())
-    messages = [text_message(ctx.t("share.done", clinic=clinic.name))]
+    code = clinic_referrals.ensure_code(ctx.db, ctx.settings.files_dir, ctx.user_id)
+    messages = [text_message(ctx.t("share.done", clinic=clinic.name, code=code))]
     if research.mark_asked(ctx.db, ctx.user_id, ctx.now()):
         messages.append(question(ctx))
     ctx.answer(messages)
@@ -79,6 +83,12 @@ def research_status(ctx, rest: str = ""):
     ctx.answer(question(ctx))
 
 
+def my_code(ctx, rest: str = ""):
+    """The code the patient shows at a clinic they share with; none before a first share."""
+    code = clinic_referrals.ensure_code(ctx.db, ctx.settings.files_dir, ctx.user_id)
+    ctx.answer(text_message(ctx.t("share.code", code=code) if code else ctx.t("share.no_code")))
+
+
 def stop_sharing(ctx, rest: str = ""):
     count = clinic_referrals.stop_sharing(ctx.db, ctx.user_id)
     ctx.answer(text_message(ctx.t("share.stopped", count=count)))
@@ -92,5 +102,7 @@ FEATURE = Feature(
                 "see or change research use of your photos", research_status),
         Command("stop_sharing", ("共有をやめる",), ("stop sharing",), "医院への記録の共有をやめます",
                 "stop sharing your record with clinics", stop_sharing),
+        Command("my_code", ("番号", "マイコード", "患者番号"), ("my code", "code"),
+                "医院で見せる番号を表示します", "show the code to give at the clinic", my_code),
     ),
 )

@@ -6,8 +6,13 @@ JA = {
                      "医院のスタッフだけが見られます。LINEの名前やIDは伝わりません。共有しますか？",
     "share.yes": "共有する",
     "share.no": "やめる",
-    "share.done": "「{clinic}」に共有しました。受診のときに、LINEで共有したとお伝えください。"
-                  "「共有をやめる」と送れば、いつでも共有をやめられます。",
+    "share.done": "「{clinic}」に共有しました。\nあなたの番号：{code}\n受診のときに、受付でこの番号を見せるか"
+                  "読み上げてください。医院はこの番号であなたの記録を探します。"
+                  "「番号」と送ると、いつでもまた表示します。「共有をやめる」と送れば、いつでも共有をやめられます。",
+    "share.code": "あなたの番号：{code}\n受診のときに、受付でこの番号を見せるか読み上げてください。"
+                  "（LINEの名前やIDではありません。）",
+    "share.no_code": "まだどの医院にも記録を共有していないため、番号はありません。"
+                     "「病院を探す」で近くの医院を出し、「この医院に記録を共有」を選ぶと番号をお伝えします。",
     "share.cancelled": "共有しませんでした。",
     "share.no_result": "共有できる記録がまだありません。先に肌の写真を送ってください。",
     "share.no_consent": "記録を保存していないため、共有できません。「同意」から記録の保存に同意できます。",
@@ -34,8 +39,13 @@ EN = {
                      "\"{clinic}\". Only the clinic's staff can see it; your LINE name and ID are not passed on. Share?",
     "share.yes": "Share",
     "share.no": "Cancel",
-    "share.done": "Shared with \"{clinic}\". When you visit, tell them you shared it through LINE. "
-                  "Send \"stop sharing\" at any time to stop.",
+    "share.done": "Shared with \"{clinic}\".\nYour code: {code}\nWhen you visit, show this code at the desk "
+                  "or read it out; the clinic finds your record by it. Send \"my code\" to see it again, "
+                  "and \"stop sharing\" at any time to stop.",
+    "share.code": "Your code: {code}\nShow it at the clinic's desk or read it out when you visit. "
+                  "(It is not your LINE name or ID.)",
+    "share.no_code": "You share your record with no clinic, so there is no code yet. Send \"find a clinic\", "
+                     "then choose \"Share my record here\" and I will give you one.",
     "share.cancelled": "Nothing was shared.",
     "share.no_result": "There is no record to share yet. Send a photo of your skin first.",
     "share.no_consent": "I keep no record for you, so there is nothing to share. Send \"consent\" to agree to keeping one.",

@@ -13,7 +13,8 @@ from flask import Response, abort, g, redirect, render_template, request, url_fo
 from bot import texts
 from bot.features.workspace import agreement, masks
 from bot.features.workspace.words import say
-from bot.features.workspace.pages import WORK_PX, clinic_name, patient_code, picture_bytes, services, shared_photo
+from bot.features.workspace.pages import (WORK_PX, clinic_name, page_number, patient_code, picture_bytes, services,
+                                          shared_photo)
 from bot.features.workspace.web import bp, db, now, refuse
 from bot.views import summary
 from models import monitor
@@ -25,8 +26,12 @@ QUEUE_SHOWN = 50
 @bp.get("/queue")
 def queue():
     photos = clinic_labels.queue(db(), g.staff["clinic_id"], g.staff["staff_id"])
-    # The most useful first, so the head of the queue is all a page needs to show.
-    return render_template("workspace/queue.html", photos=photos[:QUEUE_SHOWN], more=len(photos) - QUEUE_SHOWN)
+    # The most useful first, a page at a time; every photo is reachable.
+    pages = max(1, -(-len(photos) // QUEUE_SHOWN))
+    page = page_number(pages)
+    start = (page - 1) * QUEUE_SHOWN
+    return render_template("workspace/queue.html", photos=photos[start:start + QUEUE_SHOWN], first=start + 1,
+                           page=page, pages=pages, total=len(photos))
 
 
 @bp.get("/photos/<int:assessment_id>/label")

@@ -49,6 +49,30 @@ JA = {
     "ws22.alert": "警告：このバージョンの実際の感度 {value} が、署名された検証の下限 {lo} を下回っています"
                   "（{n}枚）。検証をやり直すか、前のバージョンに戻してください（python -m models rollback）。",
     "ws2.action.model_alert": "AIの感度低下の警告",
+    "ws3.code_label": "患者さんの番号",
+    "ws3.code_help": "LINEで共有したときに患者さんに届いた番号（例：K7QM-3XTA）。小文字・スペースでも探せます。",
+    "ws3.find": "探す",
+    "ws3.code_not_found": "番号「{code}」の患者さんは、この医院の紹介にいません。番号を確かめてください"
+                          "（0とO、1とIは使っていません）。",
+    "ws3.level": "最新の判定",
+    "ws3.all": "すべて",
+    "ws3.filter": "絞り込む",
+    "ws3.clear": "絞り込みを解除",
+    "ws3.none_match": "この条件に合う患者さんはいません。",
+    "ws3.order": "当日受診の判定でまだ診察していない方を先頭に、あとは共有の新しい順です。",
+    "ws3.same_day": "当日受診",
+    "ws3.prev": "← 前のページ", "ws3.next": "次のページ →",
+    "ws3.queue_page": "{first}〜{last}枚目（全{total}枚）",
+    "ws3.results_page": "{page}ページ目（新しい順に{n}件ずつ）",
+    "ws3.newer_results": "← 新しい結果", "ws3.older_results": "古い結果 →",
+    "ws3.open_viewer": "写真とAIの重ね表示を並べて拡大して見る",
+    "ws3.viewer": "写真ビューア",
+    "ws3.photo": "写真", "ws3.overlay": "AIの重ね表示（肌・病変の範囲と切り出し）",
+    "ws3.zoom_level": "倍率 {p}%",
+    "ws3.viewer_keys": "ホイールまたは＋／－で拡大・縮小、ドラッグで移動、0で全体。2枚は同じ位置を表示します。",
+    "ws3.back_to_patient": "← 患者 {code} の記録へ",
+    "ws3.no_overlay": "この写真にはAIの重ね表示がありません。",
+    "ws3.close": "閉じる", "ws3.own_page": "別のページで開く",
 }
 
 EN = {
@@ -97,6 +121,30 @@ EN = {
     "ws22.alert": "Warning: this version's live sensitivity {value} is below its signed lower bound {lo} "
                   "({n} photos). Validate again or roll back (python -m models rollback).",
     "ws2.action.model_alert": "Warning: the AI's sensitivity fell",
+    "ws3.code_label": "Patient's code",
+    "ws3.code_help": "The code the patient got when sharing through LINE (e.g. K7QM-3XTA); lower case and spaces are fine.",
+    "ws3.find": "Find",
+    "ws3.code_not_found": "No patient with the code \"{code}\" has shared with this clinic. Please check the code "
+                          "(it never uses 0/O or 1/I).",
+    "ws3.level": "Latest result",
+    "ws3.all": "All",
+    "ws3.filter": "Filter",
+    "ws3.clear": "Clear filters",
+    "ws3.none_match": "No patient matches these filters.",
+    "ws3.order": "Same-day cases not yet seen come first, then the newest shares.",
+    "ws3.same_day": "same day",
+    "ws3.prev": "← Previous page", "ws3.next": "Next page →",
+    "ws3.queue_page": "Photos {first}–{last} of {total}",
+    "ws3.results_page": "Page {page} ({n} results a page, newest first)",
+    "ws3.newer_results": "← Newer results", "ws3.older_results": "Older results →",
+    "ws3.open_viewer": "View the photo and the AI's overlay side by side, zoomed",
+    "ws3.viewer": "Photo viewer",
+    "ws3.photo": "Photo", "ws3.overlay": "The AI's overlay (skin, lesion and crops)",
+    "ws3.zoom_level": "Zoom {p}%",
+    "ws3.viewer_keys": "Wheel or +/− to zoom, drag to pan, 0 to fit. Both pictures show the same place.",
+    "ws3.back_to_patient": "← Patient {code}'s record",
+    "ws3.no_overlay": "This photo has no AI overlay.",
+    "ws3.close": "Close", "ws3.own_page": "Open as a page",
 }
 
 TABLES = {"ja": JA, "en": EN}

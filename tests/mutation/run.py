@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,9 +33,9 @@ IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "mutants", ".hypothesis
 KILLED, SURVIVED = {"killed", "timeout", "segfault"}, {"survived", "suspicious"}
 
 
-def load(path=CONFIG) -> tuple[dict, dict]:
+def load(path=CONFIG) -> tuple[dict, dict, dict]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return data["modules"], data.get("equivalent", {})
+    return data["modules"], data.get("equivalent", {}), data.get("rules", {})
 
 
 def scratch_copy(work: Path) -> None:
@@ -75,7 +76,44 @@ def statuses(work: Path, sources) -> dict[str, str]:
     return found
 
 
-def run_module(name: str, module: dict, equivalent: dict, base: Path, children: int) -> dict:
+def changed_lines(diff: str) -> tuple[list[str], list[str]]:
+    lines = diff.splitlines()
+    return ([l[1:] for l in lines if l.startswith("-") and not l.startswith("---")],
+            [l[1:] for l in lines if l.startswith("+") and not l.startswith("+++")])
+
+
+SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|FROM|WHERE|VALUES|AND|ORDER BY|GROUP BY|LIMIT)\b",
+                 re.IGNORECASE)
+LITERAL = re.compile(r"\"[^\"]*\"|'[^']*'")
+QUOTED_OR_NAMED = re.compile(r"'|:[A-Za-z_]")  # a value or a named parameter inside: case may matter
+
+
+def sql_case_only(before: str, after: str) -> bool:
+    """The same code around its string literals, and literals holding SQL that differ in case only."""
+    if LITERAL.sub('""', before) != LITERAL.sub('""', after):
+        return False
+    pairs = list(zip(LITERAL.findall(before), LITERAL.findall(after)))
+    changed = [(a, b) for a, b in pairs if a != b]
+    return bool(changed) and all(a.lower() == b.lower() and SQL.search(a) and not QUOTED_OR_NAMED.search(a[1:-1])
+                                 for a, b in changed)
+
+
+def by_rule(diff: str, rules: dict) -> str | None:
+    """A reason from modules.toml's [rules] when the mutant only changes what cannot matter."""
+    removed, added = changed_lines(diff)
+    if not removed or len(removed) != len(added):
+        return None
+    if "sql_case" in rules and all(sql_case_only(a, b) for a, b in zip(removed, added)):
+        return rules["sql_case"]
+    if "log_text" in rules and all(re.match(r"\s*log\.(debug|info|warning|error|exception)\(", line)
+                                   for line in removed + added):
+        return rules["log_text"]
+    return None
+
+
+def run_module(name: str, module: dict, equivalent: dict, base: Path, children: int,
+               rules: dict | None = None) -> dict:
+    rules = rules or {}
     work = base / name
     scratch_copy(work)
     write_config(work, module)
@@ -90,17 +128,19 @@ def run_module(name: str, module: dict, equivalent: dict, base: Path, children: 
         return {"module": name, "error": f"mutmut failed (exit {run.returncode}); see {base / name}.log",
                 "seconds": round(seconds)}
     found = statuses(work, module["sources"])
+    diffs = {n: subprocess.run([str(mutmut), "show", n], cwd=work, capture_output=True, text=True).stdout
+             for n, s in found.items() if s not in KILLED and n not in equivalent}
+    equivalent = {**equivalent, **{n: reason for n, diff in diffs.items()
+                                   if (reason := by_rule(diff, rules))}}
     survivors = sorted(n for n, s in found.items() if s in SURVIVED and n not in equivalent)
     marked = sorted(n for n, s in found.items() if s not in KILLED and n in equivalent)
     killed = sum(1 for s in found.values() if s in KILLED)
     unreached = sorted(n for n, s in found.items() if s not in KILLED | SURVIVED and n not in equivalent)
     counted = killed + len(survivors) + len(unreached)  # a mutant no test reaches is not killed
-    diffs = {n: subprocess.run([str(mutmut), "show", n], cwd=work, capture_output=True, text=True).stdout
-             for n in survivors}
     return {"module": name, "sources": module["sources"], "tests": module["tests"], "mutants": len(found),
             "killed": killed, "survived": survivors, "equivalent": marked, "not_reached": unreached,
             "score": round(100 * killed / counted, 1) if counted else 100.0, "seconds": round(seconds),
-            "diffs": diffs}
+            "diffs": {n: diffs[n] for n in survivors}, "reasons": {n: equivalent[n] for n in marked}}
 
 
 def report(results: list[dict], equivalent: dict) -> str:
@@ -121,7 +161,7 @@ def report(results: list[dict], equivalent: dict) -> str:
         for name in r["survived"]:
             lines += [f"\n### survivor {name}", "```diff", r["diffs"][name].strip(), "```"]
         for name in r["equivalent"]:
-            lines.append(f"- equivalent {name}: {equivalent[name]}")
+            lines.append(f"- equivalent {name}: {r['reasons'][name]}")
         for name in r["not_reached"]:
             lines.append(f"- not reached by the module's tests: {name}")
     return "\n".join(lines) + "\n"
@@ -135,7 +175,7 @@ def main(argv=None) -> int:
     parser.add_argument("--children", type=int, default=1, help="mutants tested at once")
     parser.add_argument("--target", type=float, default=90.0, help="lowest acceptable score, %%")
     args = parser.parse_args(argv)
-    modules, equivalent = load()
+    modules, equivalent, rules = load()
     if args.list:
         for name, module in modules.items():
             print(f"{name}: {' '.join(module['sources'])} <- {' '.join(module['tests'])}")
@@ -147,7 +187,7 @@ def main(argv=None) -> int:
     results = []
     for name in args.modules or list(modules):
         print(f"mutation: {name} ...", flush=True)
-        result = run_module(name, modules[name], equivalent, args.out, args.children)
+        result = run_module(name, modules[name], equivalent, args.out, args.children, rules)
         results.append(result)
         print("  " + (result.get("error") or f"{result['killed']} killed, {len(result['survived'])} survived, "
                       f"{len(result['equivalent'])} equivalent, {len(result['not_reached'])} not reached: "

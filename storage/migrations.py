@@ -222,6 +222,19 @@ def assessments_model_version(db):
     db.execute("ALTER TABLE assessments ADD COLUMN model_version TEXT")
 
 
+def nodes_table(db):
+    # The processes answering photos and the model version each answers with (storage/nodes.py):
+    # a fleet's convergence on a newly installed version is read here. No user data.
+    db.execute(
+        """CREATE TABLE nodes (
+            node TEXT PRIMARY KEY,
+            model_version TEXT,
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+
+
 def users_lang_chosen(db):
     # 1: the user chose the language ("language"); 0: it follows their LINE profile (issue 25).
     db.execute("ALTER TABLE users ADD COLUMN lang_chosen INTEGER NOT NULL DEFAULT 0")
@@ -245,6 +258,7 @@ MIGRATIONS = [
     ("2002_trend_prompts", trend_prompts_table),
     ("2201_assessments_model_version", assessments_model_version),
     ("2501_users_lang_chosen", users_lang_chosen),
+    ("2202_nodes", nodes_table),
     ("2601_clinic_referrals_patient_code", referral_codes),
 ]
 

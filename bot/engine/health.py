@@ -4,7 +4,9 @@ The manifest is read by the pipeline's own reader (inference.manifest.load_manif
 entries, classes, sizes, the familiarity block), so "ok" means Pipeline.from_dir would load it;
 only the files' hashes are checked here, cached per file version, so frequent probes stay cheap.
 `model_version` names the model set this process answers with (engine/model_sets.py); the
-files checked are those of the models folder's current version (inference/versions.py).
+files checked are those of the models folder's current version (inference/versions.py);
+`fleet_model_versions` counts the live `serve`/`worker` processes per version they answer with
+(storage/nodes.py): one key means the fleet has converged.
 """
 
 import hashlib
@@ -16,7 +18,7 @@ from flask import Blueprint, current_app, jsonify
 from inference.errors import ModelManifestError
 from inference.manifest import MANIFEST, load_manifest
 from inference.versions import current_dir
-from storage import inbox
+from storage import inbox, nodes
 
 bp = Blueprint("health", __name__)
 
@@ -56,9 +58,10 @@ def healthz():
     services = current_app.extensions["adai"]
     try:
         counts = inbox.counts(services.db())
+        fleet = nodes.versions(services.db(), services.clock.now())
         database = "ok"
     except Exception as e:  # noqa: BLE001
-        counts, database = {}, f"error: {type(e).__name__}"
+        counts, fleet, database = {}, {}, f"error: {type(e).__name__}"
     models = models_state(current_dir(services.settings.models_dir))
     ok = database == "ok" and models == "ok"
     body = {
@@ -66,6 +69,7 @@ def healthz():
         "database": database,
         "models": models,
         "model_version": services.model_version(),  # the set this process answers with
+        "fleet_model_versions": fleet,  # {version: live serve/worker processes answering with it}
         "inbox": counts,
         "mode": "simulator" if services.settings.simulator else "line",
     }

@@ -14,9 +14,14 @@ makes carries the version in `models["version"]`, which storage keeps as `model_
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import time
 
 from inference.versions import current_set
+from storage import nodes
+from storage.base import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +58,44 @@ class ModelSet:
             close()
 
 
-def start_watch(services):
-    """Background job: follow the models folder's current version (serve, worker)."""
+def node_id() -> str:
+    """This process in the nodes table (storage/nodes.py): host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def start_watch(services, node=None):
+    """Background job (serve, worker): load the current version now, without holding up the
+    start (acks are answered meanwhile; a photo waits for the load), then follow the models
+    folder every settings.models_poll_s, and keep this process's row in the nodes table naming
+    the version it answers with (written on a change and every nodes.HEARTBEAT_S; deleted at
+    stop), so that a fleet's convergence on a new version can be read from one table."""
     stop = threading.Event()
+    node = node or node_id()
+    said = {"version": None, "at": float("-inf")}
+
+    def report():
+        version = services._pipeline.version if services._pipeline is not None else None
+        if version == said["version"] and time.monotonic() - said["at"] < nodes.HEARTBEAT_S:
+            return
+        try:
+            nodes.report(services.db(), node, version, services.clock.now())
+        except DatabaseUnavailable as error:  # the next poll tries again
+            log.warning("model version not reported: %s", error)
+            said["at"] = float("-inf")
+            return
+        if version != said["version"]:
+            log.info("models: answering with version %s", version)
+        said.update(version=version, at=time.monotonic())
 
     def loop():
-        while not stop.wait(services.settings.models_poll_s):
+        while True:
             try:
                 services.follow_models()
+                report()
             except Exception:  # noqa: BLE001 — the watch must outlive one bad poll
                 log.exception("model version check failed")
+            if stop.wait(services.settings.models_poll_s):
+                break
 
     thread = threading.Thread(target=loop, name="model-watch", daemon=True)
     thread.start()
@@ -70,6 +103,10 @@ def start_watch(services):
     def halt():
         stop.set()
         thread.join(5)
+        try:
+            nodes.gone(services.db(), node)
+        except Exception:  # noqa: BLE001 — stopping: the row ages out instead
+            pass
 
     return halt
 

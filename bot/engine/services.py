@@ -87,19 +87,21 @@ class Services:
 
     def follow_models(self) -> bool:
         """Load the models folder's current version beside the one in use and swap them (the
-        model watch calls this every settings.models_poll_s). Nothing is loaded before first
-        use; a set that fails to load is logged once and the old one stays. True: swapped."""
+        model watch calls this at start and every settings.models_poll_s; the first call loads
+        the set, as a first photo would). A set that fails to load is logged once and the old
+        one (if any) stays. True: a set was loaded."""
         old = self._pipeline
-        if old is None:
-            return False
         version, folder = model_sets.on_disk(self.settings.models_dir)
-        if version is None or version == old.version or version in self._refused_versions:
+        if version is None or (old is not None and version == old.version) or version in self._refused_versions:
             return False
         try:
+            if old is None:  # under the lock: a photo arriving meanwhile waits for this load
+                return self.pipeline() is not None
             new = self._load(version, folder)
         except Exception as error:  # noqa: BLE001 — onnxruntime, a bad manifest, a file gone
             self._refused_versions.add(version)
-            log.error("model version %s not loaded, still answering with %s: %s: %s", version, old.version,
+            log.error("model version %s not loaded, still answering with %s: %s: %s", version,
+                      old.version if old is not None else "none",
                       type(error).__name__, str(error).splitlines()[0][:200] if str(error) else "")
             return False
         with self._pipeline_lock:

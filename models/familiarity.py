@@ -402,12 +402,13 @@ def calibrate(models_dir: Path, train: Path, heldout: Path, realset: Path,
     print(f"statistics from {len(items)} training photos", flush=True)
     rows = training_rows(pipeline, items)
     block = fit_statistics(rows)
+    held = lesion_items(phantom_folder(heldout, n_heldout))
+    phantom_rows = _assess_all(pipeline, (i.image.read_bytes() for i in held), "held-out phantom")
+    check_heldout(heldout, phantom_rows)  # before the minutes over the real set
     outliers, packages = outlier_features(pipeline, realset)
     print(f"outlier probe: {len(outliers)} real-photo crops against the training crops", flush=True)
     inliers = np.concatenate([r["features"] for r in rows])
     block["probe"] = fit_probe(inliers, outliers)
-    held = lesion_items(phantom_folder(heldout, n_heldout))
-    phantom_rows = _assess_all(pipeline, (i.image.read_bytes() for i in held), "held-out phantom")
     real_rows = real_training_rows(pipeline, realset, n_real)
     loose = model_of(block)
     phantom, real = signals(loose, phantom_rows), signals(loose, real_rows)
@@ -454,6 +455,18 @@ def calibrate(models_dir: Path, train: Path, heldout: Path, realset: Path,
     return summary
 
 
+def check_heldout(heldout: Path, phantom_rows: list[dict]) -> None:
+    """No limit can be chosen unless some held-out photo reached the classifier: say why not."""
+    if any(r["features"] is not None for r in phantom_rows):
+        return
+    verdicts = ", ".join(f"{k} {n}" for k, n in sorted(_count(r["quality"] for r in phantom_rows).items()))
+    raise CalibrationError(
+        f"no held-out photo in {heldout} reached the classifier ({len(phantom_rows)} photos with a lesion "
+        f"label; verdicts: {verdicts or 'none'}): the segmenter finds no rule crop on them (too few "
+        "training steps, or a held-out folder without lesions); train longer or give --heldout "
+        "more photos with a lesion")
+
+
 def real_training_rows(pipeline: Pipeline, realset: Path, n_real: int | None = None) -> list[dict]:
     """`_assess_all` rows of every variant of the real set's training part (never `heldout`)."""
     rows = []
@@ -475,6 +488,7 @@ def calibrate_contrast(models_dir: Path, heldout: Path, realset: Path, n_heldout
     pipeline = Pipeline.from_dir(models_dir, require_familiarity=False)
     held = lesion_items(phantom_folder(heldout, n_heldout))
     phantom_rows = _assess_all(pipeline, (i.image.read_bytes() for i in held), "held-out phantom")
+    check_heldout(heldout, phantom_rows)
     limit, contrast = contrast_limit(phantom_rows, real_training_rows(pipeline, realset, n_real))
     calibration = dict(block["calibration"])
     rule = calibration.get("rule", "").split("; " + contrast["rule"].split(":")[0])[0]
@@ -528,7 +542,7 @@ def main(argv=None) -> int:
         else:
             summary = calibrate(args.models, args.train, args.heldout, args.real, args.n_train,
                                 args.n_heldout, args.card)
-    except data.DatasetError as exc:  # the folders' problem, said plainly
+    except (data.DatasetError, CalibrationError) as exc:  # the folders' problem, said plainly
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(summary, indent=1))

@@ -333,3 +333,21 @@ def test_the_pipeline_names_no_class_for_a_photo_whose_crop_features_are_unfamil
     assert result["top"] is None and result["probabilities"] == {} and result["crops"] == []
     passed = dev_pipeline_with(folder, photo_score=score * 1.01).assess(data)
     assert passed.quality == "ok" and passed.top == "AD"
+
+
+def test_calibrate_says_plainly_when_no_held_out_photo_reaches_the_classifier(tmp_path, capsys):
+    """A few training steps leave a segmenter that finds no rule crop (the clinic's loop test):
+    `calibrate --heldout` exits 2 with the reason, before any work on the real set (here a
+    folder that does not exist), not with an IndexError; the manifest is unchanged."""
+    folder = copy_models(tmp_path / "models")
+    manifest = (folder / "manifest.json").read_bytes()
+    train = write_dataset(tmp_path / "train", 8, seed=5)
+    heldout = shutil.copytree(train, tmp_path / "heldout")
+    for item in familiarity.lesion_items(heldout):  # grey photos: no skin, so no crop
+        Image.new("RGB", Image.open(item.image).size, (128, 128, 128)).save(item.image)
+    code = familiarity.main(["--models", str(folder), "--train", str(train), "--heldout", str(heldout),
+                             "--real", str(tmp_path / "no-realset"), "--n-train", "8", "--card", str(tmp_path / "card")])
+    error = capsys.readouterr().err
+    assert code == 2 and error.startswith(f"error: no held-out photo in {heldout} reached the classifier")
+    assert "; verdicts: " in error and "Traceback" not in error and "IndexError" not in error
+    assert (folder / "manifest.json").read_bytes() == manifest and not (tmp_path / "card").exists()

@@ -105,10 +105,22 @@ def by_rule(diff: str, rules: dict) -> str | None:
         return None
     if "sql_case" in rules and all(sql_case_only(a, b) for a, b in zip(removed, added)):
         return rules["sql_case"]
+    if "metrics" in rules and all(re.search(r"self\._count\(|self\.metrics\b|metrics\.\w+\(", line)
+                                  for line in removed + added):
+        return rules["metrics"]
     if "log_text" in rules and all(re.match(r"\s*log\.(debug|info|warning|error|exception)\(", line)
                                    for line in removed + added):
         return rules["log_text"]
     return None
+
+
+def in_scope(mutant: str, scope: list[str]) -> bool:
+    """mutmut names a mutant module.x_function__mutmut_N or module.xǁClassǁmethod__mutmut_N."""
+    function = mutant.rsplit(".", 1)[-1].rsplit("__mutmut_", 1)[0]
+    if function.startswith("xǁ"):
+        cls, method = function[2:].split("ǁ", 1)
+        return cls in scope or f"{cls}.{method}" in scope
+    return function[2:] in scope
 
 
 def run_module(name: str, module: dict, equivalent: dict, base: Path, children: int,
@@ -128,6 +140,9 @@ def run_module(name: str, module: dict, equivalent: dict, base: Path, children: 
         return {"module": name, "error": f"mutmut failed (exit {run.returncode}); see {base / name}.log",
                 "seconds": round(seconds)}
     found = statuses(work, module["sources"])
+    scope = module.get("scope")
+    outside = sorted(n for n in found if scope and not in_scope(n, scope))
+    found = {n: s for n, s in found.items() if n not in outside}
     diffs = {n: subprocess.run([str(mutmut), "show", n], cwd=work, capture_output=True, text=True).stdout
              for n, s in found.items() if s not in KILLED and n not in equivalent}
     equivalent = {**equivalent, **{n: reason for n, diff in diffs.items()
@@ -138,7 +153,7 @@ def run_module(name: str, module: dict, equivalent: dict, base: Path, children: 
     unreached = sorted(n for n, s in found.items() if s not in KILLED | SURVIVED and n not in equivalent)
     counted = killed + len(survivors) + len(unreached)  # a mutant no test reaches is not killed
     return {"module": name, "sources": module["sources"], "tests": module["tests"], "mutants": len(found),
-            "killed": killed, "survived": survivors, "equivalent": marked, "not_reached": unreached,
+            "killed": killed, "survived": survivors, "outside_scope": len(outside), "equivalent": marked, "not_reached": unreached,
             "score": round(100 * killed / counted, 1) if counted else 100.0, "seconds": round(seconds),
             "diffs": {n: diffs[n] for n in survivors}, "reasons": {n: equivalent[n] for n in marked}}
 

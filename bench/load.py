@@ -361,12 +361,15 @@ def run_threads(targets):
 
 
 def wait_drained(url, timeout=300) -> float:
-    """Until the bot's inbox holds nothing pending (bounded); returns seconds waited."""
+    """Until the bot's inbox holds nothing pending (bounded); returns seconds waited. Every
+    /healthz costs the server ~3 ms of CPU (it reads the models' manifest), counted in the CPU per
+    photo: polled every 0.25 s, not 0.1 (a profile on a backlogged run found 18 % of the server's
+    CPU in these probes)."""
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         if not get_json(url + "/healthz").get("inbox", {}).get("pending"):
             return time.monotonic() - start
-        time.sleep(0.1)
+        time.sleep(0.25)
     return float("nan")
 
 

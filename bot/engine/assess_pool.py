@@ -71,8 +71,13 @@ def _assess(data: bytes, captions: dict | None = None):
         overlay = assessment.overlay_jpeg()
         assessment.stages_ms["overlay"] = (time.perf_counter() - began) * 1000  # the parent observes it
         assessment.stages_ms["cpu_overlay"] = (time.process_time() - cpu) * 1000
-    # The clinic's label page starts from the segmenter's mask: made here, beside the masks.
-    model_mask = model_mask_png(data, assessment.masks) if overlay is not None else None
+    # The clinic's label page starts from the segmenter's mask: made here, beside the masks, at
+    # the size known from the decode (reading it from `data` decoded a phone photo once more).
+    model_mask = None
+    if overlay is not None:
+        cpu = time.process_time()
+        model_mask = model_mask_png(data, assessment.masks, assessment.full_size)
+        assessment.stages_ms["cpu_mask"] = (time.process_time() - cpu) * 1000
     assessment.image = assessment.masks = assessment.crop_features = None  # the parent needs none of them
     return assessment, (overlay, model_mask), None
 

@@ -34,10 +34,11 @@
     }
     function zoomCentre(factor) { const box = size(); zoomAt(factor, box.w / 2, box.h / 2); }
     function fit() { state.s = 1; state.x = 0; state.y = 0; apply(); }
-    function shape() {  // frames take the photo's shape once it is known
-      const photo = images[0];
-      if (!photo.naturalWidth) return;
-      frames.forEach(function (frame) { frame.style.aspectRatio = photo.naturalWidth + " / " + photo.naturalHeight; });
+    function shape() {  // each frame takes its picture's shape: the same width, so the photo and
+      // the overlay's photo part (above its caption band) share one scale and one origin
+      images.forEach(function (image, i) {
+        if (image.naturalWidth) frames[i].style.aspectRatio = image.naturalWidth + " / " + image.naturalHeight;
+      });
       apply();
     }
 
@@ -80,7 +81,7 @@
         event.preventDefault();
       });
     });
-    images[0].addEventListener("load", shape);
+    images.forEach(function (image) { image.addEventListener("load", shape); });
     window.addEventListener("resize", apply);
     shape();
 

@@ -145,3 +145,32 @@ def test_the_contrast_limit_is_the_phantom_quantile_and_counts_real_photos_below
     assert limit == pytest.approx(1.0, rel=1e-3)  # 0.5 % of 200: the lowest photo, which passes
     assert summary["phantom_heldout"]["below"] == 0
     assert summary["real_train"] == {"measured": 2, "below": 1, "below_ids": ["a/original"]}
+
+
+@pytest.fixture(scope="module")
+def tiny_phantom(tmp_path_factory):
+    from models.phantom.dataset import write_dataset
+    return write_dataset(tmp_path_factory.mktemp("calib"), 8, seed=5, workers=1)
+
+
+def test_a_full_calibrate_writes_the_contrast_limit_by_its_rule(tmp_path, tiny_phantom):
+    folder = copy_models(tmp_path / "models")
+    summary = familiarity.calibrate(folder, tiny_phantom, tiny_phantom, realphotos.REALSET, n_train=8,
+                                    n_heldout=8, card=tmp_path / "card", n_real=2)
+    block = json.loads((folder / "manifest.json").read_text())["familiarity"]
+    contrast = summary["lesion_contrast"]
+    assert block["thresholds"][CONTRAST] > 0 and block["calibration"]["lesion_contrast"] == contrast
+    assert contrast["phantom_heldout"]["below"] <= familiarity.CONTRAST_SHARE * contrast["phantom_heldout"]["measured"]
+    assert Pipeline.from_dir(folder).familiarity.min_lesion_contrast == block["thresholds"][CONTRAST]
+
+
+def test_only_contrast_refits_that_limit_and_keeps_the_rest(tmp_path, tiny_phantom):
+    folder = copy_models(tmp_path / "models", **{CONTRAST: None})
+    before = json.loads((folder / "manifest.json").read_text())["familiarity"]
+    familiarity.calibrate_contrast(folder, tiny_phantom, realphotos.REALSET, n_real=2)
+    after = json.loads((folder / "manifest.json").read_text())["familiarity"]
+    assert after["thresholds"].pop(CONTRAST) > 0
+    assert after["thresholds"] == before["thresholds"]
+    assert {k: v for k, v in after.items() if k not in ("thresholds", "calibration")} == \
+        {k: v for k, v in before.items() if k not in ("thresholds", "calibration")}
+    assert after["calibration"]["rule"].count("min_lesion_contrast") == 1  # replaced, not appended

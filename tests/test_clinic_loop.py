@@ -55,6 +55,10 @@ def ok(done: subprocess.CompletedProcess) -> str:
 
 def test_from_clinic_labels_to_a_validated_model_on_the_running_bot(chat, client, db, services, tmp_path):
     began = time.monotonic()
+    stages = {}
+
+    def mark(name):
+        stages[name] = round(time.monotonic() - began - sum(stages.values()), 1)
     env = cli_env(services.settings)
     # 1. Phantom patients share photos with the clinic (signed webhooks, the worker, the emulator).
     account(db, CLINIC, "first@clinic.example")
@@ -69,6 +73,7 @@ def test_from_clinic_labels_to_a_validated_model_on_the_running_bot(chat, client
         user.photo(photo(kind, seed=100 + n))
         share(user, CLINIC)
         patients.append((user, kind))
+    mark("photos")
     before = services.model_version()
     # 2. Two clinicians label every photo through the workspace, as the browser does.
     for email in ("first@clinic.example", "second@clinic.example"):
@@ -76,16 +81,21 @@ def test_from_clinic_labels_to_a_validated_model_on_the_running_bot(chat, client
         for user, kind in patients:
             for assessment_id in photo_ids(db, user):
                 assert label(client, assessment_id, kind).status_code == 302
+    mark("labels")
     # 3. export → split → train → export → calibrate → validate.
     export, parts, checkpoints = tmp_path / "export", tmp_path / "parts", tmp_path / "checkpoints"
     made = json.loads((ok(run("dataset", "export", "--out", export, "--clinic", CLINIC.id, env=env)), (
         export / "export.json").read_text())[1])
     assert len(made["photos"]) == 2 * len(patients) and set(made["model_versions"].values()) == {before}
+    mark("export")
     ok(run("split", "--data", export, "--out", parts, "--test-fraction", "0.25", "--calib-fraction", "0.25", env=env))
+    mark("split")
     ok(run("train", "--data", parts / "train", "--checkpoints", checkpoints, *TINY, env=env, timeout=300))
+    mark("train")
     trained = tmp_path / "trained"
     ok(run("export", "--checkpoints", checkpoints, "--out", trained, "--training-data",
            "the clinic's labelled photos (loop test)", env=env))
+    mark("export_onnx")
     # calibrate --heldout, made small: the statistics are fitted on the exported classifier and
     # the clinic's training part; a few steps leave the segmenter near chance, so no held-out
     # photo may reach the classifier and the limits are set by hand, as tests/test_models_smoke.py
@@ -98,8 +108,10 @@ def test_from_clinic_labels_to_a_validated_model_on_the_running_bot(chat, client
     block["probe"] = familiarity.fit_probe(np.concatenate([r["features"] for r in rows]), outliers, steps=5)
     familiarity.write_block(trained, {**block, "thresholds": {
         "photo_score": 1e6, "max_lesion_fraction": 1.0, "max_outlier_probability": 1.0}})
+    mark("familiarity")
     ok(run("validate", "--data", parts / "test", "--models", trained, env=env))
     assert (parts / "test" / "VALIDATION.md").is_file()
+    mark("validate")
     # 4. Signing is refused below the rules (a few patients per class), the manifest unchanged.
     manifest = (trained / "manifest.json").read_bytes()
     refused = run("validate", "--data", parts / "test", "--models", trained, "--sign", "Dr. Sato",
@@ -109,6 +121,7 @@ def test_from_clinic_labels_to_a_validated_model_on_the_running_bot(chat, client
     # … and accepted on a set made to pass (rows whose counts meet the rules, the real sign-off).
     signed = shutil.copytree(trained, tmp_path / "signed")
     sign_copy(signed, wrong_per_class=1)
+    mark("sign")
     # 5. Install onto the running bot; the model watch (services.follow_models) picks it up.
     new = ok(run("install", signed, "--models-dir", services.settings.models_dir, env=env)).strip()
     assert services.follow_models() and services.model_version() == new != before
@@ -120,9 +133,11 @@ def test_from_clinic_labels_to_a_validated_model_on_the_running_bot(chat, client
     assert all(row["model_version"] == new for row in stored)  # a result is kept with its version
     if stored and stored[0]["quality"] == "ok" and stored[0]["level"] != "urgent":  # a class was named
         assert "Checked on" in "\n".join(flex_texts(card))  # the validated wording
+    mark("install")
     # 6. Roll back: the earlier version answers again.
     assert ok(run("rollback", "--models-dir", services.settings.models_dir, env=env)).strip() == before
     assert services.follow_models() and services.model_version() == before
     user.photo(photo("AD", seed=998))
     assert assessments.recent(db, user.user, 1)[0]["model_version"] == before
-    print(f"the clinic's loop took {time.monotonic() - began:.1f} s")
+    mark("rollback")
+    print(f"the clinic's loop took {time.monotonic() - began:.1f} s: {stages}")

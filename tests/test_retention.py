@@ -108,3 +108,44 @@ def test_a_purged_row_leaves_no_byte_in_the_database_file_or_its_wal(db, tmp_pat
     after = database_bytes(path)
     assert old.encode() not in after
     assert new.encode() in after  # the scan does see rows that stay
+
+
+# --- the account and "delete my data" (storage/users.py) ------------------------------------------
+
+def test_following_creates_the_account_in_the_language_given_and_returns_it(db):
+    uid = webhooks.user_id()
+    row = users.follow(db, uid, NOW, "en")
+    assert (row["user_id"], row["lang"], row["active"]) == (uid, "en", 1)
+    assert users.ensure(db, uid, NOW, "ja")["lang"] == "en"  # an existing account keeps its language
+    users.unfollow(db, uid, NOW)
+    assert users.get(db, uid)["active"] == 0 and users.follow(db, uid, NOW)["active"] == 1
+    assert users.lang(db, webhooks.user_id()) == users.DEFAULT_LANG
+
+
+def test_the_profile_language_follows_only_until_the_user_chooses(db):
+    uid = webhooks.user_id()
+    users.follow(db, uid, NOW, "ja")
+    users.follow_profile(db, uid, "en", NOW)
+    assert users.lang(db, uid) == "en"
+    users.set_lang(db, uid, "ja", NOW)
+    users.follow_profile(db, uid, "en", NOW)
+    assert users.lang(db, uid) == "ja"  # the user's own choice stays
+
+
+def test_known_ids_are_every_user_id_any_table_holds(db):
+    first, second = sorted([webhooks.user_id(), webhooks.user_id()])
+    users.follow(db, second, NOW, "ja")
+    add_result(db, first, NOW, PROBABILITIES)  # a result without an account row
+    assert users.known_ids(db) == [first, second]
+
+
+def test_forget_marks_the_inbox_rows_that_mention_the_user_handled(db):
+    from storage import inbox
+    uid = webhooks.user_id()
+    users.follow(db, uid, NOW, "ja")
+    event = webhooks.text("hi", user=uid)
+    inbox.store(db, [event], NOW)
+    users.forget(db, uid)
+    row = inbox.get(db, event["webhookEventId"])
+    assert (row["state"], row["body"]) == (inbox.DONE, None)
+    assert users.get(db, uid) is None

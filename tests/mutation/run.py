@@ -82,7 +82,7 @@ def changed_lines(diff: str) -> tuple[list[str], list[str]]:
             [l[1:] for l in lines if l.startswith("+") and not l.startswith("+++")])
 
 
-SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|FROM|WHERE|VALUES|AND|ORDER BY|GROUP BY|LIMIT)\b",
+SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|FROM|WHERE|VALUES|AND|ORDER BY|GROUP BY|LIMIT|ON CONFLICT|SET)\b",
                  re.IGNORECASE)
 LITERAL = re.compile(r"\"[^\"]*\"|'[^']*'")
 QUOTED_OR_NAMED = re.compile(r"'|:[A-Za-z_]")  # a value or a named parameter inside: case may matter

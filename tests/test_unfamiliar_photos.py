@@ -20,6 +20,7 @@ from tests.support.devmodels import build_dev_models
 COMMITTED_MODELS = Path(__file__).resolve().parents[1] / "models"
 CANNOT_JUDGE = {"ja": "この写真は判定できません", "en": "I cannot judge this photo"}
 NO_RASH = {"ja": "湿疹を見つけられませんでした", "en": "I could not find a rash in this photo"}
+FACE_OR_SCENE = {"ja": "顔や人、景色の写真のようです", "en": "This looks like a face, people or a scene"}
 ANSWER_QUESTIONS = {"ja": "質問に答える", "en": "Answer questions"}
 FROM_ANSWERS = {"ja": "質問への回答だけから", "en": "from your answers alone"}
 LEVEL = {"ja": {"routine": "いつものケアを続けましょう", "urgent": "今日中に受診してください"},
@@ -59,7 +60,7 @@ class TestRealPhotoWithCommittedModels:
         user = consented(chat, lang)
         messages = user.photo(photo.read())
         text = "\n".join(m.get("text", "") for m in messages)
-        assert CANNOT_JUDGE[lang] in text or NO_RASH[lang] in text
+        assert CANNOT_JUDGE[lang] in text or NO_RASH[lang] in text or FACE_OR_SCENE[lang] in text
         assert not any(m["type"] == "flex" for m in messages)  # no result card, no numbers
         assert not any(word in text for word in DISEASE_WORDS[lang])
         rows = assessments.recent(db, user.user)

@@ -110,3 +110,15 @@ def test_a_well_signed_token_without_a_readable_expiry_is_malformed(raw):
 
 def test_the_expiry_is_read_from_the_signed_payload():
     assert tokens.verify(KEY, signed_body(KEY, b'{"e": "1800000060"}'), now=NOW) == {"e": "1800000060"}
+
+
+def test_every_token_part_is_exactly_its_unpadded_base64url():
+    """Over many payloads (parts needing none, one or two "="): each is cut at the padding
+    only, and the body is compact JSON (tokens travel in URLs)."""
+    for i in range(300):
+        payload = {"i": i, "e": NOW + 60}
+        body, mac = tokens.sign(KEY, payload).split(".")
+        raw = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+        assert body == base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        assert mac == base64.urlsafe_b64encode(hmac.new(KEY, body.encode(), hashlib.sha256).digest()).decode().rstrip("=")
+        assert tokens.verify(KEY, f"{body}.{mac}", now=NOW) == payload

@@ -147,3 +147,88 @@ def test_signed_probabilities_of_the_wrong_shape_or_kind_are_refused():
 def test_a_signature_with_other_characters_is_refused_not_an_error(mac):
     """compare_digest refuses non-ASCII text with a TypeError: the MACs are compared as bytes."""
     assert refused({**fields_of(state()), "m": mac}) == "signature"
+
+
+# --- the questionnaire itself, and the data's exact form ------------------------------------------
+
+def test_a_fresh_questionnaire_asks_its_questions_in_order():
+    from bot.domain.triage import ALL_FLAGS
+    four = rules.fresh(PROBABILITIES, MODELS, FLAGS, assessment_id=3)
+    assert four.answers == rules.UNANSWERED * 4 and four.flags == FLAGS and four.assessment_id == 3
+    assert four.next_question() == FLAGS[0] and four.answered() == {}
+    step = four.answer(FLAGS[0], True).answer(FLAGS[2], False)
+    assert step.answers == rules.YES + rules.UNANSWERED + rules.NO + rules.UNANSWERED
+    assert step.next_question() == FLAGS[1]
+    assert step.answered() == {FLAGS[0]: True, FLAGS[2]: False}
+    done = step.answer(FLAGS[1], False).answer(FLAGS[3], True)
+    assert done.next_question() is None and list(done.answered()) == list(FLAGS)
+    six = rules.fresh(None, MODELS, ALL_FLAGS)
+    assert six.flags == ALL_FLAGS and six.answer(ALL_FLAGS[5], True).answers == rules.UNANSWERED * 5 + rules.YES
+
+
+def stored_row(**changes) -> dict:
+    return {"id": 7, "quality": "ok", "probabilities": {"AD": 0.20004, "IM": 0.35, "HI": 0.1, "MF": 0.35},
+            "models": {"segmenter": "s@1", "classifier": "c@1", "validated": False}, **changes}
+
+
+def test_a_stored_result_gets_the_questions_its_photo_asked():
+    from bot.domain.triage import ALL_FLAGS
+    shadowed = rules.from_stored(stored_row(), taken_at=1_790_000_000)
+    assert shadowed.probabilities == {"AD": 0.2, "IM": 0.35, "HI": 0.1, "MF": 0.35}
+    assert shadowed.models == {"segmenter": "s@1", "classifier": "c@1", "validated": False}
+    assert (shadowed.assessment_id, shadowed.taken_at, shadowed.flags) == (7, 1_790_000_000, ALL_FLAGS)
+    # validated, or a research preview: the top guess (IM) is a concern, the acute four follow
+    assert rules.from_stored(stored_row(models={"segmenter": "s", "classifier": "c", "validated": True}), 1).flags == FLAGS
+    assert rules.from_stored(stored_row(), 1, research_preview=True).flags == FLAGS
+    unjudged = rules.from_stored(stored_row(quality="unfamiliar"), 1)
+    assert unjudged.probabilities is None and unjudged.flags == ALL_FLAGS
+    assert rules.from_stored(stored_row(probabilities={}), 1).probabilities is None
+    assert rules.from_stored(stored_row(models={}), 1).models == {"segmenter": "", "classifier": "", "validated": False}
+
+
+def test_probabilities_travel_to_three_decimals_with_every_class():
+    assert rules.rounded({"AD": 0.12345, "HI": 0.9996}) == {"AD": 0.123, "IM": 0.0, "HI": 1.0, "MF": 0.0}
+
+
+def test_the_mac_is_truncated_hmac_sha256_over_the_signed_fields_in_order():
+    import base64
+    import hashlib
+    import hmac
+    for assessment_id in range(40, 140):  # some of these MACs end in "X", a base64 letter
+        fields = fields_of(state(assessment_id=assessment_id, taken_at=None))
+        message = "\x1f".join(f"{name}={fields.get(name, '')}" for name in rules.SIGNED).encode()
+        digest = hmac.new(KEY, message, hashlib.sha256).digest()[:rules.MAC_BYTES]
+        assert fields["m"] == base64.urlsafe_b64encode(digest).decode()  # 12 bytes: no padding
+
+
+def test_validated_models_and_missing_names_come_back_as_written():
+    validated = state(models={**MODELS, "validated": True})
+    assert rules.decode(fields_of(validated), KEY).models["validated"] is True
+    assert fields_of(validated)["v"] == "1" and fields_of(state())["v"] == "0"
+    nameless = state(models={})
+    assert rules.decode(fields_of(nameless), KEY).models == {"segmenter": "", "classifier": "", "validated": False}
+    base = {k: v for k, v in fields_of(state()).items() if k not in ("m", "s", "c")}
+    assert rules.decode(signed(base), KEY).models == {"segmenter": "", "classifier": "", "validated": False}
+
+
+@pytest.mark.parametrize("segmenter, classifier, kept", [
+    ("a" * 200, "", 80),    # plain names: cut at 80
+    ("/" * 200, "", 40),    # "/" is three characters in the data: 80 would not fit, 40 does
+    ("é" * 200, "", 20),    # six each: 20
+    ("é" * 200, "é" * 200, 0),  # both long: the names give way entirely
+])
+def test_model_names_give_way_in_steps_until_the_data_fits(segmenter, classifier, kept):
+    data = rules.encode(state(models={"segmenter": segmenter, "classifier": classifier}), KEY)
+    assert len(data) <= rules.MAX_DATA
+    assert rules.decode(parse_postback(data), KEY).models["segmenter"] == segmenter[:kept]
+
+
+def test_data_of_exactly_300_characters_keeps_the_names_whole():
+    for n in range(81):
+        names = {"segmenter": "a" * n, "classifier": "/" * 60}  # "/" is three characters in the data
+        if len(rules.encode(state(models=names), KEY)) == rules.MAX_DATA:
+            break
+    else:
+        pytest.fail("no name length makes the data exactly 300 characters")
+    models = rules.decode(parse_postback(rules.encode(state(models=names), KEY)), KEY).models
+    assert (models["segmenter"], models["classifier"]) == ("a" * n, "/" * 60)

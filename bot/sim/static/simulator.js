@@ -175,8 +175,9 @@ function addBubble(side, content, bare) {
   row.appendChild(bubble);
   $("chat").appendChild(row);
   state.newest = row;
-  // A picture changes the row's height once it has loaded: show the newest message again then.
-  for (const img of row.querySelectorAll("img")) img.addEventListener("load", () => { if (state.newest === row) reveal(row); });
+  // A picture changes its row's height once it has loaded, which moves every later message:
+  // show the newest message again then (a chart above the trend sentence loads after both).
+  for (const img of row.querySelectorAll("img")) img.addEventListener("load", () => reveal(state.newest));
   reveal(row);
 }
 

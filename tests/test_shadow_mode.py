@@ -344,3 +344,11 @@ def test_four_weeks_without_improvement_prompt_a_dermatologist_once(chat, db, cl
         clock.advance(days=7)
     assert len(prompts) == 1  # week 5 (28 days after the first), once per episode
     assert [a["data"] for a in quick_replies(prompts[0])] == ["action=clinics"]
+
+
+@pytest.mark.parametrize("kind", ["AD", "HI"])
+def test_a_card_never_draws_two_separators_around_nothing(chat, kind):
+    user = consented(chat, "en")
+    card = user.photo(photo(kind))[0]
+    kinds = [node["type"] for node in card["contents"]["body"]["contents"]]
+    assert all(not (a == b == "separator") for a, b in zip(kinds, kinds[1:])), kinds

@@ -2,6 +2,7 @@
 applies at once for an existing user (the bot reads the LINE profile at the next message), the
 chat scrolls to the newest message, and the message box and quick replies stay on screen at
 375 x 667 and 400 x 800. Screenshots: docs/img/simulator_phone_<width>.png."""
+import os
 import re
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from tests.test_simulator_playwright import (  # noqa: F401 — fixtures
     PHANTOM_SEED, app_config, browser, listener, live_server, needs_chromium,
 )
 
-DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
+# Screenshots go to tests/artifacts/; with ADAI_DOCS_SCREENSHOTS=1 to docs/img/ (the README's).
+DOCS_IMG = (Path(__file__).resolve().parents[1] / "docs" / "img" if os.environ.get("ADAI_DOCS_SCREENSHOTS") == "1"
+            else Path(__file__).resolve().parent / "artifacts")
 SIZES = [(375, 667), (400, 800)]
 
 

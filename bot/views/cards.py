@@ -130,16 +130,19 @@ def result_card(
     image_lines = [_text(t("conv." + reason, lang), size="sm", color=MUTED)
                    for reason in result.reasons[1:] if reason.startswith("img_")]
     image_lines += [_probability_row(lang, code, shown.get(code, 0.0)) for code in ranked]
-    body = [
-        _text(t("conv." + advice_key(result), lang), size="md"),
-        {"type": "separator", "margin": "lg"},
+    middle = [
         *([_text(t("conv.photo_of", lang, when=photo_time), size="xs", color=MUTED, margin="lg")]
           if photo_time else []),
         *_answer_lines(lang, answers),
         # The heading only over something: a card never shows an empty section.
         *([_text(t("conv.finding_title", lang), weight="bold", size="sm", margin="lg"), *image_lines]
           if image_lines else []),
-        {"type": "separator", "margin": "lg"},
+    ]
+    separator = {"type": "separator", "margin": "lg"}
+    body = [
+        _text(t("conv." + advice_key(result), lang), size="md"),
+        separator,
+        *([*middle, separator] if middle else []),  # never two lines around nothing
         *model_lines(lang, models, research_preview),
         *[_text(note, size="xs", color=MUTED) for note in notes],
         _text(t("conv.emergency", lang), size="sm", weight="bold", color=LEVEL_COLOURS["urgent"]),

@@ -135,10 +135,25 @@ def split(items: list[Item], val_fraction: float, seed: int) -> tuple[list[Item]
 
 def split_by_patient(items: list[Item], fractions, seed: int) -> list[list[Item]]:
     """Items in len(fractions) parts (e.g. train, validation, test), each patient's photos all
-    in one part; the parts get about `fractions` of the patients, seeded."""
-    patients = sorted({item.patient for item in items})
-    order = [patients[i] for i in np.random.default_rng(seed).permutation(len(patients))]
-    bounds = np.round(np.cumsum(fractions) / np.sum(fractions) * len(patients)).astype(int)
+    in one part; the parts get about `fractions` of the patients, seeded. The patients are
+    spread class by class (by each patient's most frequent label): every class runs evenly
+    through the order the parts are cut from, so a small clinic set does not leave a class out
+    of training by chance, and the parts keep their overall sizes."""
+    labels: dict[str, list[str]] = {}
+    for item in items:
+        labels.setdefault(item.patient, []).append(item.label)
+    strata: dict[str, list[str]] = {}
+    for patient in sorted(labels):
+        own = labels[patient]
+        strata.setdefault(max(sorted(set(own)), key=own.count), []).append(patient)
+    rng = np.random.default_rng(seed)
+    keyed = []
+    for label in sorted(strata):
+        patients, offset = strata[label], rng.random()
+        for rank, index in enumerate(rng.permutation(len(patients))):
+            keyed.append(((rank + offset) / len(patients), rng.random(), patients[index]))
+    order = [patient for *_, patient in sorted(keyed)]
+    bounds = np.round(np.cumsum(fractions) / np.sum(fractions) * len(order)).astype(int)
     part_of = {patient: int(np.searchsorted(bounds, rank, side="right"))
                for rank, patient in enumerate(order)}
     parts: list[list[Item]] = [[] for _ in fractions]

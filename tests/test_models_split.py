@@ -102,3 +102,15 @@ def test_split_command_holds_out_whole_patients(tmp_path, capsys):
 def test_the_workspace_offers_exactly_the_labels_training_and_validation_read():
     from storage import clinic_labels as stored
     assert stored.DIAGNOSES == clinic_labels.CLINIC_LABELS
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_small_clinic_split_keeps_every_class_in_training(seed):
+    """3 patients per class, half to training: every class is there to learn from (the loop test
+    of issue 22 lost one class to chance with an unstratified split), and the parts keep their
+    sizes."""
+    items = [data.Item(id=f"{c}{p}-{n}", label=c, patient=f"{c}{p}", distance="close", image=None, mask=None)
+             for c in ("AD", "IM", "HI", "MF") for p in range(3) for n in range(2)]
+    train, calib, test = data.split_by_patient(items, (0.5, 0.25, 0.25), seed)
+    assert {i.label for i in train} == {"AD", "IM", "HI", "MF"}
+    assert [len({i.patient for i in part}) for part in (train, calib, test)] == [6, 3, 3]

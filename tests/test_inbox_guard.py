@@ -141,3 +141,22 @@ def test_a_webhook_the_writer_cannot_store_names_why_in_the_log(services, client
     (record,) = [r for r in caplog.records if r.name == "bot.engine.webhook"]
     assert re.fullmatch(r"webhook not stored \(inbox database unavailable: (?!None\)).+\); answering 503 so LINE may redeliver",
                         record.getMessage()), record.getMessage()
+
+
+def test_one_claimed_lane_gives_its_due_events_and_the_oldest_wait_is_known(store_db):
+    assert inbox.oldest_pending(store_db) is None
+    user = webhooks.user_id()
+    first, second = webhooks.text("1", user=user), webhooks.text("2", user=user)
+    other = webhooks.text("3", user=webhooks.user_id())
+    inbox.store(store_db, [first], T0)
+    inbox.store(store_db, [second, other], T0 + dt.timedelta(minutes=1))
+    key = store_db.execute("SELECT lane_key FROM inbox WHERE event_id = ?", [first["webhookEventId"]]).fetchone()[0]
+    later = T0 + dt.timedelta(minutes=1)
+    assert [d["event"] for d in inbox.due_in_lane(store_db, later, key)] == [first, second]
+    assert inbox.due_in_lane(store_db, later, key, limit=1) == [
+        {"event_id": first["webhookEventId"], "event": first, "attempts": 0}]
+    assert [d["event"] for d in inbox.due_in_lane(store_db, T0, key)] == [first]  # the second not yet due
+    assert inbox.oldest_pending(store_db) == now_iso(T0)
+    inbox.finish(store_db, first["webhookEventId"], later)
+    assert inbox.oldest_pending(store_db) == now_iso(later)
+    assert [d["event"] for d in inbox.due_in_lane(store_db, later, key)] == [second]

@@ -140,8 +140,8 @@ def run_module(name: str, module: dict, equivalent: dict, base: Path, children: 
         return {"module": name, "error": f"mutmut failed (exit {run.returncode}); see {base / name}.log",
                 "seconds": round(seconds)}
     found = statuses(work, module["sources"])
-    scope = module.get("scope")
-    outside = sorted(n for n in found if scope and not in_scope(n, scope))
+    scope, skip = module.get("scope"), module.get("skip", [])
+    outside = sorted(n for n in found if (scope and not in_scope(n, scope)) or (skip and in_scope(n, skip)))
     found = {n: s for n, s in found.items() if n not in outside}
     diffs = {n: subprocess.run([str(mutmut), "show", n], cwd=work, capture_output=True, text=True).stdout
              for n, s in found.items() if s not in KILLED and n not in equivalent}

@@ -265,3 +265,15 @@ def test_min_size_reaches_the_window_sides_and_the_mask_caps_them():
     small = np.zeros((10, 10), bool)
     small[2:4, 2:4] = True
     assert window_sizes(small, min_size=20) == [10]  # never larger than the mask
+
+
+def test_overlap_is_measured_on_the_smaller_box_even_when_it_was_chosen_first():
+    """A dense 8-px box is chosen first, away from the origin; a 16-px window holding a lesion
+    line may overlap it by at most 30 % of the small box's area (rows 4–5 would be 37 % and
+    31 %), so the first allowed start is row 6."""
+    lesion = np.zeros((26, 60), bool)
+    lesion[2:10, 40:48] = True   # 64 px: the first choice
+    lesion[19, 28:44] = True     # a line only a 16-px window holds whole
+    boxes = select_windows(np.ones((26, 60), bool), lesion, k=2, min_lesion=0.01, sizes=[8, 16])
+    assert boxes == [(40, 2, 48, 10), (28, 6, 44, 22)]
+    assert overlap_of_smaller(boxes[0], boxes[1]) <= MAX_OVERLAP < overlap_of_smaller(boxes[0], (28, 5, 44, 21))

@@ -215,3 +215,12 @@ def test_a_download_that_times_out_is_retried_by_our_loop_not_by_urllib3(line, e
     started = time.monotonic()
     assert line.content("m1") == b"\xff\xd8jpeg"
     assert delays == [0.25] and time.monotonic() - started < 3.0
+
+
+@pytest.mark.parametrize("what", ["reply", "content"])
+def test_giving_up_names_the_call(line, emulator, what):
+    """The name goes into the error, the log lines and the metrics' endpoint label."""
+    emulator.fail_next(4, status=500)
+    with pytest.raises(LineUnavailable) as failed:
+        line.reply(emulator.issue_reply_token("U1"), [TEXT]) if what == "reply" else line.content("m1")
+    assert str(failed.value) == f"LINE {what} failed after 4 attempts"

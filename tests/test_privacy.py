@@ -150,7 +150,10 @@ KNOWN_RULES |= {"/clinic/", "/clinic/login", "/clinic/logout", "/clinic/setup/<t
                 "/clinic/referrals/<referral_id>", "/clinic/referrals/<referral_id>/status",
                 "/clinic/referrals/<referral_id>/chart.png", "/clinic/photos/<int:assessment_id>/<kind>.jpg",
                 "/clinic/photos/<int:assessment_id>/label", "/clinic/photos/<int:assessment_id>/model-mask.png",
-                "/clinic/labels/<label_id>/mask.png"}
+                "/clinic/labels/<label_id>/mask.png",
+                # the photo viewer (round 2): the same clinic filter (shared_photo); the pictures
+                # it shows come through <kind>.jpg, which audits every view
+                "/clinic/photos/<int:assessment_id>/view"}
 
 
 def test_no_endpoint_lists_users(app, client, chat, emulator):

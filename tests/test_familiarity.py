@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from inference.familiarity import from_block
 from models import familiarity, realphotos
 from models.phantom.dataset import write_dataset
 from tests.support.devmodels import build_dev_models
+from tests.test_validation_manifest import _set  # a change: the value at a dotted path
 
 MODELS = Path("models")
 
@@ -351,3 +353,62 @@ def test_calibrate_says_plainly_when_no_held_out_photo_reaches_the_classifier(tm
     assert code == 2 and error.startswith(f"error: no held-out photo in {heldout} reached the classifier")
     assert "; verdicts: " in error and "Traceback" not in error and "IndexError" not in error
     assert (folder / "manifest.json").read_bytes() == manifest and not (tmp_path / "card").exists()
+
+
+# A flawed block is refused with the field named, so whoever calibrated knows what to fix.
+FLAWS = [
+    (lambda b: b.clear(), "familiarity: block missing (re-run python -m models calibrate)"),
+    (_set("mean", ["x", 0.0]), "familiarity: mean is not numeric"),
+    (_set("components", "rows"), "familiarity: components must be a list of rows"),
+    (_set("components", []), "familiarity: components must be a list of rows"),
+    (_set("components", [[1.0, 0.0], 5]), "familiarity: components must be a list of rows"),
+    (_set("components", [[1.0, "x"]]), "familiarity: components[0] is not numeric"),
+    (_set("class_means.AD", ["x"]), "familiarity: class_means.AD is not numeric"),
+    (_set("class_means", {"AD": [0.0, 0.0], "IM": [10.0, 0.0]}),
+     "familiarity: shapes disagree (mean (2,), components (1, 2), variances (1,), class_means (2, 2))"),
+    (_set("variances", [0.0]), "familiarity: variances must be positive"),
+    (_set("residual_scale", "x"), "familiarity: residual_scale is not a number"),
+    (_set("residual_scale", 0), "familiarity: residual_scale must be a positive number"),
+    (lambda b: b["probe"].pop("bias"), "familiarity: probe must hold ('mean', 'scale', 'weights', 'bias')"),
+    (_set("probe.weights", ["x", 0.0]), "familiarity: probe.weights is not numeric"),
+    (_set("probe.scale", [0.0, 1.0]), "familiarity: probe mean, scale (positive) and weights need 2 numbers each"),
+    (_set("probe.bias", "x"), "familiarity: probe.bias is not a number"),
+    (_set("probe.bias", float("nan")), "familiarity: probe.bias must be a finite number"),
+    (_set("thresholds.photo_score", "x"), "familiarity: thresholds.photo_score is not a number"),
+    (_set("thresholds.max_lesion_fraction", "x"), "familiarity: thresholds.max_lesion_fraction is not a number"),
+    (_set("thresholds.max_outlier_probability", "x"),
+     "familiarity: thresholds.max_outlier_probability is not a number"),
+    (_set("thresholds.min_lesion_contrast", "x"), "familiarity: thresholds.min_lesion_contrast is not a number"),
+    (_set("thresholds.min_lesion_contrast", -1), "familiarity: thresholds.min_lesion_contrast must not be negative"),
+]
+
+
+@pytest.mark.parametrize("change, message", FLAWS, ids=[m.split(": ", 1)[1][:40] + f"-{i}" for i, (_, m) in enumerate(FLAWS)])
+def test_a_flawed_block_is_refused_naming_what_to_fix(change, message):
+    block = hand_block()
+    change(block)
+    with pytest.raises(ModelManifestError) as refused:
+        from_block(block or None, ["AD", "IM"])  # a cleared block: none at all
+    assert str(refused.value) == message
+
+
+def test_the_lesion_contrast_limit_is_read_and_off_when_absent():
+    assert from_block(hand_block(min_lesion_contrast=12.5), ["AD", "IM"]).min_lesion_contrast == 12.5
+    assert from_block(hand_block(), ["AD", "IM"]).min_lesion_contrast == 0.0
+
+
+def test_the_probe_adds_its_bias_and_a_far_out_crop_overflows_nothing():
+    block = from_block(hand_block(), ["AD", "IM"])
+    biased = from_block({**hand_block(), "probe": {**hand_block()["probe"], "bias": 2.0}}, ["AD", "IM"])
+    assert biased.outlier_probability(np.array([[0.0, 0.0]])) == pytest.approx(1 / (1 + np.exp(-2.0)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the logit's clip keeps exp() finite
+        assert block.outlier_probability(np.array([[-1000.0, 0.0]])) == pytest.approx(0.0, abs=1e-20)
+
+
+def test_a_photo_exactly_at_a_limit_is_still_judged():
+    block = from_block(hand_block(), ["AD", "IM"])
+    assert block.reason(0.7, 0.1, 0.5) is None  # max_lesion_fraction 0.7
+    assert block.reason(0.2, 0.1, 0.9) is None  # max_outlier_probability 0.9
+    assert block.reason(0.70001, 0.1, 0.5) == "lesion_fraction"
+    assert block.reason(0.2, 0.1, 0.90001) == "outlier_probe"

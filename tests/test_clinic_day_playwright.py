@@ -11,6 +11,7 @@ the README's clinic workspace section shows them)."""
 import os
 import re
 import shutil
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -41,6 +42,15 @@ def same_day_patient(db, clock):
                     "top": "HI", "models": {"validated": False}}, triage(probabilities, shadow=True))
     clinic_referrals.share(db, user_id, CLINIC_A.id, clock.now() - timedelta(hours=2))
     return user_id
+
+
+def until(page, expression: str, timeout_s: float = 20.0):
+    """Wait for a page condition polled from here: Playwright's wait_for_function evaluates its
+    predicate with eval inside the page, which the workspace's CSP (no 'unsafe-eval') refuses."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, expression
+        time.sleep(0.1)
 
 
 @needs_chromium
@@ -94,7 +104,7 @@ def test_a_clinic_day_from_sign_in_to_sign_out(over_http, live_server, db, servi
         page.fill("input[name=code]", code.lower().replace("-", " "))
         page.keyboard.press("Enter")
         expect(page.locator("h1 b.code")).to_have_text(code)
-        page.wait_for_function("[...document.querySelectorAll('.pics img')].every(i => i.complete && i.naturalWidth > 100)")
+        until(page, "[...document.querySelectorAll('.pics img')].every(i => i.complete && i.naturalWidth > 100)")
         page.screenshot(path=str(SHOTS / "clinic_day_2_patient.png"), full_page=True)
 
         # the photo viewer: photo beside overlay, zoomed and panned together, in the page
@@ -104,8 +114,8 @@ def test_a_clinic_day_from_sign_in_to_sign_out(over_http, live_server, db, servi
         expect(dialog).to_be_visible()
         assert page.url == before
         viewer = dialog.locator("[data-viewer]")
-        page.wait_for_function("[...document.querySelectorAll('#viewer-dialog img.zoomable')]"
-                               ".every(i => i.complete && i.naturalWidth > 100)")
+        until(page, "[...document.querySelectorAll('#viewer-dialog img.zoomable')]"
+                    ".every(i => i.complete && i.naturalWidth > 100)")
         dialog.locator("button[data-zoom=in]").click()
         dialog.locator("button[data-zoom=in]").click()
         images = dialog.locator("img.zoomable")

@@ -14,7 +14,7 @@ MAX_FUNCTION_IMPORTS = 5
 # Files the docs name that are outputs or placeholders, not files of the repository.
 # Names of outputs a command writes (or files outside the repository), not files it ships.
 NOT_FILES = {"OUT.png", "VALIDATION.md", "TEST_DIR/VALIDATION.md", "export.json", "DIR/labels.csv", "DESIGN.md",
-             "var/mutation/report.md"}
+             "var/mutation/report.md", "labels.csv", "../shared/DESIGN.md"}
 FILE_NAME = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:py|md|yml|yaml|json|csv|onnx|ini|html|js|css|sh))\b")
 
 

@@ -10,20 +10,17 @@ both languages.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import logging
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from bot.domain import poem as poem_rules
 from bot.domain.triage import ALL_FLAGS, FLAGS
 from bot.features.reminders import dispatch
 from bot.views import charts, summary
 from storage import assessments
-from tests.support.chat import flex_actions, flex_texts, photo, quick_replies
+from tests.support.chat import flex_actions, flex_texts, photo, quick_replies, unfamiliar_photo
 from tests.support.devmodels import build_dev_models
 from tests.support.validation import sign_copy
 
@@ -72,15 +69,6 @@ def answer(user, first_question, yes=()) -> tuple[list[str], list[dict]]:
         sent = user.tap(quick_replies(message)[0 if flag in yes else 1]["data"])
         message = sent[-1]
     return asked, sent
-
-
-def all_lesion() -> bytes:
-    """A frame that is all "lesion" to the dev models: unfamiliar (not judged)."""
-    rng = np.random.default_rng(0)
-    pixels = np.clip(np.array([200, 40, 40]) + rng.normal(0, 12, (600, 800, 3)), 0, 255)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels.astype(np.uint8)).save(buffer, "JPEG", quality=92)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
@@ -225,6 +213,26 @@ def test_someone_elses_result_cannot_be_resumed(chat, db):
     assert "no longer available" in answer_text["text"]
 
 
+def test_a_resumed_questionnaire_names_the_photo_it_belongs_to(chat, db, clock):
+    clock.set(dt.datetime(2026, 12, 3, 3, 0, tzinfo=UTC))  # noon in Tokyo
+    user = consented(chat, "en")
+    user.photo(photo("AD"))
+    (row,) = assessments.recent(db, user.user)
+    clock.advance(hours=26)
+    _asked, (updated, _thanks) = answer(user, user.tap(f"action=rf_resume&a={row['id']}")[-1])
+    assert "Photo: 2026-12-03 12:00" in "\n".join(flex_texts(updated))  # when it was taken, not now
+
+
+def test_an_answered_or_unknown_result_is_not_resumed(chat, db):
+    user = consented(chat, "en")
+    _card, question = user.photo(photo("AD"))
+    answer(user, question)
+    (row,) = assessments.recent(db, user.user)
+    for data in (f"action=rf_resume&a={row['id']}", "action=rf_resume", "action=rf_resume&a=x"):
+        (reply,) = user.tap(data)
+        assert "no longer available" in reply["text"], data
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_a_photo_set_never_hides_a_photo_that_was_not_judged(chat, db, lang, tmp_path, app_config):
     """Even with a signed (validated) model whose AD verdict is routine, an unjudged photo in the
@@ -232,7 +240,7 @@ def test_a_photo_set_never_hides_a_photo_that_was_not_judged(chat, db, lang, tmp
     could not be decoded."""
     sign_copy(app_config["models_dir"], wrong_per_class=1)
     user = consented(chat, lang)
-    answers = user.photo(photo("AD"), all_lesion(), b"%PDF-1.4 not a photo")
+    answers = user.photo(photo("AD"), unfamiliar_photo(), b"%PDF-1.4 not a photo")
     explanation, question = answers
     assert {"ja": "この写真は判定できません", "en": "I cannot judge this photo"}[lang] in explanation["text"]
     assert {"ja": "1枚は読み取れなかった", "en": "1 photo(s) could not be read"}[lang] in explanation["text"]
@@ -267,6 +275,15 @@ class TestResearchPreview:
         _asked, (updated, _thanks) = answer(user, user.tap(flex_actions(card)[0]["data"])[-1])
         assert RESEARCH_PREVIEW[lang] in "\n".join(flex_texts(updated))
 
+    @pytest.mark.parametrize("kind", ["IM", "MF"])
+    def test_a_resumed_result_asks_the_questions_its_photo_asked(self, chat, db, kind):
+        user = consented(chat, "en")
+        card = user.photo(photo(kind))[0]
+        on_card = dict(part.split("=", 1) for part in flex_actions(card)[0]["data"].split("&"))["f"]
+        (row,) = assessments.recent(db, user.user)
+        asked, _sent = answer(user, user.tap(f"action=rf_resume&a={row['id']}")[-1])
+        assert len(asked) == len(on_card) == len(FLAGS)  # the image's concern: the acute ones only
+
     def test_start_up_warns(self, app_config, caplog):
         from bot import create_app
 
@@ -280,7 +297,7 @@ def test_records_show_a_photo_not_judged_and_label_a_finding_from_the_answers(ch
     says a finding came from the answers, never the AI."""
     user = consented(chat, "en")
     user.photo(photo("AD"))  # judged, left unanswered
-    explanation, question = user.photo(all_lesion())  # not judged
+    explanation, question = user.photo(unfamiliar_photo())  # not judged
     answer(user, question, yes=("blisters",))
     _poem, photo_points = charts.points(db, user.user)
     assert [(p["judged"], p["level"]) for p in photo_points] == [(True, "questions"), (False, "urgent")]

@@ -14,7 +14,7 @@ from PIL import Image
 
 from models import realphotos
 from storage import assessments
-from tests.support.chat import flex_actions, flex_texts, quick_replies
+from tests.support.chat import flex_actions, flex_texts, quick_replies, unfamiliar_photo
 from tests.support.devmodels import build_dev_models
 
 COMMITTED_MODELS = Path(__file__).resolve().parents[1] / "models"
@@ -81,18 +81,10 @@ class TestUnfamiliarWithDevModels:
     def app_config(self, app_config, tmp_path):
         return {**app_config, "models_dir": build_dev_models(tmp_path / "models")}
 
-    @staticmethod
-    def all_lesion() -> bytes:
-        rng = np.random.default_rng(0)
-        pixels = np.clip(np.array([200, 40, 40]) + rng.normal(0, 12, (600, 800, 3)), 0, 255)
-        buffer = io.BytesIO()
-        Image.fromarray(pixels.astype(np.uint8)).save(buffer, "JPEG", quality=92)
-        return buffer.getvalue()
-
     @pytest.mark.parametrize("lang", ["ja", "en"])
     def test_answers_alone_give_the_level_and_the_card_shows_no_class(self, chat, db, client, lang):
         user = consented(chat, lang)
-        explanation, question = user.photo(self.all_lesion())
+        explanation, question = user.photo(unfamiliar_photo())
         assert CANNOT_JUDGE[lang] in explanation["text"]
         assert {"ja": "明るい場所", "en": "bright place"}[lang] in explanation["text"]  # retake tips
         (card,) = [m for m in answer_all(user, question, yes=("blisters",)) if m["type"] == "flex"]
@@ -112,7 +104,7 @@ class TestUnfamiliarWithDevModels:
         user = chat("en")
         user.follow()
         user.decline()
-        _, question = user.photo(self.all_lesion())
+        _, question = user.photo(unfamiliar_photo())
         (card,) = [m for m in answer_all(user, question) if m["type"] == "flex"]
         texts = flex_texts(card)
         assert texts[0] == LEVEL["en"]["routine"] and FROM_ANSWERS["en"] in "\n".join(texts)

@@ -27,6 +27,15 @@ def photo(kind="AD", size=(800, 600), seed=0) -> bytes:
     return phone_photos.encode(phone_photos.add_noise(image, 6, seed), "JPEG", quality=90)
 
 
+def unfamiliar_photo(size=(600, 800)) -> bytes:
+    """A frame that is all "lesion" to the dev models: unfamiliar (not judged)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    pixels = np.clip(np.array([200, 40, 40]) + rng.normal(0, 12, (*size, 3)), 0, 255)
+    return phone_photos.encode(Image.fromarray(pixels.astype(np.uint8)), "JPEG", quality=92)
+
+
 def dark_photo(size=(800, 600)) -> bytes:
     return phone_photos.encode(Image.new("RGB", size, (4, 4, 6)), "JPEG", quality=90)
 

@@ -162,6 +162,49 @@ def test_red_flag_answers_raise_the_level_and_update_the_stored_result(chat, db,
                             "lasting": False, "patch": False}
 
 
+def test_the_updated_card_keeps_the_link_to_the_photos_overlay(chat, client):
+    user = consented(chat, "en")
+    (card,) = user.photo(photo("AD"))
+    updated, _thanks = answer_all(user, card, {})
+    links = [a["uri"] for a in flex_actions(updated) if a["type"] == "uri"]
+    assert links == [a["uri"] for a in flex_actions(card) if a["type"] == "uri"] and "/media/" in links[0]
+    response = client.get(urlsplit(links[0]).path)
+    assert response.status_code == 200 and response.data.startswith(b"\xff\xd8")
+
+
+def test_a_result_whose_overlay_was_not_drawn_gets_no_link_after_the_questions(chat, db):
+    user = consented(chat, "en")
+    (card,) = user.photo(photo("AD"))
+    db.execute("UPDATE assessments SET overlay_ref = NULL WHERE user_id = ?", [user.user])  # drawing failed
+    updated, _thanks = answer_all(user, card, {})
+    assert flex_texts(updated)[0] == LEVEL_TEXT["en"]["routine"]
+    assert "uri" not in [a["type"] for a in flex_actions(updated)]
+
+
+def test_the_answers_only_ever_raise_the_images_level(chat):
+    user = consented(chat, "en")
+    (card,) = user.photo(photo("HI"))
+    assert flex_texts(card)[0] == LEVEL_TEXT["en"]["urgent"]
+    updated, _thanks = answer_all(user, card, {})  # every answer no
+    assert flex_texts(updated)[0] == LEVEL_TEXT["en"]["urgent"]
+
+
+class TestResearchPreviewOfASignedModel:
+    """ADAI_RESEARCH_PREVIEW labels unvalidated models only: a signed one is no preview."""
+
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "research_preview": True}
+
+    def test_a_validated_result_is_not_called_a_preview_after_the_questions(self, chat):
+        user = consented(chat, "en")
+        (card,) = user.photo(photo("AD"))
+        updated, _thanks = answer_all(user, card, {})
+        for message in (card, updated):
+            assert "Research preview" not in "\n".join(flex_texts(message))
+        assert CHECKED["en"] in "\n".join(flex_texts(updated))
+
+
 def test_red_flags_work_without_consent_and_store_nothing(chat, db):
     user = chat("en")
     user.follow()
@@ -300,6 +343,18 @@ def test_typed_answers_count_and_anything_else_repeats_the_question(chat, lang):
     assert t("conv.ans_line", lang, question=t("conv.ans_fever", lang), answer=t("conv.qr_yes", lang)) in texts
     (after,) = user.say({"ja": "えーと", "en": "hmm"}[lang])  # nothing waits any more: the help
     assert HELP_WORDS[lang] in after["text"].lower()
+
+
+@pytest.mark.parametrize("lang, yes, no", [("ja", "はい。", "いいえ！"), ("en", "Yes!", "no.")])
+def test_a_typed_answer_may_end_in_a_full_stop_or_an_exclamation_mark(chat, lang, yes, no):
+    user = consented(chat, lang)
+    (card,) = user.photo(photo("AD"))
+    user.tap(flex_actions(card)[0]["data"])
+    user.say(yes)  # fever
+    for _flag in redflags.ALL_FLAGS[1:-1]:
+        user.say(no)
+    updated, thanks = user.say(no)
+    assert flex_texts(updated)[0] == LEVEL_TEXT[lang]["soon"] and thanks["type"] == "text"  # fever: yes
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])

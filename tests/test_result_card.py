@@ -401,6 +401,26 @@ def test_question_data_is_signed_and_a_changed_field_is_refused(chat, db, field,
     assert row["flags"] is None and row["level"] == "routine"
 
 
+def test_questions_asked_before_the_sign_off_claim_no_validation_after_it(chat, services):
+    """The data says unvalidated (signed so before a clinic signed the running models): the
+    updated card takes no validation from the running models."""
+    import dataclasses
+
+    from bot.tokens import derive_key
+
+    key = derive_key(services.settings.channel_secret, redflags.ACTION)
+    user = consented(chat, "en")
+    (card,) = user.photo(photo("AD"))
+    state = redflags.decode(parse(flex_actions(card)[0]["data"]), key)
+    earlier = dataclasses.replace(state, models={**state.models, "validated": False})
+    messages = user.tap(redflags.encode(earlier, key))
+    while len(messages) == 1 and quick_replies(messages[0]):
+        messages = user.tap(quick_replies(messages[0])[1]["data"])  # no
+    updated, _thanks = messages
+    texts = "\n".join(flex_texts(updated))
+    assert CHECKED["en"] not in texts and NOT_VALIDATED["en"] in texts
+
+
 def test_long_model_names_still_fit_the_postback_data_without_assert():
     key = b"k" * 32
     state = redflags.RedFlagState({"AD": 0.5, "IM": 0.2, "HI": 0.2, "MF": 0.1},

@@ -395,3 +395,21 @@ def test_the_model_mask_is_read_from_what_the_worker_kept_never_segmented_in_the
     assert clinic_labels.save_model_mask(services.settings.files_dir, user.user, "r", photo, None) is None
     source = (ROOT / "bot/features/workspace/labelling.py").read_text()
     assert "segment_photo" not in source and "pipeline" not in source
+
+
+@pytest.mark.parametrize("target, kept", [("/clinic/queue?", "/clinic/queue"), ("/clinic/?page=2?", "/clinic/?page=2"),
+                                          ("/clinic/referrals/AX?", "/clinic/referrals/AX"),
+                                          ("/clinic/../staff", "/clinic/"), ("/clinic/a/../../x", "/clinic/"),
+                                          (None, "/clinic/"), ("", "/clinic/")])
+def test_a_next_target_is_a_plain_workspace_path_without_a_trailing_question_mark(target, kept):
+    assert web.safe_next(target) == kept
+
+
+def test_a_page_outside_the_workspace_keeps_its_own_404(client):
+    response = client.get("/no-such-page", headers={"Accept-Language": "en"})
+    assert response.status_code == 404 and "Clinic workspace" not in response.get_data(as_text=True)
+
+
+def test_the_language_links_are_this_page_with_its_arguments(client):
+    page = client.get("/clinic/login?next=/clinic/queue&lang=en").get_data(as_text=True)
+    assert 'href="/clinic/login?next=%2Fclinic%2Fqueue&amp;lang=ja"' in page

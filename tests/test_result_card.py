@@ -181,12 +181,14 @@ def test_a_result_whose_overlay_was_not_drawn_gets_no_link_after_the_questions(c
     assert "uri" not in [a["type"] for a in flex_actions(updated)]
 
 
-def test_the_answers_only_ever_raise_the_images_level(chat):
+def test_answers_of_no_keep_the_images_full_verdict(chat):
     user = consented(chat, "en")
     (card,) = user.photo(photo("HI"))
     assert flex_texts(card)[0] == LEVEL_TEXT["en"]["urgent"]
-    updated, _thanks = answer_all(user, card, {})  # every answer no
-    assert flex_texts(updated)[0] == LEVEL_TEXT["en"]["urgent"]
+    updated, _thanks = answer_all(user, card, {})  # every answer no: the answers never lower it
+    texts = flex_texts(updated)
+    assert texts[0] == LEVEL_TEXT["en"]["urgent"]
+    assert "herpes" in texts and any(text[:-1].isdigit() and text.endswith("%") for text in texts)  # per class
 
 
 class TestResearchPreviewOfASignedModel:
@@ -202,7 +204,18 @@ class TestResearchPreviewOfASignedModel:
         updated, _thanks = answer_all(user, card, {})
         for message in (card, updated):
             assert "Research preview" not in "\n".join(flex_texts(message))
-        assert CHECKED["en"] in "\n".join(flex_texts(updated))
+        assert CHECKED["en"] in "\n".join(flex_texts(updated)) and "%" in "\n".join(flex_texts(updated))
+
+
+def test_the_card_after_the_answers_tells_the_photos_time_on_the_users_own_clock(chat, db, clock):
+    from bot.features.reminders import plans
+
+    user = consented(chat, "en")
+    plans.set_timezone(db, user.user, "America/New_York", clock.now())  # their check-in's zone
+    (card,) = user.photo(photo("AD"))
+    when = clock.now().astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M")
+    updated, _thanks = answer_all(user, card, {})
+    assert f"Photo: {when}" in flex_texts(updated)
 
 
 def test_red_flags_work_without_consent_and_store_nothing(chat, db):
@@ -413,12 +426,22 @@ def test_questions_asked_before_the_sign_off_claim_no_validation_after_it(chat, 
     (card,) = user.photo(photo("AD"))
     state = redflags.decode(parse(flex_actions(card)[0]["data"]), key)
     earlier = dataclasses.replace(state, models={**state.models, "validated": False})
-    messages = user.tap(redflags.encode(earlier, key))
-    while len(messages) == 1 and quick_replies(messages[0]):
-        messages = user.tap(quick_replies(messages[0])[1]["data"])  # no
-    updated, _thanks = messages
-    texts = "\n".join(flex_texts(updated))
+    texts = "\n".join(flex_texts(_answer_no_to_all(user, redflags.encode(earlier, key))))
     assert CHECKED["en"] not in texts and NOT_VALIDATED["en"] in texts
+    # validated, but by models since replaced: not the running models' validation either
+    replaced = dataclasses.replace(state, models={"classifier": "other-cls@9", "segmenter": "other-seg@9",
+                                                  "validated": True})
+    texts = "\n".join(flex_texts(_answer_no_to_all(user, redflags.encode(replaced, key))))
+    assert CHECKED["en"] not in texts
+
+
+def _answer_no_to_all(user, data):
+    """Tap the questions' data and answer no until the updated card; returns it."""
+    messages = user.tap(data)
+    while len(messages) == 1 and quick_replies(messages[0]):
+        messages = user.tap(quick_replies(messages[0])[1]["data"])
+    updated, _thanks = messages
+    return updated
 
 
 def test_long_model_names_still_fit_the_postback_data_without_assert():

@@ -274,6 +274,8 @@ class TestResearchPreview:
         assert RESEARCH_PREVIEW[lang] in "\n".join(texts)
         _asked, (updated, _thanks) = answer(user, user.tap(flex_actions(card)[0]["data"])[-1])
         assert RESEARCH_PREVIEW[lang] in "\n".join(flex_texts(updated))
+        texts = flex_texts(updated)  # the answers (all no) leave the image's verdict, named
+        assert texts[0] == LEVEL[lang]["routine"] and LOOKS_LIKE_AD[lang][0] in "\n".join(texts)
 
     def test_a_resumed_result_is_judged_as_a_preview_too(self, chat, db):
         """Impetigo on top but under its threshold: a preview's verdict (soon) asks the acute

@@ -413,3 +413,15 @@ def test_a_page_outside_the_workspace_keeps_its_own_404(client):
 def test_the_language_links_are_this_page_with_its_arguments(client):
     page = client.get("/clinic/login?next=/clinic/queue&lang=en").get_data(as_text=True)
     assert 'href="/clinic/login?next=%2Fclinic%2Fqueue&amp;lang=ja"' in page
+
+
+def test_a_static_file_and_its_304_are_cached_for_good_with_the_workspace_headers(client):
+    page = client.get("/clinic/login").get_data(as_text=True)
+    url = re.findall(r'(?:href|src)="(/clinic/static/[^"]+)"', page)[0]
+    first = client.get(url)
+    again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert (first.status_code, again.status_code) == (200, 304)
+    for response in (first, again):
+        assert "immutable" in response.headers["Cache-Control"]
+        assert response.headers["Content-Security-Policy"] == web.CSP
+        assert response.headers["Referrer-Policy"] == "same-origin"

@@ -251,3 +251,40 @@ def test_photos_open_in_the_viewer_beside_the_overlay_never_as_a_bare_jpeg(chat,
     assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
     label = client.get(f"/clinic/photos/{photo_id}/label").get_data(as_text=True)
     assert f'href="/clinic/photos/{photo_id}/view"' in label and 'target="_blank"' not in label
+
+
+def _patients(db, clock, count):
+    ids = ["U" + str(i) * 32 for i in range(1, count + 1)]
+    for user_id in ids:
+        users.ensure(db, user_id, clock.now())
+        consent.record(db, user_id, "given", clock.now())
+    return ids
+
+
+def test_rows_shared_before_codes_existed_get_their_patients_codes(db, services, clock):
+    key_dir = services.settings.files_dir
+    one, two = _patients(db, clock, 2)
+    for user_id in (one, two):
+        clinic_referrals.share(db, user_id, CLINIC_A.id, clock.now())  # no code yet
+    clinic_referrals.share(db, one, CLINIC_B.id, clock.now())
+    assert clinic_referrals.fill_codes(db, key_dir) == 2  # patients, not rows
+    assert [clinic_referrals.code_of(db, u) for u in (one, two)] == [
+        clinic_referrals.derive_code(key_dir, one), clinic_referrals.derive_code(key_dir, two)]
+    assert db.execute("SELECT count(*) FROM clinic_referrals WHERE patient_code IS NULL").fetchone()[0] == 0
+    assert clinic_referrals.fill_codes(db, key_dir) == 0
+
+
+def test_a_clinics_referrals_come_newest_first_a_page_at_a_time_and_only_it_sets_their_status(db, clock):
+    patients = _patients(db, clock, 3)
+    for minutes, user_id in enumerate(patients):
+        clinic_referrals.share(db, user_id, CLINIC_A.id, clock.now() + timedelta(minutes=minutes))
+    rows = clinic_referrals.for_clinic(db, CLINIC_A.id)
+    assert [row["user_id"] for row in rows] == patients[::-1]
+    assert [row["user_id"] for row in clinic_referrals.for_clinic(db, CLINIC_A.id, limit=1, offset=1)] == [patients[1]]
+    assert [row["user_id"] for row in clinic_referrals.for_clinic(db, CLINIC_A.id, limit=2)] == patients[:0:-1]
+    newest = rows[0]["referral_id"]
+    assert clinic_referrals.set_status(db, CLINIC_B.id, newest, "seen", clock.now()) is False  # not B's
+    assert clinic_referrals.set_status(db, CLINIC_A.id, newest, "seen", clock.now()) is True
+    assert clinic_referrals.get(db, CLINIC_A.id, newest)["status"] == "seen"
+    with pytest.raises(ValueError, match="^done$"):
+        clinic_referrals.set_status(db, CLINIC_A.id, newest, "done", clock.now())

@@ -286,5 +286,9 @@ def test_a_clinics_referrals_come_newest_first_a_page_at_a_time_and_only_it_sets
     assert clinic_referrals.set_status(db, CLINIC_B.id, newest, "seen", clock.now()) is False  # not B's
     assert clinic_referrals.set_status(db, CLINIC_A.id, newest, "seen", clock.now()) is True
     assert clinic_referrals.get(db, CLINIC_A.id, newest)["status"] == "seen"
+    assert [row["user_id"] for row in clinic_referrals.listed(db, CLINIC_A.id)] == patients[::-1]  # no results yet
+    assert [row["user_id"] for row in clinic_referrals.listed(db, CLINIC_A.id, limit=2)] == patients[:0:-1]
+    assert [clinic_referrals.count_for_clinic(db, CLINIC_A.id, status=s) for s in (None, "seen", "new")] == [3, 1, 2]
+    assert clinic_referrals.count_for_clinic(db, CLINIC_A.id, level="urgent") == 0
     with pytest.raises(ValueError, match="^done$"):
         clinic_referrals.set_status(db, CLINIC_A.id, newest, "done", clock.now())

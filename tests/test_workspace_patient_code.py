@@ -290,5 +290,7 @@ def test_a_clinics_referrals_come_newest_first_a_page_at_a_time_and_only_it_sets
     assert [row["user_id"] for row in clinic_referrals.listed(db, CLINIC_A.id, limit=2)] == patients[:0:-1]
     assert [clinic_referrals.count_for_clinic(db, CLINIC_A.id, status=s) for s in (None, "seen", "new")] == [3, 1, 2]
     assert clinic_referrals.count_for_clinic(db, CLINIC_A.id, level="urgent") == 0
+    assert clinic_referrals.patient_of(db, CLINIC_A.id, patients[0])["user_id"] == patients[0]
+    assert clinic_referrals.patient_of(db, CLINIC_B.id, patients[0]) is None  # shared with A only
     with pytest.raises(ValueError, match="^done$"):
         clinic_referrals.set_status(db, CLINIC_A.id, newest, "done", clock.now())

@@ -294,3 +294,9 @@ def test_a_clinics_referrals_come_newest_first_a_page_at_a_time_and_only_it_sets
     assert clinic_referrals.patient_of(db, CLINIC_B.id, patients[0]) is None  # shared with A only
     with pytest.raises(ValueError, match="^done$"):
         clinic_referrals.set_status(db, CLINIC_A.id, newest, "done", clock.now())
+
+
+def test_every_character_of_a_code_varies_between_patients(services):
+    codes = [clinic_referrals.derive_code(services.settings.files_dir, f"U{i:032x}") for i in range(64)]
+    for position in (0, 1, 2, 3, 5, 6, 7, 8):  # 4 is the dash
+        assert len({code[position] for code in codes}) > 8, position  # 5 bits each, none fixed

@@ -300,3 +300,13 @@ def test_every_character_of_a_code_varies_between_patients(services):
     codes = [clinic_referrals.derive_code(services.settings.files_dir, f"U{i:032x}") for i in range(64)]
     for position in (0, 1, 2, 3, 5, 6, 7, 8):  # 4 is the dash
         assert len({code[position] for code in codes}) > 8, position  # 5 bits each, none fixed
+
+
+def test_a_patients_stored_code_is_kept_whatever_the_key_derives_now(db, services, clock):
+    (one,) = _patients(db, clock, 1)
+    clinic_referrals.share(db, one, CLINIC_A.id, clock.now())
+    db.execute("UPDATE clinic_referrals SET patient_code = 'K7QM-3XTA' WHERE user_id = ?", [one])  # an older key's
+    clinic_referrals.share(db, one, CLINIC_B.id, clock.now())  # a new row, no code yet
+    assert clinic_referrals.ensure_code(db, services.settings.files_dir, one) == "K7QM-3XTA"
+    assert [row[0] for row in db.execute("SELECT patient_code FROM clinic_referrals WHERE user_id = ?", [one])] == [
+        "K7QM-3XTA"] * 2

@@ -15,10 +15,9 @@ import pytest
 from PIL import Image
 
 from storage import clinic_labels
-from tests.support.chat import photo
+from tests.support.chat import photo, unfamiliar_photo
 from tests.support.clinic import CLINIC_A, account, form_token, share, sign_in
 from tests.support.devmodels import build_dev_models
-from tests import test_unfamiliar_photos as unfamiliar_photos
 from tests.test_clinic_security import label, mask_url, photo_ids
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +38,7 @@ def shared(chat, db):
     user.agree()
     user.photo(photo("AD"))
     user.photo(photo("IM"))
-    user.photo(unfamiliar_photos.TestUnfamiliarWithDevModels.all_lesion())  # lesion over 90 %: unfamiliar
+    user.photo(unfamiliar_photo())  # lesion over 90 %: unfamiliar
     share(user, CLINIC_A)
     return user
 

@@ -150,7 +150,12 @@ def test_a_painting_survives_an_expired_session_and_undo_zoom_opacity_hide_work(
     row, mask = saved_mask(db, services, photo_id)
     height, width = mask.shape
     assert row["diagnosis"] == "HI" and mask[int(height * 0.12), int(width * 0.4)] == 2
-    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('adai-label-draft')).length") == 0
+    drafts = "Object.keys(localStorage).filter(k => k.startsWith('adai-label-draft')).length"
+    for _ in range(50):  # the saved page clears the draft as it loads; a loaded machine takes a moment
+        if page.evaluate(drafts) == 0:
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(drafts) == 0
     # A confirmed reset: dismissing the question keeps the painting.
     page.once("dialog", lambda dialog: dialog.dismiss())
     page.click("button#reset")

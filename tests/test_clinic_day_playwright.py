@@ -11,7 +11,6 @@ the README's clinic workspace section shows them)."""
 import os
 import re
 import shutil
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from bot.domain.triage import triage
 from storage import assessments, audit, clinic_referrals, consent, users
 from tests.support.chat import photo
 from tests.support.clinic import CLINIC_A, PASSWORD, ROOT, account, share
-from tests.test_clinic_playwright import ARTIFACTS, app_config, keep_model_mask, needs_chromium, over_http  # noqa: F401
+from tests.test_clinic_playwright import ARTIFACTS, app_config, keep_model_mask, needs_chromium, over_http, until  # noqa: F401
 from tests.test_simulator_playwright import CHROMIUM, LAUNCH_ARGS
 
 SHOTS = ROOT / "docs" / "img" if os.environ.get("ADAI_DOCS_SCREENSHOTS") == "1" else ARTIFACTS
@@ -42,15 +41,6 @@ def same_day_patient(db, clock):
                     "top": "HI", "models": {"validated": False}}, triage(probabilities, shadow=True))
     clinic_referrals.share(db, user_id, CLINIC_A.id, clock.now() - timedelta(hours=2))
     return user_id
-
-
-def until(page, expression: str, timeout_s: float = 20.0):
-    """Wait for a page condition polled from here: Playwright's wait_for_function evaluates its
-    predicate with eval inside the page, which the workspace's CSP (no 'unsafe-eval') refuses."""
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, expression
-        time.sleep(0.1)
 
 
 @needs_chromium

@@ -87,7 +87,7 @@ def test_sign_in_see_the_referral_open_photos_label_export_and_train(over_http, 
         row.locator("a").click()
 
         expect(page.locator(".pics img")).to_have_count(2)   # the photo and the model's overlay
-        page.wait_for_function("[...document.querySelectorAll('.pics img')].every(i => i.complete && i.naturalWidth > 100)")
+        until(page, "[...document.querySelectorAll('.pics img')].every(i => i.complete && i.naturalWidth > 100)")
         page.select_option("select[name=status]", "contacted")
         page.click("text=状況を更新")
         expect(page.locator("select[name=status]")).to_have_value("contacted")
@@ -144,6 +144,15 @@ def test_sign_in_see_the_referral_open_photos_label_export_and_train(over_http, 
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert trained.returncode == 0, trained.stderr[-3000:]
     assert "segmenter step 2/2" in (checkpoints / "train.log").read_text()
+
+
+def until(page, expression: str, timeout_s: float = 20.0):
+    """Wait for a page condition polled from here: Playwright's wait_for_function evaluates its
+    predicate with eval inside the page, which the workspace's CSP (no 'unsafe-eval') refuses."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, expression
+        time.sleep(0.1)
 
 
 def keep_model_mask(db, services, user_id):

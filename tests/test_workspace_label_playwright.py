@@ -13,7 +13,7 @@ from PIL import Image
 
 from storage import clinic_labels, files, research
 from tests.support.clinic import CLINIC_A, PASSWORD, account, share
-from tests.test_clinic_playwright import app_config, needs_chromium, over_http  # noqa: F401
+from tests.test_clinic_playwright import app_config, needs_chromium, over_http, until  # noqa: F401
 from tests.test_simulator_playwright import CHROMIUM, LAUNCH_ARGS
 
 
@@ -84,7 +84,7 @@ def test_painting_before_the_mask_loads_is_kept_and_save_waits_for_the_load(brow
     held = []
     page.route("**/model-mask.png", lambda route: held.append(route))  # the starting mask, held back
     page.goto(f"{live_server.url}/clinic/photos/{photo_id}/label")
-    page.wait_for_function("window.getComputedStyle(document.getElementById('stage')).aspectRatio !== 'auto'")
+    until(page, "window.getComputedStyle(document.getElementById('stage')).aspectRatio !== 'auto'")
     page.check("input[name=diagnosis][value=IM]")
     stroke(page, 0.5)
     page.click("button#save")

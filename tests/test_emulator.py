@@ -45,6 +45,11 @@ def test_one_to_five_messages(call, count, status):
         {"type": "image", "originalContentUrl": "http://insecure/x.jpg", "previewImageUrl": "https://x/p.jpg"},
         {"type": "nonsense"},
         {"type": "text", "text": "q", "quickReply": {"items": [{"type": "action", "action": {"type": "message", "label": "a", "text": "a"}}] * 14}},
+        # The schema (the SDK's message models): the bot posts plain JSON, so LINE's checks are these.
+        {"type": "flex", "altText": "a", "contents": {"type": "bubble", "body": {"type": "box", "layout": "sideways", "contents": []}}},
+        {"type": "flex", "altText": "a", "contents": {"type": "nope"}},
+        {"type": "text", "text": 5},
+        {"type": "text", "text": "q", "quickReply": {"items": [{"type": "action", "action": {"type": "zzz", "label": "a"}}]}},
     ],
 )
 def test_malformed_messages_are_400(call, emulator, message):

@@ -128,6 +128,19 @@ def test_flex_and_quick_reply_dicts_pass_through_unchanged(line, emulator):
     assert sent[1]["quickReply"]["items"][0]["action"]["data"] == "action=yes"
 
 
+def test_a_card_line_would_refuse_is_a_rejection_sent_once_and_nothing_delivered(line, emulator, delays):
+    """Replies and pushes post the JSON as is (no SDK model round trip on our side): a malformed
+    card is LINE's 400, not retried, and nothing reaches the user."""
+    bad = {"type": "flex", "altText": "a", "contents": {"type": "bubble", "body": {"type": "box", "layout": "diagonal", "contents": []}}}
+    with pytest.raises(LineRejected) as caught:
+        line.push("U1", [bad], retry_key=retry_key("e", 1))
+    assert caught.value.status == 400 and "FlexBox" in str(caught.value.body)
+    token = emulator.issue_reply_token("U1")
+    with pytest.raises(LineRejected):
+        line.reply(token, [bad])
+    assert emulator.sent == [] and delays == []
+
+
 def test_retry_keys_are_stable_uuids():
     assert retry_key("e", 1) == retry_key("e", 1) != retry_key("e", 2)
     assert len(retry_key("e", 1)) == 36

@@ -1,9 +1,13 @@
-"""The LINE Messaging API client: the only module importing linebot.v3.messaging.
+"""The LINE Messaging API client: the bot's only module importing linebot.v3.messaging (the
+emulator, LINE's side, reads messages with the SDK's models as LINE's schema).
 
-Messages are plain LINE JSON dicts; they become SDK models here. Every call has a
-timeout; 5xx, 429 (Retry-After honoured) and network failures are retried with back-off;
-other 4xx are not. A push carries X-Line-Retry-Key, and LINE's 409 for a repeated key
-means "already accepted", which is success.
+Messages are plain LINE JSON dicts. Replies, pushes and the loading animation post them as they
+are through the SDK's ApiClient (its auth, REST client and errors): building the SDK's pydantic
+models from a result card and serialising them back cost more CPU than the rest of the server's
+work on a photo (RELIABILITY.md, issue 23), and LINE checks messages itself. Other calls use
+the SDK's models. Every call has a timeout; 5xx, 429 (Retry-After honoured) and network
+failures are retried with back-off; other 4xx are not. A push carries X-Line-Retry-Key, and
+LINE's 409 for a repeated key means "already accepted", which is success.
 """
 
 import logging
@@ -17,10 +21,7 @@ from linebot.v3.messaging import (
     Configuration,
     MessagingApi,
     MessagingApiBlob,
-    PushMessageRequest,
-    ReplyMessageRequest,
     RichMenuRequest,
-    ShowLoadingAnimationRequest,
 )
 
 log = logging.getLogger(__name__)
@@ -81,19 +82,18 @@ class LineClient:
 
     # --- messages -----------------------------------------------------------------
     def reply(self, reply_token, messages) -> dict:
-        request = ReplyMessageRequest.from_dict(
-            {"replyToken": reply_token, "messages": as_messages(messages)}
-        )
-        response = self._call("reply", self._api.reply_message_with_http_info, request)
+        body = {"replyToken": reply_token, "messages": as_messages(messages)}
+        response = self._call("reply", self._post_json, "/v2/bot/message/reply", body,
+                              "ReplyMessageResponse")
         return _data(response)
 
     def push(self, to, messages, retry_key=None) -> dict:
         """Push; with a retry key a 409 (LINE already accepted this key) counts as sent."""
-        request = PushMessageRequest.from_dict({"to": to, "messages": as_messages(messages)})
+        body = {"to": to, "messages": as_messages(messages)}
+        headers = {"X-Line-Retry-Key": retry_key} if retry_key else {}
         try:
-            response = self._call(
-                "push", self._api.push_message_with_http_info, request, x_line_retry_key=retry_key
-            )
+            response = self._call("push", self._post_json, "/v2/bot/message/push", body,
+                                  "PushMessageResponse", headers)
         except LineRejected as e:
             if e.status == 409 and retry_key:
                 return {"accepted": "earlier", "retryKey": retry_key}
@@ -109,12 +109,26 @@ class LineClient:
     def loading(self, chat_id, seconds=20):
         """Show the typing animation (5–60 s in steps of 5)."""
         seconds = min(60, max(5, 5 * round(seconds / 5)))
-        request = ShowLoadingAnimationRequest(chat_id=chat_id, loading_seconds=seconds)
-        self._call("loading", self._api.show_loading_animation_with_http_info, request)
+        body = {"chatId": chat_id, "loadingSeconds": seconds}
+        self._call("loading", self._post_json, "/v2/bot/chat/loading/start", body, "object")
 
     def profile(self, user_id) -> dict:
         response = self._call("profile", self._api.get_profile_with_http_info, user_id)
         return response.data.to_dict()
+
+    def _post_json(self, path, body, response_type, headers=None, _request_timeout=None):
+        """POST a plain JSON body the way the SDK's generated methods do, minus their model
+        round trip (the SDK's request models, then to_dict); a 200 answer is still read into the
+        SDK's response model ("object": a plain dict, for answers without a body)."""
+        client = self._client
+        header_params = {**(headers or {}), "Accept": "application/json", "Content-Type": "application/json"}
+        return client.call_api(
+            path, "POST", {}, [], header_params, body=body, post_params=[], files={},
+            response_types_map={"200": response_type, "400": "ErrorResponse", "409": "ErrorResponse",
+                                "429": "ErrorResponse"},
+            auth_settings=["Bearer"], _host=self._api.line_base_path, collection_formats={},
+            _request_timeout=_request_timeout, _preload_content=True,
+        )
 
     # --- rich menus ---------------------------------------------------------------
     def create_rich_menu(self, menu: dict) -> str:

@@ -29,6 +29,8 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from linebot.v3.messaging import Message
+
 from bot.engine.clock import SystemClock
 from bot.settings import SIMULATOR_TOKEN
 
@@ -362,11 +364,23 @@ def check_message(message, where, loopback_http=False):
     kind = message.get("type") if isinstance(message, dict) else None
     if kind not in MESSAGE_TYPES:
         raise Invalid("The request body has 1 error(s)", [{"property": f"{where}.type", "message": "invalid type"}])
+    _check_schema(message, where)
     check = _loopback_image if kind == "image" and loopback_http else MESSAGE_CHECKS.get(kind, lambda m, w: None)
     check(message, where)
     items = (message.get("quickReply") or {}).get("items")
     if items is not None and not 1 <= len(items) <= MAX_QUICK_REPLY_ITEMS:
         raise Invalid("The request body has 1 error(s)", [{"property": f"{where}.quickReply.items", "message": "Size must be between 1 and 13"}])
+
+
+def _check_schema(message, where):
+    """The message against the Messaging API's schema, as the SDK's models (generated from
+    LINE's OpenAPI) read it: the bot posts messages as plain JSON (engine/line_api.py), and
+    LINE, like this check, refuses a malformed one with 400."""
+    try:
+        Message.from_dict(message)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:  # pydantic's errors are ValueErrors
+        raise Invalid("The request body has 1 error(s)",
+                      [{"property": where, "message": str(error).splitlines()[0][:200]}]) from error
 
 
 def _need(message, where, key, max_len=None):

@@ -44,6 +44,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from urllib.parse import urlsplit
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -598,6 +599,7 @@ def main(argv=None) -> int:
             report["phases"].append(result)
             result = burst_phase(url, line, tracker, photo_ids, plan["burst"])
             report["phases"].append(result)
+            report["overlays_opened"] = open_overlays(url, line, bot_pids, plan["burst"])
             report["server_peak_rss_mb"] = peak_rss_mb(server.pid)
             report["pool_peak_rss_mb"] = children_peak_rss_mb(server.pid)
             report["workers_peak_rss_mb"] = [peak_rss_mb(w.pid) + children_peak_rss_mb(w.pid) for w in workers]
@@ -612,6 +614,35 @@ def main(argv=None) -> int:
             if cluster is not None:
                 cluster.destroy()
     return finish(report, tracker.events, sent)
+
+
+def open_overlays(url, line, bot_pids, count: int) -> dict:
+    """Overlays are drawn when first opened (bot/engine/media.py), so the CPU per answered photo
+    leaves them out: open `count` of the answers' overlay links, twice, and measure the bot's CPU
+    per open (the first draws and keeps the picture, the second serves it)."""
+    links = [urlsplit(a["uri"]).path for s in line.sent() for m in s["messages"] if m["type"] == "flex"
+             for a in _actions(m["contents"]) if a.get("type") == "uri" and "/media/" in a.get("uri", "")]
+    links = links[-count:]
+    out = {"opened": len(links)}
+    for name in ("first", "again"):
+        began = cpu_seconds(bot_pids)
+        for path in links:
+            with urllib.request.urlopen(url + path, timeout=30) as response:
+                response.read()
+        out[f"{name}_cpu_ms"] = (cpu_seconds(bot_pids) - began) * 1000 / max(1, len(links))
+    return out
+
+
+def _actions(node):
+    """Every action in a Flex container (buttons, tap areas)."""
+    if isinstance(node, dict):
+        if isinstance(node.get("action"), dict):
+            yield node["action"]
+        for value in node.values():
+            yield from _actions(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _actions(value)
 
 
 def finish(report, events, sent) -> int:
@@ -637,6 +668,10 @@ def finish(report, events, sent) -> int:
           f"{photos['answered_per_s']:.2f} photos/s from first post to last answer; photo→answer {fmt(photos['answer_ms'])}; "
           f"answered as {photos['answered_as']}; acks meanwhile {fmt(photos['ack_ms'])}", flush=True)
     print(cost_line(photos, report["bare_assess_cpu_s"]), flush=True)
+    opened = report.get("overlays_opened") or {}
+    if opened.get("opened"):
+        print(f"overlays opened ({opened['opened']} links, drawn on first open): "
+              f"{opened['first_cpu_ms']:.0f} ms CPU per first open, {opened['again_cpu_ms']:.0f} ms when opened again")
     print(f"burst of {burst['photos']} photos: last answered after {burst['seconds_to_last_answer']:.1f} s = "
           f"{burst['photos_per_s']:.2f} photos/s; photo→answer {fmt(burst['answer_ms'])}; answered as {burst['answered_as']}; "
           f"acks meanwhile {fmt(burst['ack_ms'])}")

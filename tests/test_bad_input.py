@@ -82,11 +82,14 @@ def test_a_polyglot_photo_is_assessed_as_the_picture_it_starts_with(chat, client
     (card,) = user.photo(polyglot)
     assert card["type"] == "flex"
     for path in stored_files(services.settings.data_dir):
-        # the patient's bytes as JPEG only; beside them, our own PNG of the segmenter's mask
-        assert path.suffix == ".jpg" or path.name.startswith("modelmask-") and path.suffix == ".png"
+        # the patient's bytes as JPEG only; beside them, our own PNG of the segmenter's mask and
+        # our JSON the overlay is drawn from when opened (never served: /media has no such kind)
+        assert path.suffix == ".jpg" or path.name.startswith("modelmask-") and path.suffix == ".png" \
+            or path.name.startswith("overlay-") and path.suffix == ".json"
     overlay = [a["uri"] for a in _actions(card) if a["type"] == "uri"][0]
     response = client.get("/media/" + overlay.rsplit("/media/", 1)[1])
     assert response.mimetype == "image/jpeg" and response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.data.startswith(b"\xff\xd8") and b"<script>" not in response.data  # drawn by us
 
 
 def _actions(card):

@@ -110,7 +110,7 @@ def test_results_older_than_the_retention_period_are_purged_with_their_files(cha
     user.agree()
     user.photo(photo("AD"))
     folder = files.user_dir(services.settings.data_dir, user.user)
-    assert len(list(folder.iterdir())) == 3  # photo, overlay and the label page's starting mask
+    assert len(list(folder.iterdir())) == 3  # photo, overlay (not drawn yet: its data) and the label page's mask
     clock.advance(days=729)
     user.photo(photo("IM"))
     clock.advance(days=2)  # the first result is now 731 days old, the second 2
@@ -118,7 +118,7 @@ def test_results_older_than_the_retention_period_are_purged_with_their_files(cha
     (kept,) = assessments.recent(db, user.user)
     assert kept["finding"] == "IM"
     assert {p.name for p in folder.iterdir()} == {
-        media.file_name("overlay", kept["overlay_ref"]), media.file_name("photo", kept["photo_ref"]),
+        media.overlay_data_name(kept["overlay_ref"]), media.file_name("photo", kept["photo_ref"]),
         clinic_labels.model_mask_file(kept["photo_ref"])}
 
 

@@ -48,8 +48,8 @@ def patient_with_records(deliver, events, db, config, clock, name_colour):
     refs = []
     for day, ad in [(0, 0.5), (14, 0.85)]:
         ref = f"r{day}{uid[-6:]}"
-        (folder / referral.PICTURES["photo"].format(ref=ref)).write_bytes(picture(name_colour))
-        (folder / referral.PICTURES["overlay"].format(ref=ref)).write_bytes(picture((255, 0, 0)))
+        (folder / media.file_name("photo", ref)).write_bytes(picture(name_colour))
+        (folder / media.file_name("overlay", ref)).write_bytes(picture((255, 0, 0)))
         add_result(db, uid, T0 + dt.timedelta(days=day),
                    {"AD": ad, "IM": 1 - ad - 0.02, "HI": 0.01, "MF": 0.01}, 0.15 - day / 200,
                    photo_ref=ref, overlay_ref=ref)

@@ -1,11 +1,11 @@
 """Photo assessment in a small pool of worker processes, each with its own GIL.
 
 The server is one process: waitress acknowledges webhooks in threads while the worker's lanes
-handle photos. Decoding, the overlay and the Python around onnxruntime hold the GIL, so in
-one interpreter they delay every ack. `PooledPipeline.assess` runs `Pipeline.assess` and
-draws the overlay JPEG in a child process (models loaded once per child by the initializer,
-one onnxruntime thread each so that two children do not oversubscribe two cores) and
-returns a `PooledAssessment` carrying that JPEG. It has the interface the photo seam uses
+handle photos. Decoding and the Python around onnxruntime hold the GIL, so in one interpreter
+they delay every ack. `PooledPipeline.assess` runs `Pipeline.assess` in a child process (models
+loaded once per child by the initializer, one onnxruntime thread each so that two children do
+not oversubscribe two cores) and returns a `PooledAssessment` carrying what the overlay is drawn
+from (inference/overlay_data.py) and the label page's starting mask. It has the interface the photo seam uses
 (`assess(data)`, `.models`); `inference.Pipeline` stays the in-process way (tests, CLI).
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, fields
 
-from inference import Pipeline
+from inference import Pipeline, overlay_data
 from inference.assessment import Assessment
 from inference.errors import InferenceError
 from inference.familiarity import UNFAMILIAR
@@ -30,24 +30,14 @@ CHILD_THREADS = 1  # onnxruntime intra-op threads per child (settings.assess_thr
 _pipeline = None  # the child's own Pipeline, built by _load
 
 
-class OverlayNotDrawn(RuntimeError):
-    """The child drew no overlay (the photo did not pass the quality gate)."""
-
-
 class AssessPoolRestarted(RuntimeError):
     """A child process died (killed, out of memory); the pool was rebuilt, try again later."""
 
 
 @dataclass
 class PooledAssessment(Assessment):
-    overlay: bytes | None = None
+    overlay_data: bytes | None = None  # what the overlay is drawn from when opened (inference/overlay_data.py)
     model_mask: bytes | None = None  # the label page's starting mask (storage.clinic_labels)
-
-    def overlay_jpeg(self, lines=None) -> bytes:
-        """Drawn in the child, with the captions given to `assess`."""
-        if self.overlay is None:
-            raise OverlayNotDrawn("no overlay for this assessment")
-        return self.overlay
 
 
 def _load(models_dir: str, threads: int):
@@ -56,30 +46,30 @@ def _load(models_dir: str, threads: int):
 
 
 def _assess(data: bytes, captions: dict | None = None):
-    """In the child: (assessment without its pictures, (overlay JPEG, starting mask PNG) or
-    Nones), or the refusal.
+    """In the child: (assessment without its pictures, (overlay data, starting mask PNG or
+    None)), or the refusal.
     `captions`: verdict -> overlay lines in the user's language (None: the default English)."""
     cpu = time.process_time()
     try:
         assessment = _pipeline.assess(data, captions=captions)
     except InferenceError as error:
         return None, None, (type(error), error.message, error.code)
-    overlay = None
     assessment.stages_ms["cpu_assess"] = (time.process_time() - cpu) * 1000  # CPU, not wall (bench/load.py)
-    if assessment.ok or assessment.quality == UNFAMILIAR:
-        began, cpu = time.perf_counter(), time.process_time()
-        overlay = assessment.overlay_jpeg()
-        assessment.stages_ms["overlay"] = (time.perf_counter() - began) * 1000  # the parent observes it
-        assessment.stages_ms["cpu_overlay"] = (time.process_time() - cpu) * 1000
+    # Not the overlay itself: what it is drawn from, the first time someone opens it (a few KB;
+    # drawing every overlay here cost half as much CPU as the models, and most are never opened).
+    began, cpu = time.perf_counter(), time.process_time()
+    drawing = overlay_data.dumps(assessment)
+    assessment.stages_ms["overlay"] = (time.perf_counter() - began) * 1000  # the parent observes it
+    assessment.stages_ms["cpu_overlay"] = (time.process_time() - cpu) * 1000
     # The clinic's label page starts from the segmenter's mask: made here, beside the masks, at
     # the size known from the decode (reading it from `data` decoded a phone photo once more).
     model_mask = None
-    if overlay is not None:
+    if assessment.masks is not None and (assessment.ok or assessment.quality == UNFAMILIAR):
         cpu = time.process_time()
         model_mask = model_mask_png(data, assessment.masks, assessment.full_size)
         assessment.stages_ms["cpu_mask"] = (time.process_time() - cpu) * 1000
     assessment.image = assessment.masks = assessment.crop_features = None  # the parent needs none of them
-    return assessment, (overlay, model_mask), None
+    return assessment, (drawing, model_mask), None
 
 
 class PooledPipeline:
@@ -113,8 +103,8 @@ class PooledPipeline:
             kind, message, code = refusal
             raise kind(message, code=code)
         values = {f.name: getattr(assessment, f.name) for f in fields(Assessment)}
-        overlay, model_mask = pictures
-        return PooledAssessment(**values, overlay=overlay, model_mask=model_mask)
+        drawing, model_mask = pictures
+        return PooledAssessment(**values, overlay_data=drawing, model_mask=model_mask)
 
     def close(self):
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -6,10 +6,18 @@ user's folder, a keyed hash, never the id), a kind, a reference and an expiry; t
 (`<kind>-<ref>.<ext>` in that folder) is derived from those signed fields only, so a token can
 never point into another user's folder. Any failure (malformed, altered, expired, unknown file)
 is the same 404.
+
+An overlay is drawn the first time someone opens it (`picture_path`): the worker keeps what it
+is drawn from (`overlay-<ref>.json`, inference/overlay_data.py) beside the photo, and the first
+reader (the patient's link, the clinic's viewer, a referral page) draws the JPEG, keeps it with
+the photo's date and removes the data. Most overlays are never opened; drawing each one with
+the photo cost half as much CPU as the models (RELIABILITY.md, issue 23).
 """
 
+import logging
 import os
 import re
+import secrets
 import time
 
 from flask import Blueprint, Response, abort, current_app
@@ -17,7 +25,11 @@ from flask import Blueprint, Response, abort, current_app
 from bot.engine.gone import link_gone, private
 from bot.settings import Settings
 from bot.tokens import BadToken, derive_key, sign, verify
+from inference import overlay_data
+from inference.errors import InferenceError
 from storage import files
+
+log = logging.getLogger(__name__)
 
 KINDS = {"chart": "image/png", "photo": "image/jpeg", "crop": "image/jpeg", "overlay": "image/jpeg"}
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg"}
@@ -53,6 +65,11 @@ def file_name(kind, ref):
     return f"{kind}-{ref}.{EXTENSIONS[KINDS[kind]]}"
 
 
+def overlay_data_name(ref):
+    """Where an overlay not drawn yet keeps what it is drawn from."""
+    return f"overlay-{ref}.json"
+
+
 def store(settings, user_id, kind, ref, data: bytes, now=None):
     """Write a picture into the user's folder (removed with the user by storage.users.forget).
     now (the app clock's aware datetime) dates the file, so retention ages it by that clock."""
@@ -64,14 +81,58 @@ def store(settings, user_id, kind, ref, data: bytes, now=None):
     return path
 
 
-def resolve(settings, token, now):
+def store_overlay_data(settings, user_id, ref, data: bytes, now=None):
+    """Keep what the overlay of photo `ref` is drawn from (drawn when first opened)."""
+    check_kind_ref("overlay", ref)
+    path = files.user_dir(settings.files_dir, user_id, create=True) / overlay_data_name(ref)
+    files.write_private(path, data)
+    if now is not None:
+        os.utime(path, (now.timestamp(), now.timestamp()))
+    return path
+
+
+def picture_path(folder, kind, ref, metrics=None):
+    """The stored picture of this kind in the user's folder; an overlay not drawn yet is drawn
+    now. The path may not exist (nothing stored, or nothing to draw from): callers check."""
+    path = folder / file_name(kind, ref)
+    if kind != "overlay" or path.is_file():
+        return path
+    source = folder / overlay_data_name(ref)
+    try:
+        stat, data = source.stat(), source.read_bytes()
+        photo = (folder / file_name("photo", ref)).read_bytes()
+    except FileNotFoundError:  # never kept, or drawn meanwhile by another reader
+        return path
+    began = time.perf_counter()
+    try:
+        jpeg = overlay_data.render_jpeg(data, photo)
+    except (overlay_data.OverlayDataError, InferenceError) as error:
+        log.error("overlay not drawn: %s", type(error).__name__)
+        return path
+    # Written under a temporary name and renamed: a reader at the same moment sees the whole
+    # picture or none. Dated like the data (the photo's date), so retention ages it alike.
+    temporary = folder / f".{path.name}.{secrets.token_hex(4)}"
+    try:
+        files.write_private(temporary, jpeg)
+        os.utime(temporary, (stat.st_mtime, stat.st_mtime))
+        os.replace(temporary, path)
+        source.unlink(missing_ok=True)
+    except FileNotFoundError:  # the user's folder was deleted meanwhile
+        temporary.unlink(missing_ok=True)
+        return path
+    if metrics is not None:
+        metrics.overlay_drawn(time.perf_counter() - began)
+    return path
+
+
+def resolve(settings, token, now, metrics=None):
     """The file a token points to, or BadToken. Only signed fields build the path."""
     payload = verify(key_for(settings), token, now=now.timestamp())
     kind, ref, user = payload.get("k"), payload.get("r"), str(payload.get("u", ""))
     check_kind_ref(kind, ref)
     if not re.fullmatch(r"[0-9a-f]{32}", user):
         raise BadToken("user key")
-    path = files.key_dir(settings.files_dir, user) / file_name(kind, ref)
+    path = picture_path(files.key_dir(settings.files_dir, user), kind, ref, metrics)
     if not path.is_file():
         raise BadToken("no such file")
     return path
@@ -93,7 +154,7 @@ bp = Blueprint("media", __name__)
 def serve(token):
     services = current_app.extensions["adai"]
     try:
-        path = resolve(services.settings, token, services.clock.now())
+        path = resolve(services.settings, token, services.clock.now(), services.metrics)
     except BadToken:
         abort(link_gone())
     data = path.read_bytes()

@@ -57,6 +57,9 @@ class Metrics:
                                  ["outcome"], registry=r)
         self.db_unavailable = Counter("adai_database_unavailable", "Times the database did not answer",
                                       ["where"], registry=r)
+        self.overlay_draws = Histogram("adai_overlay_draw_seconds", "Overlays drawn when first opened "
+                                       "(decode of the photo and drawing; engine/media.py)",
+                                       buckets=STAGE_BUCKETS, registry=r)
         self.leader = Gauge("adai_scheduler_leader", "1 while this process runs the reminder tick", registry=r)
         if services is not None:
             r.register(AppCollector(services))
@@ -97,6 +100,9 @@ class Metrics:
         for outcome, n in counts.items():
             if n:
                 self.reminders.labels(outcome).inc(n)
+
+    def overlay_drawn(self, seconds: float):
+        self.overlay_draws.observe(seconds)
 
     def database_down(self, where: str):
         self.db_unavailable.labels(where).inc()

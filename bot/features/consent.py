@@ -104,6 +104,8 @@ def purge_expired(services, db, now) -> dict:
         for kind, ref in (("photo", row["photo_ref"]), ("overlay", row["overlay_ref"])):
             if ref:
                 (folder / media.file_name(kind, ref)).unlink(missing_ok=True)
+        if row["overlay_ref"]:  # an overlay never opened: what it would be drawn from
+            (folder / media.overlay_data_name(row["overlay_ref"])).unlink(missing_ok=True)
         if row["photo_ref"]:  # the label page's starting mask, kept beside the photo
             (folder / clinic_labels.model_mask_file(row["photo_ref"])).unlink(missing_ok=True)
     deleted = retention.purge(db, cutoff)

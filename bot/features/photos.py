@@ -33,6 +33,7 @@ from bot.engine.router import Feature
 from bot.tokens import derive_key
 from bot.views import cards
 from bot.views.cards import text_message
+from inference import overlay_data
 from inference.errors import InferenceError, ModelManifestError
 from inference.familiarity import UNFAMILIAR
 from storage import assessments, clinic_labels, consent, image_sets, inbox
@@ -424,11 +425,12 @@ def _store(ctx, chosen: Looked, result: Triage, total: int) -> tuple[int, str | 
     except Exception:  # noqa: BLE001 — the result stands without it (the page says "not ready")
         log.exception("model mask not kept")
     overlay_ref = None
-    try:
-        media.store(ctx.settings, ctx.user_id, "overlay", ref, chosen.assessment.overlay_jpeg(), ctx.now())
+    try:  # drawn when first opened (engine/media.py); an assessment process made its data
+        drawing = getattr(chosen.assessment, "overlay_data", None) or overlay_data.dumps(chosen.assessment)
+        media.store_overlay_data(ctx.settings, ctx.user_id, ref, drawing, ctx.now())
         overlay_ref = ref
     except Exception:  # noqa: BLE001 — the result stands without its picture
-        log.exception("overlay not drawn")
+        log.exception("overlay data not kept")
     assessment_id = assessments.add(
         ctx.db, ctx.user_id, ctx.now(), chosen.assessment.to_dict(), result,
         photos=total, photo_ref=ref, overlay_ref=overlay_ref,

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from flask import Blueprint, Response, abort, current_app, render_template
+from bot.engine import media
 from bot.engine.gone import link_gone, private
 from bot.engine.router import Command, Feature
 from bot.texts import t
@@ -23,7 +24,7 @@ from storage import poem as poem_store
 from storage import referrals
 
 MAX_ASSESSMENTS = 20
-PICTURES = {"photo": "photo-{ref}.jpg", "overlay": "overlay-{ref}.jpg"}
+PICTURES = ("photo", "overlay")
 
 
 def key_for(settings):
@@ -105,8 +106,11 @@ def picture(token, kind, ref):
     owned = services.db().execute(
         f"SELECT 1 FROM assessments WHERE user_id = ? AND {kind}_ref = ?", [row["user_id"], ref]
     ).fetchone()
-    path = files.user_dir(services.settings.files_dir, row["user_id"]) / PICTURES[kind].format(ref=ref)
-    if not owned or not path.is_file():
+    if not owned:
+        abort(link_gone())
+    path = media.picture_path(files.user_dir(services.settings.files_dir, row["user_id"]), kind, ref,
+                              services.metrics)
+    if not path.is_file():
         abort(link_gone())
     return Response(summary.thumbnail(path.read_bytes()), mimetype="image/jpeg")
 

@@ -170,9 +170,9 @@ def children_peak_rss_mb(pid) -> float:
     return total
 
 
-def cpu_seconds(pids) -> float:
-    """User + system CPU seconds of these processes and of their children (the assessment
-    pool), from /proc (utime, stime; clock ticks)."""
+def cpu_seconds(pids, children=True) -> float:
+    """User + system CPU seconds of these processes and (children=True) of their children (the
+    assessment pool), from /proc (utime, stime; clock ticks)."""
     tick = os.sysconf("SC_CLK_TCK")
     total, seen = 0.0, set()
     todo = list(pids)
@@ -184,8 +184,9 @@ def cpu_seconds(pids) -> float:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / tick
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                todo.extend(int(c) for c in (task / "children").read_text().split())
+            if children:
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo.extend(int(c) for c in (task / "children").read_text().split())
         except (OSError, ValueError, IndexError):
             continue
     return total
@@ -212,7 +213,7 @@ def stage_seconds(metrics_url) -> dict:
     return sums
 
 
-def bare_assess_cpu(models: Path, pool: list[bytes], rounds: int = 3) -> float:
+def bare_assess_cpu(models: Path, pool: list[bytes], rounds: int = 10) -> float:
     """CPU seconds of one bare `Pipeline.assess()` (1 onnxruntime thread, as in the pool),
     mean over the photo pool, in this process, before the bot starts."""
     from inference import Pipeline
@@ -590,10 +591,12 @@ def main(argv=None) -> int:
             before = {}
 
             def meter():
-                before.update(cpu=cpu_seconds(bot_pids), stages=stage_seconds(metrics_url))
+                before.update(cpu=cpu_seconds(bot_pids), server=cpu_seconds(bot_pids, children=False),
+                              stages=stage_seconds(metrics_url))
 
             result = photo_phase(url, line, tracker, photo_ids, args.photo_rate, photo_seconds, on_start=meter)
             result["bot_cpu_s"] = cpu_seconds(bot_pids) - before["cpu"]
+            result["server_cpu_s"] = cpu_seconds(bot_pids, children=False) - before["server"]
             after = stage_seconds(metrics_url)
             result["stage_s"] = {k: v - before["stages"].get(k, 0.0) for k, v in after.items()}
             report["phases"].append(result)
@@ -749,12 +752,14 @@ def cost_line(photos, bare_s) -> str:
     cpu = {k[4:]: stages.pop(k) / assessed for k in list(stages) if k.startswith("cpu_")}
     wall = {k: v / assessed for k, v in stages.items()}
     rest = per_photo - sum(cpu.values())
+    server = photos.get("server_cpu_s", float("nan")) / answered
     photos["cpu_per_photo_s"], photos["cpu_ratio"] = per_photo, per_photo / bare_s
-    photos["cpu_s_per_photo"] = {**cpu, "server and rest": rest}
+    photos["cpu_s_per_photo"] = {**cpu, "server and rest": rest, "server": server, "pool rest": rest - server}
     photos["stage_wall_s_per_photo"] = wall
     return (f"cost per answered photo: {per_photo * 1000:.0f} ms CPU in the bot's processes (server + assessment pool): "
             + ", ".join(f"{k} {v * 1000:.0f}" for k, v in cpu.items())
-            + f", server and the rest (acks, download, store, card, send) {rest * 1000:.0f}; "
+            + f", the rest {rest * 1000:.0f} (server: acks, download, store, card, send {server * 1000:.0f}; "
+            f"assessment processes around assess() {(rest - server) * 1000:.0f}); "
             f"one bare assess() {bare_s * 1000:.0f} ms CPU: ratio {per_photo / bare_s:.2f}. Stage wall ms in the pool: "
             + ", ".join(f"{k} {v * 1000:.0f}" for k, v in sorted(wall.items())))
 

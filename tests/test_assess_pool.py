@@ -46,8 +46,8 @@ def test_the_pool_raises_the_same_typed_refusals(pooled):
     assert refused.value.code == "unsupported_image"
     dark = pooled.assess(dark_photo())
     assert not dark.ok and dark.quality == "too_dark"
-    # Stopped before the models: an overlay with the banner only (no masks), and no label mask.
-    assert overlay_data.loads(dark.overlay_data).masks is None and dark.model_mask is None
+    # Stopped before the models: an overlay with the banner only (no masks, so no label mask).
+    assert overlay_data.loads(dark.overlay_data).masks is None
 
 
 @pytest.fixture
@@ -73,8 +73,10 @@ def test_the_bot_answers_photos_through_the_pool_with_an_overlay_link(chat, serv
 
 
 def test_the_label_pages_starting_mask_is_kept_when_the_pool_assesses(chat, services, db, models):
-    """Issue 21 item 11: the worker keeps the segmenter's mask beside the photo (drawn in the
-    child), exactly what the in-process pipeline gives, so no web request runs the segmenter."""
+    """Issue 21 item 11: the worker keeps the segmenter's masks beside the photo (made in the
+    child, with the overlay's data), and the label page's starting mask made from them is
+    exactly what the in-process pipeline gives, so no web request runs the segmenter."""
+    from bot.engine import media
     from storage import clinic_labels, files
 
     user = chat("en")
@@ -83,7 +85,9 @@ def test_the_label_pages_starting_mask_is_kept_when_the_pool_assesses(chat, serv
     data = photo("IM", seed=5)
     user.photo(data)
     (row,) = assessments.recent(db, user.user)
-    kept = files.user_dir(services.settings.files_dir, user.user) / clinic_labels.model_mask_file(row["photo_ref"])
+    folder = files.user_dir(services.settings.files_dir, user.user)
+    kept, _ = media.overlay_source(folder, row["overlay_ref"])
     here = Pipeline.from_dir(models, threads=1).assess(data)
-    assert kept.read_bytes() == clinic_labels.model_mask_png(data, here.masks)
-    assert oct(kept.stat().st_mode & 0o777) == "0o600"
+    assert clinic_labels.model_mask_png(data, kept.masks, kept.full_size) == clinic_labels.model_mask_png(data, here.masks)
+    data_file = folder / media.overlay_data_name(row["overlay_ref"])
+    assert oct(data_file.stat().st_mode & 0o777) == "0o600"

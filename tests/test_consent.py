@@ -3,7 +3,7 @@ import pytest
 
 from bot.engine import media
 from bot.features.reminders import dispatch
-from storage import assessments, clinic_labels, consent, files, retention, users
+from storage import assessments, consent, files, retention, users
 from tests.support.chat import flex_texts, photo, quick_replies
 from tests.support.devmodels import build_dev_models
 from tests.support.records import add_checkin
@@ -110,7 +110,7 @@ def test_results_older_than_the_retention_period_are_purged_with_their_files(cha
     user.agree()
     user.photo(photo("AD"))
     folder = files.user_dir(services.settings.data_dir, user.user)
-    assert len(list(folder.iterdir())) == 3  # photo, overlay (not drawn yet: its data) and the label page's mask
+    assert len(list(folder.iterdir())) == 2  # the photo, and what its overlay and label mask are drawn from
     clock.advance(days=729)
     user.photo(photo("IM"))
     clock.advance(days=2)  # the first result is now 731 days old, the second 2
@@ -118,8 +118,7 @@ def test_results_older_than_the_retention_period_are_purged_with_their_files(cha
     (kept,) = assessments.recent(db, user.user)
     assert kept["finding"] == "IM"
     assert {p.name for p in folder.iterdir()} == {
-        media.overlay_data_name(kept["overlay_ref"]), media.file_name("photo", kept["photo_ref"]),
-        clinic_labels.model_mask_file(kept["photo_ref"])}
+        media.overlay_data_name(kept["overlay_ref"]), media.file_name("photo", kept["photo_ref"])}
 
 
 def test_retention_covers_every_health_table_and_file_of_the_user(chat, db, services, clock):
@@ -149,6 +148,6 @@ def test_retention_covers_every_health_table_and_file_of_the_user(chat, db, serv
                       "reminders": 1}  # the weekly check-in, on since consent
     assert db.execute("SELECT score FROM poem_checkins WHERE user_id = ?", [user.user]).fetchone()[0] == 5
     left = set(folder.iterdir())
-    assert not (left & old_files) and len(left) == 3  # the new photo, overlay and starting mask only
+    assert not (left & old_files) and len(left) == 2  # the new photo and its overlay's data only
     # Every table with a user_id is either account state or dated, so it can expire.
     assert {"assessments", "poem_checkins", "referrals"} <= set(retention.health_tables(db))

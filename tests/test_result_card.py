@@ -67,6 +67,29 @@ def test_photo_gets_one_card_with_level_first_advice_model_and_caveat(chat, emul
     assert {"chatId": user.user, "loadingSeconds": 30} in emulator.loading_calls
 
 
+def test_the_typing_dots_show_only_when_the_patient_will_wait(chat, emulator, events, deliver, clock):
+    """Dots for the first photo after a start (the models load), an event that waited a second
+    or more, and an image set; not for a photo answered at once (~0.1 s): each is a LINE call."""
+    user = consented(chat, "en")
+
+    def dots():
+        return sum(1 for call in emulator.loading_calls if call["chatId"] == user.user)
+
+    user.photo(photo("AD", seed=1))
+    assert dots() == 1  # the models were loaded for it
+    user.photo(photo("AD", seed=2))
+    assert dots() == 1  # answered at once
+    emulator.add_content("late-1", photo("AD", seed=3))
+    late = events.image(message_id="late-1", user=user.user)
+    clock.advance(seconds=1)
+    before = len(emulator.messages_to(user.user))
+    deliver(late)
+    (card,) = emulator.messages_to(user.user)[before:]
+    assert card["type"] == "flex" and dots() == 2  # waited a second in the queue
+    user.photo(photo("AD", seed=4), photo("AD", seed=5))
+    assert dots() == 3  # several photos
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_card_buttons_and_the_overlay_link_serves_the_picture(chat, client, lang):
     user = consented(chat, lang)

@@ -377,9 +377,17 @@ def test_the_model_mask_is_read_from_what_the_worker_kept_never_segmented_in_the
     sign_in(client, "a@clinic.example")
     row = clinic_labels.shared_photo(db, CLINIC_A.id, aid)
     folder = files.user_dir(services.settings.files_dir, user.user)
-    # the worker kept it when it assessed the photo (features/photos.py)
-    assert client.get(f"/clinic/photos/{aid}/model-mask.png").headers["X-Model-Mask"] == "stored"
-    (folder / clinic_labels.model_mask_file(row["photo_ref"])).unlink()
+    # made from the masks the worker kept when it assessed the photo (features/photos.py), kept
+    made = client.get(f"/clinic/photos/{aid}/model-mask.png")
+    assert made.headers["X-Model-Mask"] == "stored"
+    mask_file = folder / clinic_labels.model_mask_file(row["photo_ref"])
+    data_file = folder / media.overlay_data_name(row["overlay_ref"])
+    assert (np.asarray(Image.open(mask_file)) == np.asarray(Image.open(io.BytesIO(made.data)))).all()
+    assert mask_file.stat().st_mtime == data_file.stat().st_mtime  # retention ages it with the photo
+    mask_file.unlink()
+    assert client.get(f"/clinic/photos/{aid}/model-mask.png").data == made.data  # made again, the same
+    mask_file.unlink()
+    data_file.unlink()  # nothing kept to start from
     empty = client.get(f"/clinic/photos/{aid}/model-mask.png")
     assert empty.status_code == 200 and empty.headers["X-Model-Mask"] == "none"
     photo = (folder / media.file_name("photo", row["photo_ref"])).read_bytes()

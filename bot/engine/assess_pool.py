@@ -4,9 +4,10 @@ The server is one process: waitress acknowledges webhooks in threads while the w
 handle photos. Decoding and the Python around onnxruntime hold the GIL, so in one interpreter
 they delay every ack. `PooledPipeline.assess` runs `Pipeline.assess` in a child process (models
 loaded once per child by the initializer, one onnxruntime thread each so that two children do
-not oversubscribe two cores) and returns a `PooledAssessment` carrying what the overlay is drawn
-from (inference/overlay_data.py) and the label page's starting mask. It has the interface the photo seam uses
-(`assess(data)`, `.models`); `inference.Pipeline` stays the in-process way (tests, CLI).
+not oversubscribe two cores) and returns a `PooledAssessment` carrying what the overlay and the
+label page's starting mask are drawn from (inference/overlay_data.py). It has the interface the
+photo seam uses (`assess(data)`, `.models`); `inference.Pipeline` stays the in-process way
+(tests, CLI).
 """
 from __future__ import annotations
 
@@ -21,8 +22,6 @@ from dataclasses import dataclass, fields
 from inference import Pipeline, overlay_data
 from inference.assessment import Assessment
 from inference.errors import InferenceError
-from inference.familiarity import UNFAMILIAR
-from storage.clinic_labels import model_mask_png
 
 log = logging.getLogger(__name__)
 CHILD_THREADS = 1  # onnxruntime intra-op threads per child (settings.assess_threads): the children run side by side
@@ -36,8 +35,9 @@ class AssessPoolRestarted(RuntimeError):
 
 @dataclass
 class PooledAssessment(Assessment):
-    overlay_data: bytes | None = None  # what the overlay is drawn from when opened (inference/overlay_data.py)
-    model_mask: bytes | None = None  # the label page's starting mask (storage.clinic_labels)
+    # What the overlay and the label page's starting mask are drawn from when first opened
+    # (inference/overlay_data.py: the masks travel back as a small PNG, not as arrays).
+    overlay_data: bytes | None = None
 
 
 def _load(models_dir: str, threads: int):
@@ -46,8 +46,8 @@ def _load(models_dir: str, threads: int):
 
 
 def _assess(data: bytes, captions: dict | None = None):
-    """In the child: (assessment without its pictures, (overlay data, starting mask PNG or
-    None)), or the refusal.
+    """In the child: (assessment without its pictures, what its overlay and the label page's
+    starting mask are drawn from), or the refusal.
     `captions`: verdict -> overlay lines in the user's language (None: the default English)."""
     cpu = time.process_time()
     try:
@@ -61,15 +61,8 @@ def _assess(data: bytes, captions: dict | None = None):
     drawing = overlay_data.dumps(assessment)
     assessment.stages_ms["overlay"] = (time.perf_counter() - began) * 1000  # the parent observes it
     assessment.stages_ms["cpu_overlay"] = (time.process_time() - cpu) * 1000
-    # The clinic's label page starts from the segmenter's mask: made here, beside the masks, at
-    # the size known from the decode (reading it from `data` decoded a phone photo once more).
-    model_mask = None
-    if assessment.masks is not None and (assessment.ok or assessment.quality == UNFAMILIAR):
-        cpu = time.process_time()
-        model_mask = model_mask_png(data, assessment.masks, assessment.full_size)
-        assessment.stages_ms["cpu_mask"] = (time.process_time() - cpu) * 1000
     assessment.image = assessment.masks = assessment.crop_features = None  # the parent needs none of them
-    return assessment, (drawing, model_mask), None
+    return assessment, drawing, None
 
 
 class PooledPipeline:
@@ -92,7 +85,7 @@ class PooledPipeline:
     def assess(self, data: bytes, captions: dict | None = None) -> PooledAssessment:
         executor = self._executor
         try:
-            assessment, pictures, refusal = executor.submit(_assess, data, captions).result()
+            assessment, drawing, refusal = executor.submit(_assess, data, captions).result()
         except BrokenProcessPool as error:
             with self._lock:
                 if self._executor is executor:
@@ -103,8 +96,7 @@ class PooledPipeline:
             kind, message, code = refusal
             raise kind(message, code=code)
         values = {f.name: getattr(assessment, f.name) for f in fields(Assessment)}
-        drawing, model_mask = pictures
-        return PooledAssessment(**values, overlay_data=drawing, model_mask=model_mask)
+        return PooledAssessment(**values, overlay_data=drawing)
 
     def close(self):
         self._executor.shutdown(wait=False, cancel_futures=True)

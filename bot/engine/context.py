@@ -114,6 +114,10 @@ class EventContext:
     def reply_token_fresh(self) -> bool:
         return bool(self._reply_token) and self._token_young()
 
+    def waited(self) -> timedelta:
+        """How long ago LINE says the user sent this event (the inbox's queue, a redelivery)."""
+        return self.now() - from_millis(self.event.get("timestamp", 0))
+
     def _token_young(self) -> bool:
         """The event's reply token is younger than our TTL (LINE's lifetime less a margin)."""
         sent_at = from_millis(self.event.get("timestamp", 0))

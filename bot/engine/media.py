@@ -8,10 +8,11 @@ never point into another user's folder. Any failure (malformed, altered, expired
 is the same 404.
 
 An overlay is drawn the first time someone opens it (`picture_path`): the worker keeps what it
-is drawn from (`overlay-<ref>.json`, inference/overlay_data.py) beside the photo, and the first
-reader (the patient's link, the clinic's viewer, a referral page) draws the JPEG, keeps it with
-the photo's date and removes the data. Most overlays are never opened; drawing each one with
-the photo cost half as much CPU as the models (RELIABILITY.md, issue 23).
+is drawn from (`overlay-<ref>.json`, inference/overlay_data.py: verdict, crops, captions, the
+segmenter's masks) beside the photo, and the first reader (the patient's link, the clinic's
+viewer, a referral page) draws the JPEG and keeps it with the photo's date. The clinic's label
+page starts from the same masks (`overlay_source`). Most overlays are never opened; drawing
+each one with the photo cost half as much CPU as the models (RELIABILITY.md, issue 23).
 """
 
 import logging
@@ -101,7 +102,7 @@ def picture_path(folder, kind, ref, metrics=None):
     try:
         stat, data = source.stat(), source.read_bytes()
         photo = (folder / file_name("photo", ref)).read_bytes()
-    except FileNotFoundError:  # never kept, or drawn meanwhile by another reader
+    except FileNotFoundError:  # never kept (no consent, disk full), or the user deleted
         return path
     began = time.perf_counter()
     try:
@@ -116,13 +117,25 @@ def picture_path(folder, kind, ref, metrics=None):
         files.write_private(temporary, jpeg)
         os.utime(temporary, (stat.st_mtime, stat.st_mtime))
         os.replace(temporary, path)
-        source.unlink(missing_ok=True)
     except FileNotFoundError:  # the user's folder was deleted meanwhile
         temporary.unlink(missing_ok=True)
         return path
     if metrics is not None:
         metrics.overlay_drawn(time.perf_counter() - began)
     return path
+
+
+def overlay_source(folder, ref):
+    """(what the overlay of photo `ref` is drawn from, as an Assessment with its masks, the data
+    file's mtime), or None when none was kept or it cannot be read."""
+    source = folder / overlay_data_name(ref)
+    try:
+        return overlay_data.loads(source.read_bytes()), source.stat().st_mtime
+    except FileNotFoundError:
+        return None
+    except overlay_data.OverlayDataError as error:
+        log.error("overlay data unreadable: %s", error)
+        return None
 
 
 def resolve(settings, token, now, metrics=None):

@@ -68,6 +68,10 @@ class Services:
                 self._pipeline = self._load(*model_sets.on_disk(self.settings.models_dir))
             return self._pipeline
 
+    def models_loaded(self) -> bool:
+        """Has this process loaded its model set (the first photo after a start waits for it)?"""
+        return self._pipeline is not None
+
     def _load(self, version, folder):
         settings = self.settings
         processes = settings.assess_processes

@@ -36,7 +36,7 @@ from bot.views.cards import text_message
 from inference import overlay_data
 from inference.errors import InferenceError, ModelManifestError
 from inference.familiarity import UNFAMILIAR
-from storage import assessments, clinic_labels, consent, image_sets, inbox
+from storage import assessments, consent, image_sets, inbox
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ ERROR_TEXTS = {
 IMAGE_SET_WAIT = timedelta(seconds=60)
 IMAGE_SET_TIMEOUT = "imageSetTimeout"  # the internal event type
 LIMIT_WINDOW = timedelta(hours=1)
+LOADING_AFTER = timedelta(seconds=1)  # an answer this late shows the typing dots (answer_late)
 
 
 # --- photo messages and image sets ------------------------------------------------------------
@@ -83,7 +84,8 @@ def on_image(ctx):
 def answer_photos(ctx, message_ids, image_set=None):
     """Download the photos and hand them to the photo seam; then forget the set's parts (a
     crash before that replays the event, which finds the same parts again)."""
-    ctx.loading(30)
+    if answer_late(ctx, len(message_ids)):
+        ctx.loading(30)
     try:
         images = [ctx.line.content(message_id) for message_id in message_ids]
     except LineRejected:  # content expired or never uploaded
@@ -92,6 +94,15 @@ def answer_photos(ctx, message_ids, image_set=None):
         on_photo(ctx, images)
     if image_set:
         image_sets.finish(ctx.db, image_set)
+
+
+def answer_late(ctx, photos: int) -> bool:
+    """Will the patient wait for this answer? Then LINE's typing dots show we are on it. A
+    photo is answered about 0.1 s after it is handled (RELIABILITY.md), and dots that flash for
+    that long say nothing, while each is one more call to LINE, CPU a busy bot lacks (issue
+    23). So: several photos, the models not loaded yet (first photo after a start), or an
+    event that has waited (a queue, LINE redelivering)."""
+    return photos > 1 or not ctx.services.models_loaded() or ctx.waited() >= LOADING_AFTER
 
 
 def sweep_image_sets(services, db, now) -> int:
@@ -418,19 +429,16 @@ def _store(ctx, chosen: Looked, result: Triage, total: int) -> tuple[int, str | 
     """Keep the photo and its overlay in the user's folder (engine/media.py) and the result."""
     ref = secrets.token_urlsafe(12)
     media.store(ctx.settings, ctx.user_id, "photo", ref, chosen.data, ctx.now())
-    try:  # the clinic's label page starts from it; never segmented again in a web request
-        clinic_labels.save_model_mask(ctx.settings.files_dir, ctx.user_id, ref, chosen.data,
-                                      chosen.assessment.masks, ctx.now(),
-                                      png=getattr(chosen.assessment, "model_mask", None))
-    except Exception:  # noqa: BLE001 — the result stands without it (the page says "not ready")
-        log.exception("model mask not kept")
     overlay_ref = None
-    try:  # drawn when first opened (engine/media.py); an assessment process made its data
+    # The overlay and the clinic's label page's starting mask are drawn from this data when first
+    # opened (engine/media.py), never segmented again in a web request; an assessment process
+    # made it beside the masks.
+    try:
         drawing = getattr(chosen.assessment, "overlay_data", None) or overlay_data.dumps(chosen.assessment)
         media.store_overlay_data(ctx.settings, ctx.user_id, ref, drawing, ctx.now())
         overlay_ref = ref
     except Exception:  # noqa: BLE001 — the result stands without its picture
-        log.exception("overlay data not kept")
+        log.exception("overlay data not kept")  # the page then says the AI's extent is not ready
     assessment_id = assessments.add(
         ctx.db, ctx.user_id, ctx.now(), chosen.assessment.to_dict(), result,
         photos=total, photo_ref=ref, overlay_ref=overlay_ref,

@@ -4,6 +4,7 @@ pre-filled from the model's mask), a second clinician's label beside one's own o
 and the clinic's agreement (Cohen's kappa) on the summary page, with the AI against the
 clinicians' labels per model version (models/monitor.py). Every label is audited."""
 
+import os
 import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import Response, abort, g, redirect, render_template, request, url_for
 
 from bot import texts
+from bot.engine import media
 from bot.features.workspace import agreement, masks
 from bot.features.workspace.words import say
 from bot.features.workspace.pages import (WORK_PX, clinic_name, page_number, patient_code, picture_bytes, services,
@@ -64,12 +66,17 @@ def beside(row) -> dict:
 
 @bp.get("/photos/<int:assessment_id>/model-mask.png")
 def model_mask(assessment_id):
-    """The segmenter's skin and lesion on this photo at the painting size, as the worker kept it
-    when it assessed the photo (storage.clinic_labels.save_model_mask): a web request never
-    runs the segmenter (DEPLOY.md: web nodes run no inference). Without it, an empty mask, and
-    the page says the AI's extent is not ready (X-Model-Mask: none)."""
+    """The segmenter's skin and lesion on this photo at the painting size, from the masks the
+    worker kept when it assessed the photo (with the overlay's data, engine/media.py), made
+    into the painting-size mask the first time it is asked for and kept
+    (storage.clinic_labels.save_model_mask): a web request never runs the segmenter (DEPLOY.md:
+    web nodes run no inference). Without them, an empty mask, and the page says the AI's
+    extent is not ready (X-Model-Mask: none)."""
     row = shared_photo(assessment_id, research_only=True)
-    path = files.user_dir(services().settings.files_dir, row["user_id"]) / clinic_labels.model_mask_file(row["photo_ref"])
+    folder = files.user_dir(services().settings.files_dir, row["user_id"])
+    path = folder / clinic_labels.model_mask_file(row["photo_ref"])
+    if not path.is_file():
+        kept_model_mask(folder, row)
     found = path.is_file()
     classes = masks.read(path) if found else masks.from_model(None, masks.work_size(picture_bytes(row, "photo"), WORK_PX))
     # The outline of a patient's skin is a view of the photo too.
@@ -78,6 +85,18 @@ def model_mask(assessment_id):
     response = Response(masks.png(classes), mimetype="image/png")
     response.headers["X-Model-Mask"] = "stored" if found else "none"
     return response
+
+
+def kept_model_mask(folder, row):
+    """Make the painting-size mask from the masks kept with the overlay's data, dated like it."""
+    source = media.overlay_source(folder, row["overlay_ref"]) if row["overlay_ref"] else None
+    if source is None or source[0].masks is None or source[0].full_size is None:
+        return
+    kept, dated = source
+    png = clinic_labels.model_mask_png(b"", kept.masks, kept.full_size)  # sized from the decode's full size
+    path = clinic_labels.save_model_mask(services().settings.files_dir, row["user_id"], row["photo_ref"], b"",
+                                         kept.masks, png=png)
+    os.utime(path, (dated, dated))  # retention ages it with the photo
 
 
 @bp.post("/photos/<int:assessment_id>/label")

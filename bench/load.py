@@ -30,6 +30,7 @@ or doubled). Every wait is bounded; both children are stopped at the end.
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import math
@@ -215,16 +216,21 @@ def stage_seconds(metrics_url) -> dict:
 
 def bare_assess_cpu(models: Path, pool: list[bytes], rounds: int = 10) -> float:
     """CPU seconds of one bare `Pipeline.assess()` (1 onnxruntime thread, as in the pool),
-    mean over the photo pool, in this process, before the bot starts."""
-    from inference import Pipeline
-
-    pipeline = Pipeline.from_dir(models, threads=1)
+    mean over the photo pool, in this process (the bot idle meanwhile)."""
+    pipeline = _bare_pipeline(str(models))
     pipeline.assess(pool[0])  # warm
     began = time.process_time()
     for _ in range(rounds):
         for data in pool:
             pipeline.assess(data)
     return (time.process_time() - began) / (rounds * len(pool))
+
+
+@functools.lru_cache(maxsize=2)
+def _bare_pipeline(models: str):
+    from inference import Pipeline
+
+    return Pipeline.from_dir(models, threads=1)
 
 
 def get_json(url):
@@ -551,7 +557,6 @@ def main(argv=None) -> int:
               "photo_bytes": [len(p) for p in pool], "phases": [],
               "loadavg_before": os.getloadavg(), "server_args": args.server_args,  # other work on the machine skews every number
               "database": args.database, "workers": args.workers, "worker_args": args.worker_args}
-    report["bare_assess_cpu_s"] = bare_assess_cpu(models, pool)
     tracker = Tracker()
     emulator, emulator_url = start_emulator()
     cluster = database_url = None
@@ -594,9 +599,13 @@ def main(argv=None) -> int:
                 before.update(cpu=cpu_seconds(bot_pids), server=cpu_seconds(bot_pids, children=False),
                               stages=stage_seconds(metrics_url))
 
+            # The bare assess() right before and right after the sustained phase (the bot idle):
+            # this VM's speed drifts by 10-30 % within minutes, so the ratio takes their mean.
+            report["bare_assess_cpu_s"] = bare_assess_cpu(models, pool)
             result = photo_phase(url, line, tracker, photo_ids, args.photo_rate, photo_seconds, on_start=meter)
             result["bot_cpu_s"] = cpu_seconds(bot_pids) - before["cpu"]
             result["server_cpu_s"] = cpu_seconds(bot_pids, children=False) - before["server"]
+            report["bare_assess_cpu_s_after"] = bare_assess_cpu(models, pool)
             after = stage_seconds(metrics_url)
             result["stage_s"] = {k: v - before["stages"].get(k, 0.0) for k, v in after.items()}
             report["phases"].append(result)
@@ -616,6 +625,7 @@ def main(argv=None) -> int:
             report["inbox_after"] = inbox_states(database_url or data / "adai.sqlite3")
             if cluster is not None:
                 cluster.destroy()
+
     return finish(report, tracker.events, sent)
 
 
@@ -670,7 +680,8 @@ def finish(report, events, sent) -> int:
     print(f"photos at {photos['offered_per_s']:.1f}/s for {photos['posting_s']:.0f} s: {photos['answered']}/{photos['photos']} answered, "
           f"{photos['answered_per_s']:.2f} photos/s from first post to last answer; photo→answer {fmt(photos['answer_ms'])}; "
           f"answered as {photos['answered_as']}; acks meanwhile {fmt(photos['ack_ms'])}", flush=True)
-    print(cost_line(photos, report["bare_assess_cpu_s"]), flush=True)
+    print(cost_line(photos, report.get("bare_assess_cpu_s", float("nan")), report.get("bare_assess_cpu_s_after")),
+          flush=True)
     opened = report.get("overlays_opened") or {}
     if opened.get("opened"):
         print(f"overlays opened ({opened['opened']} links, drawn on first open): "
@@ -739,13 +750,17 @@ def metrics_url_of(log_path: Path) -> str | None:
     return None
 
 
-def cost_line(photos, bare_s) -> str:
-    """CPU per answered photo in the bot's processes against one bare assess(): split into the
-    assessment processes' CPU for assess() and for the overlay (measured there), and the rest
-    (the server: acks, download, store, card, send); beside it the stages' wall time."""
+def cost_line(photos, bare_before, bare_after=None) -> str:
+    """CPU per answered photo in the bot's processes against one bare assess() (in this process,
+    a loop over the photos, before the bot starts and after it stops: the ratio uses their mean):
+    split into the assessment processes' CPU for assess() and for the overlay (measured there),
+    and the rest (the server: acks, download, store, card, send); beside it the same photos'
+    assess() CPU inside the bot during the run (the models' own cost under the run's load, as a
+    second ratio) and the stages' wall time."""
     answered = photos.get("answered") or 0
     if not answered or "bot_cpu_s" not in photos:
         return "cost per photo: not measured"
+    bare_s = (bare_before + bare_after) / 2 if bare_after else bare_before
     per_photo = photos["bot_cpu_s"] / answered
     stages = dict(photos.get("stage_s", {}))
     assessed = stages.pop("photos", 0.0) or answered
@@ -754,13 +769,18 @@ def cost_line(photos, bare_s) -> str:
     rest = per_photo - sum(cpu.values())
     server = photos.get("server_cpu_s", float("nan")) / answered
     photos["cpu_per_photo_s"], photos["cpu_ratio"] = per_photo, per_photo / bare_s
+    photos["bare_assess_cpu_s"] = bare_s
+    in_run = cpu.get("assess")
+    photos["cpu_ratio_in_run"] = per_photo / in_run if in_run else float("nan")
     photos["cpu_s_per_photo"] = {**cpu, "server and rest": rest, "server": server, "pool rest": rest - server}
     photos["stage_wall_s_per_photo"] = wall
     return (f"cost per answered photo: {per_photo * 1000:.0f} ms CPU in the bot's processes (server + assessment pool): "
             + ", ".join(f"{k} {v * 1000:.0f}" for k, v in cpu.items())
             + f", the rest {rest * 1000:.0f} (server: acks, download, store, card, send {server * 1000:.0f}; "
             f"assessment processes around assess() {(rest - server) * 1000:.0f}); "
-            f"one bare assess() {bare_s * 1000:.0f} ms CPU: ratio {per_photo / bare_s:.2f}. Stage wall ms in the pool: "
+            f"one bare assess() {bare_s * 1000:.0f} ms CPU (before the phase {bare_before * 1000:.1f}, after "
+            f"{(bare_after or float('nan')) * 1000:.1f}): ratio {per_photo / bare_s:.2f}; against assess() in the bot "
+            f"in this run: {photos['cpu_ratio_in_run']:.2f}. Stage wall ms in the pool: "
             + ", ".join(f"{k} {v * 1000:.0f}" for k, v in sorted(wall.items())))
 
 

@@ -1,11 +1,12 @@
 """The LINE Messaging API client: the bot's only module importing linebot.v3.messaging (the
 emulator, LINE's side, reads messages with the SDK's models as LINE's schema).
 
-Messages are plain LINE JSON dicts. Replies, pushes and the loading animation post them as they
-are through the SDK's ApiClient (its auth, REST client and errors): building the SDK's pydantic
-models from a result card and serialising them back cost more CPU than the rest of the server's
-work on a photo (RELIABILITY.md, issue 23), and LINE checks messages itself. Other calls use
-the SDK's models. Every call has a timeout; 5xx, 429 (Retry-After honoured) and network
+Messages are plain LINE JSON dicts. The calls of every photo (the loading animation, the
+download, the profile read, the reply or push) go through the SDK's ApiClient (its auth, REST
+client and errors) without its pydantic models: building them from a result card and
+serialising them back cost more CPU than the rest of the server's work on a photo
+(RELIABILITY.md, issue 23), and LINE checks messages itself. The rich-menu calls use the SDK's
+models. Every call has a timeout; 5xx, 429 (Retry-After honoured) and network
 failures are retried with back-off; other 4xx are not. A push carries X-Line-Retry-Key, and
 LINE's 409 for a repeated key means "already accepted", which is success.
 """
@@ -101,9 +102,9 @@ class LineClient:
         return _data(response)
 
     def content(self, message_id) -> bytes:
-        response = self._call(
-            "content", self._blob.get_message_content_with_http_info, message_id
-        )
+        response = self._call("content", self._get, self._blob.line_base_path,
+                              "/v2/bot/message/{messageId}/content", {"messageId": str(message_id)},
+                              "bytearray", "*/*")
         return bytes(response.data)
 
     def loading(self, chat_id, seconds=20):
@@ -113,8 +114,21 @@ class LineClient:
         self._call("loading", self._post_json, "/v2/bot/chat/loading/start", body, "object")
 
     def profile(self, user_id) -> dict:
-        response = self._call("profile", self._api.get_profile_with_http_info, user_id)
-        return response.data.to_dict()
+        """LINE's JSON as it comes ({"userId", "displayName", "language", ...})."""
+        response = self._call("profile", self._get, self._api.line_base_path, "/v2/bot/profile/{userId}",
+                              {"userId": str(user_id)}, "object")
+        return response.data if isinstance(response.data, dict) else {}
+
+    def _get(self, host, path, path_params, response_type, accept="application/json", _request_timeout=None):
+        """GET the way the SDK's generated methods do (path parameters quoted by the SDK), minus
+        their argument validation and model round trip: a photo's download and the profile read
+        are two of the four LINE calls of every photo."""
+        return self._client.call_api(
+            path, "GET", path_params, [], {"Accept": accept}, body=None, post_params=[], files={},
+            response_types_map={"200": response_type, "400": "ErrorResponse", "404": "ErrorResponse"},
+            auth_settings=["Bearer"], _host=host, collection_formats={},
+            _request_timeout=_request_timeout, _preload_content=True,
+        )
 
     def _post_json(self, path, body, response_type, headers=None, _request_timeout=None):
         """POST a plain JSON body the way the SDK's generated methods do, minus their model

@@ -47,7 +47,7 @@ class Metrics:
         self.assess_seconds = Histogram("adai_assessment_seconds", "Photo assessment, whole (assess())",
                                         buckets=STAGE_BUCKETS, registry=r)
         self.assess_cpu = Counter("adai_assessment_cpu_seconds", "CPU seconds of the assessment processes, "
-                                  "by part (assess, overlay, mask)", ["part"], registry=r)
+                                  "by part (assess, overlay)", ["part"], registry=r)
         self.verdicts = Counter("adai_verdicts", "Assessed photos by quality code", ["quality"], registry=r)
         self.levels = Counter("adai_levels", "Photo answers by triage level", ["level"], registry=r)
         self.line_calls = Counter("adai_line_api_calls", "LINE Messaging API calls by endpoint and status "
@@ -81,7 +81,7 @@ class Metrics:
                    if any(s in stages_ms for s in parts)}
         for name, value in seconds.items():
             self.stage_seconds.labels(name).observe(value)
-        for part in ("assess", "overlay", "mask"):  # measured in the assessment process (engine/assess_pool.py)
+        for part in ("assess", "overlay"):  # measured in the assessment process (engine/assess_pool.py)
             if f"cpu_{part}" in stages_ms:
                 self.assess_cpu.labels(part).inc(stages_ms[f"cpu_{part}"] / 1000)
         if "total" in stages_ms:

@@ -67,7 +67,7 @@ def file_name(kind, ref):
 
 
 def overlay_data_name(ref):
-    """Where an overlay not drawn yet keeps what it is drawn from."""
+    """What the overlay of photo `ref` and the label page's starting mask are drawn from."""
     return f"overlay-{ref}.json"
 
 
@@ -75,17 +75,17 @@ def store(settings, user_id, kind, ref, data: bytes, now=None):
     """Write a picture into the user's folder (removed with the user by storage.users.forget).
     now (the app clock's aware datetime) dates the file, so retention ages it by that clock."""
     check_kind_ref(kind, ref)
-    path = files.user_dir(settings.files_dir, user_id, create=True) / file_name(kind, ref)
-    files.write_private(path, data)
-    if now is not None:
-        os.utime(path, (now.timestamp(), now.timestamp()))
-    return path
+    return _keep(settings, user_id, file_name(kind, ref), data, now)
 
 
 def store_overlay_data(settings, user_id, ref, data: bytes, now=None):
-    """Keep what the overlay of photo `ref` is drawn from (drawn when first opened)."""
+    """Keep what the overlay of photo `ref` is drawn from (drawn when first opened), as `store`."""
     check_kind_ref("overlay", ref)
-    path = files.user_dir(settings.files_dir, user_id, create=True) / overlay_data_name(ref)
+    return _keep(settings, user_id, overlay_data_name(ref), data, now)
+
+
+def _keep(settings, user_id, name, data: bytes, now):
+    path = files.user_dir(settings.files_dir, user_id, create=True) / name
     files.write_private(path, data)
     if now is not None:
         os.utime(path, (now.timestamp(), now.timestamp()))

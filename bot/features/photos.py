@@ -426,7 +426,8 @@ def redflag_key(ctx) -> bytes:
 
 
 def _store(ctx, chosen: Looked, result: Triage, total: int) -> tuple[int, str | None]:
-    """Keep the photo and its overlay in the user's folder (engine/media.py) and the result."""
+    """Keep the photo and what its overlay is drawn from in the user's folder (engine/media.py),
+    and the result."""
     ref = secrets.token_urlsafe(12)
     media.store(ctx.settings, ctx.user_id, "photo", ref, chosen.data, ctx.now())
     overlay_ref = None

@@ -122,3 +122,20 @@ def test_retention_removes_an_overlay_never_opened(chat, services, db, clock):
     assert data_file.is_file()
     consent.purge_expired(services, db, clock.now() + timedelta(days=services.settings.retention_days + 1))
     assert not data_file.exists() and assessments.recent(db, user.user) == []
+
+
+def test_overlays_opened_at_once_by_many_readers_are_each_drawn_right(pipeline):
+    """The app's drawer draws on one thread of its own (engine/media.py: sixteen web threads each
+    drawing grew the server by ~300 MB); readers at the same moment each get their own picture."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = [photo(kind, seed=i) for i, kind in enumerate(("AD", "IM", "HI", "MF") * 2)]
+    assessments_ = [pipeline.assess(data) for data in photos]
+    drawer = media.OverlayDrawer()
+    try:
+        with ThreadPoolExecutor(8) as readers:
+            drawn = list(readers.map(lambda i: drawer.draw(overlay_data.dumps(assessments_[i]), photos[i]), range(8)))
+    finally:
+        drawer.close()
+    assert drawn == [a.overlay_jpeg() for a in assessments_]
+    assert drawer.draw(overlay_data.dumps(assessments_[0]), photos[0]) == drawn[0]  # after close: drawn in place

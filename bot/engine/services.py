@@ -9,6 +9,7 @@ from bot.engine.clock import SystemClock
 from bot.engine.inbox_writer import InboxWriter
 from bot.engine.line_api import LineClient
 from bot.engine.logs import log_key
+from bot.engine.media import OverlayDrawer
 from bot.engine.metrics import Metrics
 from bot.engine.worker import Worker
 from inference import Pipeline
@@ -34,6 +35,7 @@ class Services:
             backoff_s=settings.line_backoff_s,
             metrics=self.metrics,
         )
+        self.overlay_drawer = OverlayDrawer(self.metrics)  # overlays drawn when first opened
         self.worker = Worker(self)
         self.inbox_writer = InboxWriter(self)
         self._local = threading.local()
@@ -130,6 +132,7 @@ class Services:
             stop()
         self._stoppers.clear()
         self.inbox_writer.stop()
+        self.overlay_drawer.close()
         self.line.close()
         if self.emulator is not None:
             self.emulator.stop()

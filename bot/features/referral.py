@@ -109,7 +109,7 @@ def picture(token, kind, ref):
     if not owned:
         abort(link_gone())
     path = media.picture_path(files.user_dir(services.settings.files_dir, row["user_id"]), kind, ref,
-                              services.metrics)
+                              services.overlay_drawer)
     if not path.is_file():
         abort(link_gone())
     return Response(summary.thumbnail(path.read_bytes()), mimetype="image/jpeg")

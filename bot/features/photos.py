@@ -310,7 +310,8 @@ def _refusal(ctx, looked: list[Looked]) -> dict:
 
 
 # Verdicts after which the patient may still have a rash the models missed: the retake
-# guidance offers the red-flag questions too ("I could not find a rash", not "no rash").
+# guidance offers the red-flag questions too ("I could not find a rash", not "no rash"), as it
+# does for a face or a scene (retake_message).
 OFFER_QUESTIONS = ("no_lesion", "lesion_too_small")
 
 
@@ -346,7 +347,9 @@ def retake_message(ctx, quality: str, models: dict | None = None, assessment=Non
         {"type": "camera", "label": ctx.t("conv.qr_camera")},
         {"type": "cameraRoll", "label": ctx.t("conv.qr_camera_roll")},
     ]
-    if quality in OFFER_QUESTIONS:
+    # A face or a scene too: someone with a complication who sent a wide photo should not be
+    # told only to retake it.
+    if quality in OFFER_QUESTIONS or key == "conv.retake_scene":
         state = rules.fresh(None, models or {}, ALL_FLAGS, taken_at=int(ctx.now().timestamp()))
         label = ctx.t("conv.qr_questions")
         quick.append(cards.postback(label, rules.encode(state, redflag_key(ctx)), label))

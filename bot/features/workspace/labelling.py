@@ -14,7 +14,6 @@ from flask import Response, abort, g, redirect, render_template, request, url_fo
 from bot import texts
 from bot.engine import media
 from bot.features.workspace import agreement, masks
-from bot.features.workspace.words import say
 from bot.features.workspace.pages import (WORK_PX, clinic_name, page_number, patient_code, picture_bytes, services,
                                           shared_photo)
 from bot.features.workspace.web import bp, db, now, refuse
@@ -162,12 +161,12 @@ def audit_view(entry, emails) -> dict:
     """One audit row as the reader reads it: local time, staff by email, the action in words."""
     who = entry["staff_id"] or ""
     if who.startswith(audit.CLI):
-        who = say("ws2.audit_cli", g.lang, who=who[len(audit.CLI):])
+        who = texts.t("ws2.audit_cli", g.lang, who=who[len(audit.CLI):])
     else:
         who = emails.get(who, who)
     when = datetime.fromisoformat(entry["at"]).astimezone(AUDIT_TZ).strftime("%Y-%m-%d %H:%M:%S")
     try:
-        action = say(f"ws2.action.{entry['action']}", g.lang)
+        action = texts.t(f"ws2.action.{entry['action']}", g.lang)
     except texts.UnknownText:
         action = entry["action"]
     # A sign-in's or an account's subject is a staff id: shown by email too.

@@ -14,7 +14,6 @@ from werkzeug.exceptions import HTTPException
 from bot import texts
 from bot.engine.gone import hardened, private
 from bot.features.workspace import assets, masks
-from bot.features.workspace.words import say
 from bot.tokens import derive_key
 from bot.views.fonts import cjk_font_path
 from storage import staff
@@ -160,7 +159,7 @@ def font():
 
 @bp.context_processor
 def page_helpers():
-    return {"t": lambda key, **values: say(key, g.lang, **values), "lang": g.lang, "me": g.get("staff"),
+    return {"t": lambda key, **values: texts.t(key, g.lang, **values), "lang": g.lang, "me": g.get("staff"),
             "asset": assets.url, "lang_url": lang_url}
 
 

@@ -6,7 +6,10 @@
   and drawn from that data and the photo when first opened;
 - the server's peak memory when 96 overlays are drawn by 16 threads at once (as waitress's
   threads would) against through the app's single drawing thread (`media.OverlayDrawer`), each
-  in a fresh process.
+  in a fresh process;
+- one bare `assess()` back to back against one every 0.17 s (as each of the bot's two
+  assessment processes gets a photo at 12/s), with no bot running: why bench/load.py takes
+  its reference from calls paced like the bot's (bench/assess_sampler.py) and not a loop.
 
 Run: `python bench/bench_photo_parts.py` (part of `make bench`). Medians of rounds, process CPU."""
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.assess_sampler import paced_cpu_ms  # noqa: E402
 from bench.load import Line, models_dir, photo_pool, start_emulator  # noqa: E402
 from bot.engine.line_api import LineClient  # noqa: E402
 from bot.settings import SIMULATOR_TOKEN  # noqa: E402
@@ -107,6 +111,25 @@ def drawing_memory(paths: list[str]) -> dict:
     return out
 
 
+def assess_pacing(pool: list[bytes], rounds: int = 5, calls: int = 24, interval_s: float = 0.17) -> dict:
+    """Mean CPU ms of one assess() back to back and paced, in alternating rounds (the VM's speed
+    drifts between minutes, not between neighbouring rounds): the medians of the rounds."""
+    import threading
+
+    from inference import Pipeline
+
+    pipeline = Pipeline.from_dir(models_dir(None)[0], threads=1)
+    never = threading.Event()
+    for data in pool:
+        pipeline.assess(data)
+    loop, paced = [], []
+    for _ in range(rounds):
+        loop.append(statistics.fmean(paced_cpu_ms(pipeline, pool, 0.0, never, limit=calls)))
+        paced.append(statistics.fmean(paced_cpu_ms(pipeline, pool, interval_s, never, limit=calls)))
+    return {"back to back": statistics.median(loop), f"one every {interval_s:g} s": statistics.median(paced),
+            "paced / back to back": statistics.median(p / b for p, b in zip(paced, loop))}
+
+
 def main() -> int:
     models, kind = models_dir(None)
     pool = photo_pool(4, kind)
@@ -118,6 +141,9 @@ def main() -> int:
     memory = drawing_memory(paths)
     print("peak RSS drawing 96 overlays: " + "; ".join(
         f"{k}: {v['before_mb']} -> {v['after_mb']} MB" for k, v in memory.items()))
+    pacing = assess_pacing(pool)
+    print("bare assess() CPU (median of 5 rounds of 24 calls, ms): " + ", ".join(
+        f"{k} {v:.2f}" for k, v in pacing.items()))
     return 0
 
 

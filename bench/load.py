@@ -65,6 +65,9 @@ FULL = {"ack_seconds": 8.0, "ack_images": 48, "burst": 96, "pool": 8}
 TARGET_SENDERS, TARGET_ACK_P99_MS = 50, 100
 TARGET_PHOTOS_PER_S, TARGET_ANSWER_P99_MS = 12.0, 1000
 TARGET_CPU_RATIO = 1.5  # issue 23: the bot's CPU per answered photo against one bare assess()
+# The reference assess() during the photo phase: one every 0.25 s, about as often as each of
+# the bot's two assessment processes gets a photo at 12/s; it adds ~0.12 s/s to the machine.
+SAMPLER_INTERVAL_S = 0.25
 QUICK = {"ack_seconds": 1.5, "ack_images": 8, "burst": 16, "pool": 4, "photo_seconds": 8.0}
 
 
@@ -214,9 +217,42 @@ def stage_seconds(metrics_url) -> dict:
     return sums
 
 
-def bare_assess_cpu(models: Path, pool: list[bytes], rounds: int = 10) -> float:
-    """CPU seconds of one bare `Pipeline.assess()` (1 onnxruntime thread, as in the pool),
-    mean over the photo pool, in this process (the bot idle meanwhile)."""
+class AssessSampler:
+    """bench/assess_sampler.py in a process of its own: one bare assess() every `interval_s`
+    on the same photos while the photo phase runs (the ratio's reference: same minute, same
+    machine, calls made between other work as the bot's pool makes them)."""
+
+    def __init__(self, models: Path, paths: list[Path], interval_s: float = SAMPLER_INTERVAL_S):
+        self.interval_s = interval_s
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "assess_sampler.py"), str(models), str(interval_s),
+             *map(str, paths)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if self.process.stdout.readline().strip() != "ready":
+            self.process.kill()
+            raise SystemExit("bench/assess_sampler.py did not start")
+
+    def go(self):
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+
+    def stop(self) -> list[float]:
+        """Each call's CPU milliseconds since go()."""
+        self.process.stdin.write("stop\n")
+        self.process.stdin.close()
+        line = self.process.stdout.readline()
+        self.process.wait(30)
+        return json.loads(line)["cpu_ms"] if line else []
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+
+
+def loop_assess_cpu(models: Path, pool: list[bytes], rounds: int = 10) -> float:
+    """CPU seconds of one bare `Pipeline.assess()` (1 onnxruntime thread, as in the pool) in a
+    back-to-back loop over the photo pool, in this process (the bot idle meanwhile); printed
+    beside the ratio's reference (AssessSampler), which it undercuts by keeping caches warm."""
     pipeline = _bare_pipeline(str(models))
     pipeline.assess(pool[0])  # warm
     began = time.process_time()
@@ -284,15 +320,20 @@ def models_dir(arg) -> tuple[Path, str]:
 def photo_pool(count: int, kind: str) -> list[bytes]:
     """Phantom phone photos (what the trained models read) or, for the dev stand-in models,
     the colour-rule drawings; cached in bench/out/load-photos/."""
+    return [path.read_bytes() for path in photo_paths(count, kind)]
+
+
+def photo_paths(count: int, kind: str) -> list[Path]:
+    """The files of photo_pool(count, kind), made when missing."""
     folder = OUT / "load-photos" / ("phantom" if kind != "dev colour-rule stand-in" else "dev")
     folder.mkdir(parents=True, exist_ok=True)
-    pool = []
+    paths = []
     for i in range(count):
         path = folder / f"{i}.jpg"
         if not path.exists():
             path.write_bytes(_make_photo(i, folder.name))
-        pool.append(path.read_bytes())
-    return pool
+        paths.append(path)
+    return paths
 
 
 def _make_photo(i: int, kind: str) -> bytes:
@@ -598,14 +639,20 @@ def main(argv=None) -> int:
             def meter():
                 before.update(cpu=cpu_seconds(bot_pids), server=cpu_seconds(bot_pids, children=False),
                               stages=stage_seconds(metrics_url))
+                sampler.go()
 
-            # The bare assess() right before and right after the sustained phase (the bot idle):
-            # this VM's speed drifts by 10-30 % within minutes, so the ratio takes their mean.
-            report["bare_assess_cpu_s"] = bare_assess_cpu(models, pool)
-            result = photo_phase(url, line, tracker, photo_ids, args.photo_rate, photo_seconds, on_start=meter)
-            result["bot_cpu_s"] = cpu_seconds(bot_pids) - before["cpu"]
-            result["server_cpu_s"] = cpu_seconds(bot_pids, children=False) - before["server"]
-            report["bare_assess_cpu_s_after"] = bare_assess_cpu(models, pool)
+            # The reference: bare assess() calls in a process of their own during the sustained
+            # phase (AssessSampler); beside it a back-to-back loop right before and right after.
+            report["loop_assess_cpu_s_before"] = loop_assess_cpu(models, pool)
+            sampler = AssessSampler(models, photo_paths(plan["pool"], models_kind))
+            try:
+                result = photo_phase(url, line, tracker, photo_ids, args.photo_rate, photo_seconds, on_start=meter)
+                result["bot_cpu_s"] = cpu_seconds(bot_pids) - before["cpu"]
+                result["server_cpu_s"] = cpu_seconds(bot_pids, children=False) - before["server"]
+                report["sampled_assess_cpu_ms"] = sampler.stop()
+            finally:
+                sampler.kill()
+            report["loop_assess_cpu_s_after"] = loop_assess_cpu(models, pool)
             after = stage_seconds(metrics_url)
             result["stage_s"] = {k: v - before["stages"].get(k, 0.0) for k, v in after.items()}
             report["phases"].append(result)
@@ -680,8 +727,8 @@ def finish(report, events, sent) -> int:
     print(f"photos at {photos['offered_per_s']:.1f}/s for {photos['posting_s']:.0f} s: {photos['answered']}/{photos['photos']} answered, "
           f"{photos['answered_per_s']:.2f} photos/s from first post to last answer; photo→answer {fmt(photos['answer_ms'])}; "
           f"answered as {photos['answered_as']}; acks meanwhile {fmt(photos['ack_ms'])}", flush=True)
-    print(cost_line(photos, report.get("bare_assess_cpu_s", float("nan")), report.get("bare_assess_cpu_s_after")),
-          flush=True)
+    print(cost_line(photos, report.get("sampled_assess_cpu_ms") or [], report.get("loop_assess_cpu_s_before", float("nan")),
+                    report.get("loop_assess_cpu_s_after", float("nan"))), flush=True)
     opened = report.get("overlays_opened") or {}
     if opened.get("opened"):
         print(f"overlays opened ({opened['opened']} links, drawn on first open): "
@@ -750,17 +797,19 @@ def metrics_url_of(log_path: Path) -> str | None:
     return None
 
 
-def cost_line(photos, bare_before, bare_after=None) -> str:
-    """CPU per answered photo in the bot's processes against one bare assess() (in this process,
-    a loop over the photos, before the bot starts and after it stops: the ratio uses their mean):
-    split into the assessment processes' CPU for assess() and for the overlay (measured there),
-    and the rest (the server: acks, download, store, card, send); beside it the same photos'
-    assess() CPU inside the bot during the run (the models' own cost under the run's load, as a
-    second ratio) and the stages' wall time."""
+def cost_line(photos, sampled_ms: list[float], loop_before_s: float, loop_after_s: float) -> str:
+    """CPU per answered photo in the bot's processes against one bare assess() on the same
+    photos: the mean of the calls bench/assess_sampler.py made in its own process during the
+    phase (`sampled_ms`, the ratio's reference); beside it a back-to-back loop in this process
+    right before and right after the phase (warm caches: it reads low, and drifts with the VM).
+    Split into the assessment processes' CPU for assess() and for the overlay's data (measured
+    there) and the rest (the server: acks, download, store, card, send), with assess() in the
+    bot as a third ratio and the stages' wall time."""
     answered = photos.get("answered") or 0
-    if not answered or "bot_cpu_s" not in photos:
+    if not answered or "bot_cpu_s" not in photos or not sampled_ms:
         return "cost per photo: not measured"
-    bare_s = (bare_before + bare_after) / 2 if bare_after else bare_before
+    bare_s = statistics.fmean(sampled_ms) / 1000
+    loop_s = (loop_before_s + loop_after_s) / 2
     per_photo = photos["bot_cpu_s"] / answered
     stages = dict(photos.get("stage_s", {}))
     assessed = stages.pop("photos", 0.0) or answered
@@ -769,18 +818,21 @@ def cost_line(photos, bare_before, bare_after=None) -> str:
     rest = per_photo - sum(cpu.values())
     server = photos.get("server_cpu_s", float("nan")) / answered
     photos["cpu_per_photo_s"], photos["cpu_ratio"] = per_photo, per_photo / bare_s
-    photos["bare_assess_cpu_s"] = bare_s
+    photos["bare_assess_cpu_s"], photos["bare_assess_calls"] = bare_s, len(sampled_ms)
+    photos["loop_assess_cpu_s"], photos["cpu_ratio_to_loop"] = loop_s, per_photo / loop_s
     in_run = cpu.get("assess")
     photos["cpu_ratio_in_run"] = per_photo / in_run if in_run else float("nan")
     photos["cpu_s_per_photo"] = {**cpu, "server and rest": rest, "server": server, "pool rest": rest - server}
     photos["stage_wall_s_per_photo"] = wall
-    return (f"cost per answered photo: {per_photo * 1000:.0f} ms CPU in the bot's processes (server + assessment pool): "
-            + ", ".join(f"{k} {v * 1000:.0f}" for k, v in cpu.items())
-            + f", the rest {rest * 1000:.0f} (server: acks, download, store, card, send {server * 1000:.0f}; "
-            f"assessment processes around assess() {(rest - server) * 1000:.0f}); "
-            f"one bare assess() {bare_s * 1000:.0f} ms CPU (before the phase {bare_before * 1000:.1f}, after "
-            f"{(bare_after or float('nan')) * 1000:.1f}): ratio {per_photo / bare_s:.2f}; against assess() in the bot "
-            f"in this run: {photos['cpu_ratio_in_run']:.2f}. Stage wall ms in the pool: "
+    return (f"cost per answered photo: {per_photo * 1000:.1f} ms CPU in the bot's processes (server + assessment pool): "
+            + ", ".join(f"{k} {v * 1000:.1f}" for k, v in cpu.items())
+            + f", the rest {rest * 1000:.1f} (server: acks, download, store, card, send {server * 1000:.1f}; "
+            f"assessment processes around assess() {(rest - server) * 1000:.1f}); one bare assess() "
+            f"{bare_s * 1000:.1f} ms CPU (mean of {len(sampled_ms)} calls, one every {SAMPLER_INTERVAL_S:g} s in a "
+            f"process of its own during the phase): ratio {per_photo / bare_s:.2f}. Beside it: a back-to-back loop "
+            f"{loop_s * 1000:.1f} ms (before the phase {loop_before_s * 1000:.1f}, after {loop_after_s * 1000:.1f}): "
+            f"ratio {photos['cpu_ratio_to_loop']:.2f}; assess() in the bot in this run: ratio "
+            f"{photos['cpu_ratio_in_run']:.2f}. Stage wall ms in the pool: "
             + ", ".join(f"{k} {v * 1000:.0f}" for k, v in sorted(wall.items())))
 
 

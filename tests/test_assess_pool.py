@@ -91,3 +91,68 @@ def test_the_label_pages_starting_mask_is_kept_when_the_pool_assesses(chat, serv
     assert clinic_labels.model_mask_png(data, kept.masks, kept.full_size) == clinic_labels.model_mask_png(data, here.masks)
     data_file = folder / media.overlay_data_name(row["overlay_ref"])
     assert oct(data_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_photos_from_several_lanes_at_once_each_get_their_own_answer(models):
+    """Lanes share the children: more lanes than children wait for one, and every photo gets
+    the answer for its own pixels."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = [photo(kind, seed=seed) for kind in ("IM", "AD", "MF") for seed in (1, 2)]
+    here = Pipeline.from_dir(models, threads=1)
+    expected = [without_timings(here.assess(data)) for data in photos]
+    pool = PooledPipeline(here, models, processes=2)
+    try:
+        with ThreadPoolExecutor(4) as lanes:
+            got = list(lanes.map(lambda data: without_timings(pool.assess(data)), photos * 2))
+        assert got == expected * 2
+        assert len(pool.pids()) == 2  # never more children than asked for
+    finally:
+        pool.close()
+
+
+def test_a_killed_child_fails_only_its_photo_and_a_new_one_takes_the_next(models):
+    import os
+    import signal
+
+    from bot.engine.assess_pool import AssessPoolRestarted
+
+    pool = PooledPipeline(Pipeline.from_dir(models, threads=1), models, processes=1)
+    try:
+        data = photo("IM", seed=3)
+        assert pool.assess(data).ok
+        (pid,) = pool.pids()
+        os.kill(pid, signal.SIGKILL)  # out of memory, or an operator's kill -9
+        with pytest.raises(AssessPoolRestarted):
+            pool.assess(data)
+        assert pool.assess(data).ok  # a new child
+        assert pool.pids() != [pid]
+    finally:
+        pool.close()
+
+
+def test_a_retired_pool_finishes_photos_in_hand_and_its_children_exit(models):
+    import multiprocessing
+    import time
+
+    from bot.engine.assess_pool import PoolClosed
+
+    def alive(pids):  # active_children() also reaps the ones that exited
+        return {p.pid for p in multiprocessing.active_children()} & set(pids)
+
+    pool = PooledPipeline(Pipeline.from_dir(models, threads=1), models, processes=1)
+    data = photo("IM", seed=3)
+    assert pool.assess(data).ok
+    children = pool.pids()
+    assert alive(children)
+    pool.retire()
+    deadline = time.monotonic() + 10
+    while alive(children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(children)
+    # A photo that started on this set before the swap still gets its answer (a child of its own).
+    assert pool.assess(data).ok
+    assert pool.pids() == []  # and that child exits with it
+    pool.close()
+    with pytest.raises(PoolClosed):
+        pool.assess(data)

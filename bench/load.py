@@ -23,9 +23,13 @@ Prints acks/s, ack latency p50/p99, photo-to-answer latency p50/p99 (from the em
 of what the bot sent), the server's peak RSS (VmHWM), and checks that every event was answered
 exactly once (each reply token used once, each push retry key once, nothing else sent) and
 that the inbox ends with every event done. Writes the numbers to bench/out/load-*.json.
-Targets (issue 7, 2-core machine): ack p99 ≤ 100 ms at 50 concurrent; ≥ 8 photos/s for a
-minute; zero lost or doubled answers. Printed, not asserted (exit 1 only if answers were lost
-or doubled). Every wait is bounded; both children are stopped at the end.
+Also the bot's CPU per answered photo (server and assessment processes, from /proc) against
+one bare `assess()` of the same photos, sampled during the photo phase in a process of its own
+(bench/assess_sampler.py; a back-to-back loop before and after is printed beside it).
+Targets (issues 7, 10 and 23, 2-core machine): ack p99 ≤ 100 ms at 50 concurrent; 12 photos/s
+for a minute, photo→answer p99 ≤ 1 s; CPU per photo ≤ 1.5 × the bare assess(); zero lost or
+doubled answers. Printed, not asserted (exit 1 only if answers were lost or doubled). Every
+wait is bounded; the children are stopped at the end.
 """
 from __future__ import annotations
 

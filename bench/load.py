@@ -828,9 +828,9 @@ def cost_line(photos, sampled_ms: list[float], loop_before_s: float, loop_after_
     photos["cpu_ratio_in_run"] = per_photo / in_run if in_run else float("nan")
     photos["cpu_s_per_photo"] = {**cpu, "server and rest": rest, "server": server, "pool rest": rest - server}
     photos["stage_wall_s_per_photo"] = wall
+    split = ", ".join(f"{k} {v * 1000:.1f}" for k, v in cpu.items()) or "(no split: a fleet's workers are not scraped)"
     return (f"cost per answered photo: {per_photo * 1000:.1f} ms CPU in the bot's processes (server + assessment pool): "
-            + ", ".join(f"{k} {v * 1000:.1f}" for k, v in cpu.items())
-            + f", the rest {rest * 1000:.1f} (server: acks, download, store, card, send {server * 1000:.1f}; "
+            + split + f", the rest {rest * 1000:.1f} (server: acks, download, store, card, send {server * 1000:.1f}; "
             f"assessment processes around assess() {(rest - server) * 1000:.1f}); one bare assess() "
             f"{bare_s * 1000:.1f} ms CPU (mean of {len(sampled_ms)} calls, one every {SAMPLER_INTERVAL_S:g} s in a "
             f"process of its own during the phase): ratio {per_photo / bare_s:.2f}. Beside it: a back-to-back loop "

@@ -9,7 +9,10 @@
   in a fresh process;
 - one bare `assess()` back to back against one every 0.17 s (as each of the bot's two
   assessment processes gets a photo at 12/s), with no bot running: why bench/load.py takes
-  its reference from calls paced like the bot's (bench/assess_sampler.py) and not a loop.
+  its reference from calls paced like the bot's (bench/assess_sampler.py) and not a loop;
+- the caller's CPU for a photo-sized (120 KB) round trip to a child process: through a
+  ProcessPoolExecutor (what the assessment pool used) against the child's own pipe (what it
+  uses, engine/assess_pool.py).
 
 Run: `python bench/bench_photo_parts.py` (part of `make bench`). Medians of rounds, process CPU."""
 from __future__ import annotations
@@ -130,6 +133,54 @@ def assess_pacing(pool: list[bytes], rounds: int = 5, calls: int = 24, interval_
             "paced / back to back": statistics.median(p / b for p, b in zip(paced, loop))}
 
 
+def _echo(data: bytes, captions=None):
+    return len(data), b"x" * 3000, None  # about an assessment's answer without its pictures
+
+
+def _echo_serve(conn):
+    while True:
+        try:
+            data, captions = conn.recv()
+        except EOFError:
+            return
+        conn.send(_echo(data, captions))
+
+
+def ipc_round_trip(calls: int = 300, rounds: int = 3) -> dict:
+    """This process's CPU ms per round trip (medians of rounds; a 5 ms pause between calls as
+    photos come apart): ProcessPoolExecutor submit/result against send/recv on a pipe."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    data = os.urandom(120_000)
+    executor_ms, pipe_ms = [], []
+    with ProcessPoolExecutor(1, mp_context=context) as executor:
+        executor.submit(_echo, data).result()
+        ours, theirs = context.Pipe()
+        child = context.Process(target=_echo_serve, args=(theirs,), daemon=True)
+        child.start()
+        theirs.close()
+        ours.send((data, None))
+        ours.recv()
+        for _ in range(rounds):
+            began = time.process_time()
+            for _ in range(calls):
+                executor.submit(_echo, data).result()
+                time.sleep(0.005)
+            executor_ms.append((time.process_time() - began) * 1000 / calls)
+            began = time.process_time()
+            for _ in range(calls):
+                ours.send((data, None))
+                ours.recv()
+                time.sleep(0.005)
+            pipe_ms.append((time.process_time() - began) * 1000 / calls)
+        ours.close()
+        child.join(5)
+    return {"ProcessPoolExecutor": statistics.median(executor_ms), "own pipe": statistics.median(pipe_ms)}
+
+
 def main() -> int:
     models, kind = models_dir(None)
     pool = photo_pool(4, kind)
@@ -141,6 +192,9 @@ def main() -> int:
     memory = drawing_memory(paths)
     print("peak RSS drawing 96 overlays: " + "; ".join(
         f"{k}: {v['before_mb']} -> {v['after_mb']} MB" for k, v in memory.items()))
+    ipc = ipc_round_trip()
+    print("caller's CPU per 120 KB round trip to a child (median ms): " + ", ".join(
+        f"{k} {v:.3f}" for k, v in ipc.items()))
     pacing = assess_pacing(pool)
     print("bare assess() CPU (median of 5 rounds of 24 calls, ms): " + ", ".join(
         f"{k} {v:.2f}" for k, v in pacing.items()))

@@ -10,10 +10,10 @@ photo seam uses (`assess(data)`, `.models`); `inference.Pipeline` stays the in-p
 (tests, CLI).
 
 Each child has a pipe of its own, written and read by the lane that holds the child: no feeder
-or manager threads between them (ProcessPoolExecutor's two threads cost the server about
-0.7 ms of CPU per photo, RELIABILITY.md). A child that dies (killed, out of memory) fails only
-the photo it held (`AssessPoolRestarted`; the inbox tries it again) and a new one starts with
-the next photo.
+or manager threads between them, two thread hand-offs fewer per photo than ProcessPoolExecutor
+(bench/bench_photo_parts.py measures the caller's CPU per round trip both ways). A child that
+dies (killed, out of memory) fails only the photo it held (`AssessPoolRestarted`; the inbox
+tries it again) and a new one starts with the next photo.
 """
 from __future__ import annotations
 

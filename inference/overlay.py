@@ -104,8 +104,8 @@ def render(image: Image.Image, assessment, lines: list[str] | None = None,
 
     The picture (banner, photo, footer) is allocated once and the photo is tinted in it with one
     composite (_tint): two blends, two composites, two pastes, two mask upscales and the copies
-    into a new picture for banner and footer were three quarters of an overlay's CPU: the bench
-    photos' overlay_jpeg() took 12.8 ms CPU, now 5.8 (to stay within the bot's budget a photo)."""
+    into a new picture for banner and footer were three quarters of an overlay's CPU
+    (bench/bench_photo_parts.py measures overlay_jpeg())."""
     photo = _fit(image if image.mode == "RGB" else image.convert("RGB"))  # only read from
     width, height = photo.size
     lines = list(lines) if lines else _footer_lines(assessment)

@@ -187,10 +187,10 @@ def model_classes(masks, size) -> np.ndarray:
     return np.asarray(Image.fromarray(model).resize(size, Image.Resampling.NEAREST))
 
 
-def model_mask_png(photo: bytes, masks, size: tuple[int, int] | None = None) -> bytes | None:
-    """The label page's starting mask as stored (None without masks); an assessment process
-    makes it beside the masks, so they need not travel back to the parent. `size`: the upright
-    photo's full size when known (the assessment's full_size), else read from `photo`.
+def model_mask_png(photo: bytes | None, masks, size: tuple[int, int] | None = None) -> bytes | None:
+    """The label page's starting mask as stored (None without masks). `size`: the upright
+    photo's full size when known (the assessment's full_size, kept with the overlay's data),
+    else read from `photo`.
     compress_level 1: a few KB either way, 30 % less CPU than the default 6."""
     if masks is None:
         return None
@@ -198,12 +198,13 @@ def model_mask_png(photo: bytes, masks, size: tuple[int, int] | None = None) -> 
     return classes_png(model_classes(masks, work), compress_level=1)
 
 
-def save_model_mask(files_dir, user_id, photo_ref, photo: bytes, masks, now=None, png: bytes | None = None):
-    """Where the photo is assessed (the worker, which has the segmenter's masks in hand): keep
-    the mask the label page starts from, so no web request ever runs the segmenter. Nothing is
-    written without masks (or `png`, model_mask_png made elsewhere). `now` dates the file, as
-    engine/media.store does, for retention."""
-    png = png or model_mask_png(photo, masks)
+def save_model_mask(files_dir, user_id, photo_ref, photo: bytes | None, masks, now=None,
+                    size: tuple[int, int] | None = None):
+    """Keep the mask the label page starts from, made from the segmenter's masks, so no web
+    request ever runs the segmenter. Nothing is written without masks. `size`: the upright
+    photo's full size when known (then `photo` is not read, see model_mask_png). `now` dates
+    the file, as engine/media.store does, for retention."""
+    png = model_mask_png(photo, masks, size)
     if png is None:
         return None
     path = files.user_dir(files_dir, user_id, create=True) / model_mask_file(photo_ref)

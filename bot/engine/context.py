@@ -120,8 +120,7 @@ class EventContext:
 
     def _token_young(self) -> bool:
         """The event's reply token is younger than our TTL (LINE's lifetime less a margin)."""
-        sent_at = from_millis(self.event.get("timestamp", 0))
-        return self.now() - sent_at < timedelta(seconds=self.settings.reply_token_ttl_s)
+        return self.waited() < timedelta(seconds=self.settings.reply_token_ttl_s)
 
     def answer(self, messages):
         """Send messages to whoever wrote: reply while the token is fresh, else push with a

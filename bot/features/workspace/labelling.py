@@ -89,12 +89,13 @@ def model_mask(assessment_id):
 def kept_model_mask(folder, row):
     """Make the painting-size mask from the masks kept with the overlay's data, dated like it."""
     source = media.overlay_source(folder, row["overlay_ref"]) if row["overlay_ref"] else None
-    if source is None or source[0].masks is None or source[0].full_size is None:
+    if source is None:
         return
     kept, dated = source
-    png = clinic_labels.model_mask_png(b"", kept.masks, kept.full_size)  # sized from the decode's full size
-    path = clinic_labels.save_model_mask(services().settings.files_dir, row["user_id"], row["photo_ref"], b"",
-                                         kept.masks, png=png)
+    if kept.masks is None or kept.full_size is None:
+        return
+    path = clinic_labels.save_model_mask(services().settings.files_dir, row["user_id"], row["photo_ref"], None,
+                                         kept.masks, size=kept.full_size)  # sized from the decode's full size
     os.utime(path, (dated, dated))  # retention ages it with the photo
 
 

@@ -137,9 +137,11 @@ def shared_photo(assessment_id, research_only=False) -> dict:
 
 def picture_bytes(row, kind) -> bytes:
     ref = row["photo_ref"] if kind == "photo" else row["overlay_ref"]
-    path = media.picture_path(files.user_dir(services().settings.files_dir, row["user_id"]), kind, ref or "x",
+    if not ref:
+        abort(404)
+    path = media.picture_path(files.user_dir(services().settings.files_dir, row["user_id"]), kind, ref,
                               services().overlay_drawer)
-    if not ref or not path.is_file():
+    if not path.is_file():
         abort(404)
     return path.read_bytes()
 
